@@ -1,0 +1,249 @@
+"""Relation classifier: (sentence, source span, target span) -> PLOVER root class (15 classes, the
+16 PLOVER types with CONCEDE+RETREAT merged as YIELD, as in the PLV data).
+
+Features are cheap and come from the spaCy parse already computed by the pipeline:
+  * lemmas/dependency labels on the dependency path between source and target heads, the lowest
+    common ancestor, the source/target grammatical roles, voice and negation;
+  * lemmas (and bigrams) between the two spans and, down-weighted, in the whole sentence;
+  * trigger-lexicon votes (data/triggers.tsv): each trigger found in the sentence votes for its
+    event, weighted by its prior and by where it sits (on the path > between > elsewhere);
+  * the mean of spaCy's contextual token vectors (doc.tensor) over the path tokens.
+A multinomial logistic regression is trained on these (train.py); weights ship as
+data/models/relation.npz + relation.json (numpy + JSON, no pickle).
+"""
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+PLV_CLASSES = ("ACCUSE", "AGREE", "AID", "ASSAULT", "COERCE", "CONSULT", "COOPERATE", "MOBILIZE",
+               "PROTEST", "REJECT", "REQUEST", "SANCTION", "SUPPORT", "THREATEN", "YIELD")
+MODEL_NAME = "relation"
+TENSOR_SCALE = 0.15
+
+_INDEX = None
+
+
+def _trigger_index():
+    global _INDEX
+    if _INDEX is None:
+        from .events import TriggerIndex
+        from .ontology import load_ontology
+        _INDEX = TriggerIndex(load_ontology().triggers)
+    return _INDEX
+
+
+def _root(doc, start, end):
+    """Syntactic head token of a token range."""
+    toks = doc[start:end]
+    for t in toks:
+        if t.head.i < start or t.head.i >= end or t.head.i == t.i:
+            return t
+    return toks[0]
+
+
+def _ancestors_path(tok):
+    path = [tok]
+    while path[-1].head.i != path[-1].i:
+        path.append(path[-1].head)
+    return path
+
+
+def _dep_path(a, b):
+    pa, pb = _ancestors_path(a), _ancestors_path(b)
+    ib = {t.i: k for k, t in enumerate(pb)}
+    for k, t in enumerate(pa):
+        if t.i in ib:
+            return pa[:k + 1], pb[:ib[t.i]][::-1], t
+    return pa, pb[::-1], None     # different sentences/roots
+
+
+def featurize(item) -> dict[str, float]:
+    """Feature dict for one RelItem (see events.RelItem)."""
+    sent = item.sent
+    doc = sent.doc
+    f: dict[str, float] = {"bias": 1.0}
+    s0, s1 = item.src
+    srt = _root(doc, s0, s1)
+    if item.tgt is not None:
+        t0, t1 = item.tgt
+        trt = _root(doc, t0, t1)
+        up, down, lca = _dep_path(srt, trt)
+        path_toks = [t for t in up[1:] + down[:-1]]
+        lo, hi = (s1, t0) if s0 < t0 else (t1, s0)
+        f["order:" + ("st" if s0 < t0 else "ts")] = 1.0
+        f["tdep:" + trt.dep_] = 1.0
+        f["tdep_head:" + trt.dep_ + ":" + trt.head.lemma_.lower()] = 1.0
+        if trt.dep_ == "pobj":
+            f["tprep:" + trt.head.lower_] = 1.0
+            f["tprep_v:" + trt.head.head.lemma_.lower() + ":" + trt.head.lower_] = 1.0
+        target_set = set(range(t0, t1))
+    else:
+        path_toks, lca = [], srt.head
+        lo, hi = s1, min(s1 + 6, sent.end)
+        f["notarget"] = 1.0
+        target_set = set()
+    f["sdep:" + srt.dep_] = 1.0
+    f["sdep_head:" + srt.dep_ + ":" + srt.head.lemma_.lower()] = 1.0
+    src_set = set(range(s0, s1))
+    if srt.dep_ == "pobj" and srt.head.dep_ == "agent":
+        f["src_agent"] = 1.0
+    if lca is not None:
+        f["lca:" + lca.lemma_.lower()] = 1.0
+        f["lcapos:" + lca.pos_] = 1.0
+    path_set = {t.i for t in path_toks}
+    if lca is not None:
+        path_set.add(lca.i)
+    for t in path_toks:
+        lem = t.lemma_.lower()
+        f["p:" + lem] = f.get("p:" + lem, 0.0) + 1.0
+        f["pd:" + t.dep_] = 1.0
+        for ch in t.children:
+            if ch.dep_ == "neg":
+                f["neg_on_path"] = 1.0
+            if ch.dep_ == "prt":
+                f["pprt:" + lem + "_" + ch.lower_] = 1.0
+            if ch.dep_ in ("dobj", "xcomp") and ch.i not in target_set:
+                f["pobj:" + lem + ":" + ch.lemma_.lower()] = 1.0
+    between = [t for t in doc[lo:hi] if not t.is_punct]
+    prev = None
+    for t in between:
+        lem = t.lemma_.lower()
+        f["b:" + lem] = 1.0
+        if prev is not None:
+            f["bb:" + prev + "_" + lem] = 1.0
+        prev = lem
+    for t in sent:
+        if t.is_stop or t.is_punct or t.i in src_set or t.i in target_set:
+            continue
+        f["s:" + t.lemma_.lower()] = 0.3
+    # lexicon votes
+    for trig, toks, head in _trigger_index().match(sent):
+        if set(toks) & (src_set | target_set):
+            w = 0.3
+        elif head in path_set or any(i in path_set for i in toks):
+            w = 1.0
+        elif lo <= head < hi:
+            w = 0.6
+        else:
+            w = 0.25
+        ev = "YIELD" if trig.event in ("CONCEDE", "RETREAT") else trig.event
+        v = w * trig.weight
+        f["lx:" + ev] = max(f.get("lx:" + ev, 0.0), v)
+        if w == 1.0:
+            f["lxp:" + ev] = max(f.get("lxp:" + ev, 0.0), trig.weight)
+            f["lxw:" + trig.pattern] = 1.0
+    # contextual vectors
+    if doc.tensor is not None and doc.tensor.size and path_set:
+        idx = sorted(path_set)
+        vec = doc.tensor[idx].mean(axis=0) * TENSOR_SCALE
+        for k, v in enumerate(vec):
+            f[f"t{k}"] = float(v)
+    return f
+
+
+class RelationClassifier:
+    """Linear model over `featurize` dicts. predict_proba(items) -> array (n, len(classes))."""
+
+    def __init__(self, vocab: dict[str, int], coef: np.ndarray, intercept: np.ndarray,
+                 classes: tuple[str, ...] = PLV_CLASSES, temperature: float = 1.0, meta=None):
+        self.vocab = vocab
+        self.coef = coef.astype(np.float32)            # (n_classes, n_features)
+        self.coef_t = np.ascontiguousarray(self.coef.T)
+        self.intercept = intercept.astype(np.float32)
+        self.classes = tuple(classes)
+        self.temperature = float(temperature)
+        self.meta = meta or {}
+
+    # -- persistence (numpy + json only)
+    def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(out / f"{name}.npz", coef=self.coef.astype(np.float16),
+                            intercept=self.intercept)
+        feats = sorted(self.vocab, key=self.vocab.get)
+        (out / f"{name}.json").write_text(json.dumps(
+            {"classes": list(self.classes), "features": feats, "temperature": self.temperature,
+             "meta": self.meta}, indent=0))
+
+    @classmethod
+    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> "RelationClassifier":
+        d = Path(model_dir)
+        if not (d / f"{name}.npz").exists():
+            raise FileNotFoundError(d / f"{name}.npz")
+        arr = np.load(d / f"{name}.npz", allow_pickle=False)
+        meta = json.loads((d / f"{name}.json").read_text())
+        vocab = {f: i for i, f in enumerate(meta["features"])}
+        return cls(vocab, arr["coef"].astype(np.float32), arr["intercept"],
+                   tuple(meta["classes"]), meta.get("temperature", 1.0), meta.get("meta"))
+
+    @classmethod
+    def load_default(cls) -> "RelationClassifier":
+        return cls.load(resources.files("detente").joinpath("data", "models"))
+
+    # -- inference
+    def decision(self, feats: list[dict[str, float]]) -> np.ndarray:
+        out = np.tile(self.intercept, (len(feats), 1))
+        V = self.vocab
+        W = self.coef_t
+        for r, fd in enumerate(feats):
+            cols = [V[k] for k in fd if k in V]
+            if not cols:
+                continue
+            vals = np.fromiter((fd[k] for k in fd if k in V), dtype=np.float32, count=len(cols))
+            out[r] += vals @ W[cols]
+        return out
+
+    def predict_proba_feats(self, feats) -> np.ndarray:
+        z = self.decision(feats) / self.temperature
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, items) -> np.ndarray:
+        return self.predict_proba_feats([featurize(it) for it in items])
+
+    def predict(self, items) -> list[tuple[str, float]]:
+        p = self.predict_proba(items)
+        return [(self.classes[int(k)], float(row[k])) for row, k in zip(p, p.argmax(axis=1))]
+
+
+def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_count: int = 2,
+        classes: tuple[str, ...] = PLV_CLASSES, temperature: float | None = None,
+        seed: int = 0) -> RelationClassifier:
+    """Train the logistic regression; features seen in fewer than `min_count` items are dropped."""
+    from collections import Counter
+
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    cnt = Counter(k for fd in feats for k in fd)
+    vocab = {k: i for i, k in enumerate(sorted(k for k, c in cnt.items() if c >= min_count))}
+    X = to_matrix(feats, vocab)
+    y = np.array([classes.index(lab) for lab in labels])
+    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+    clf.fit(X, y)
+    coef = np.zeros((len(classes), len(vocab)), dtype=np.float32)
+    inter = np.full(len(classes), -10.0, dtype=np.float32)
+    coef[clf.classes_] = clf.coef_
+    inter[clf.classes_] = clf.intercept_
+    model = RelationClassifier(vocab, coef, inter, classes)
+    if temperature:
+        model.temperature = temperature
+    return model
+
+
+def to_matrix(feats, vocab):
+    from scipy.sparse import csr_matrix
+    rows, cols, vals = [], [], []
+    for r, fd in enumerate(feats):
+        for k, v in fd.items():
+            j = vocab.get(k)
+            if j is not None:
+                rows.append(r)
+                cols.append(j)
+                vals.append(v)
+    return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)), dtype=np.float64)

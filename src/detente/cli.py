@@ -1,0 +1,319 @@
+"""The `detente` command line.
+
+Exit status: 0 all good, 1 some input items skipped with errors, 2 usage or fatal error.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .model import DetenteError
+
+DEFAULT_DB = "detente.duckdb"
+
+
+class FatalError(click.ClickException):
+    exit_code = 2
+
+
+def _die(msg: str) -> None:
+    raise FatalError(msg)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="detente")
+def main() -> None:
+    """Detente: political event data (who did what to whom, when and where) from news text."""
+
+
+# --------------------------------------------------------------------------- code
+
+@main.command("code")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to store documents and events.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the events of these inputs to FILE.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
+              help="Format of --out (default: from its extension, else jsonl).")
+@click.option("--limit", type=click.IntRange(min=0), help="Code at most N documents.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True,
+              help="Worker processes (each loads the model once).")
+@click.option("--batch-size", type=click.IntRange(min=1, max=10_000), default=64, show_default=True)
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: processes on this machine; dask: a Dask cluster (see README).")
+@click.option("--scheduler", help="Dask scheduler address (tcp://HOST:PORT); default a LocalCluster.")
+@click.option("--parquet-dir", type=click.Path(file_okay=False),
+              help="With --engine dask: where to write date-partitioned Parquet (default: events_parquet/).")
+@click.option("--dedup/--no-dedup", default=True, show_default=True,
+              help="Fold near-duplicate copies of a story into the first one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
+def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler, parquet_dir, dedup, quiet):
+    """Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB."""
+    from .ingest import read_inputs
+    from .run import CodingRun
+    from .store import EventStore
+
+    if out and fmt is None:
+        fmt = {".csv": "csv", ".parquet": "parquet"}.get(Path(out).suffix.lower(), "jsonl")
+    if engine == "dask":
+        from .distributed import run_dask
+
+        try:
+            stats = run_dask(list(inputs), db=db, parquet_dir=parquet_dir or "events_parquet",
+                             scheduler=scheduler, workers=workers, limit=limit, quiet=quiet)
+        except DetenteError as e:
+            _die(str(e))
+        if not quiet:
+            click.echo(stats.summary(), err=True)
+        sys.exit(1 if stats.errors else 0)
+
+    try:
+        store = EventStore(db)
+    except DetenteError as e:
+        _die(str(e))
+
+    show_progress = not quiet and sys.stderr.isatty()
+    bar = None
+    if show_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="doc", dynamic_ncols=True, file=sys.stderr, desc="coding")
+
+    def on_progress(stats, n):
+        if bar is not None:
+            bar.update(n)
+            bar.set_postfix(events=stats.events, errors=stats.errors, refresh=False)
+
+    def on_error(err):
+        msg = f"error: {err}"
+        if bar is not None:
+            bar.write(msg, file=sys.stderr)
+        elif not quiet:
+            click.echo(msg, err=True)
+
+    dedup_index = None
+    if dedup:
+        from .dedup import NearDuplicateIndex
+
+        dedup_index = NearDuplicateIndex.from_store(store)
+
+    seen_ids: list[str] = []
+    run = CodingRun(store, workers=workers, batch_size=batch_size, limit=limit, dedup=dedup_index,
+                    on_error=on_error, on_progress=on_progress,
+                    on_events=(lambda d, evs: seen_ids.append(d.id)) if out else None)
+    items = read_inputs(inputs)
+    if out:
+        # Documents skipped as already stored still belong in --out: remember every id read.
+        items = _remember_ids(items, seen_ids)
+    try:
+        stats = run.run(items)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
+        store.close()
+        click.echo("interrupted: every batch written so far is complete; rerun the same command to "
+                   "resume.", err=True)
+        sys.exit(130)
+    except DetenteError as e:
+        store.close()
+        _die(str(e))
+    finally:
+        if bar is not None:
+            bar.close()
+    if out:
+        from .export import write_csv, write_jsonl, write_parquet
+
+        wanted = list(dict.fromkeys(seen_ids))
+        records = _records_for_docs(store, wanted)
+        if fmt == "parquet":
+            n = write_parquet(records, out)
+        else:
+            with open(out, "w", encoding="utf-8", newline="") as fh:
+                n = (write_csv if fmt == "csv" else write_jsonl)(records, fh)
+        if not quiet:
+            click.echo(f"wrote {n:,} events to {out}", err=True)
+    store.close()
+    if not quiet:
+        click.echo(stats.summary(), err=True)
+        click.echo(f"database: {db}", err=True)
+    sys.exit(1 if stats.errors else 0)
+
+
+def _remember_ids(items, sink):
+    from .model import Document
+
+    for it in items:
+        if isinstance(it, Document):
+            sink.append(it.id)
+        yield it
+
+
+def _records_for_docs(store, doc_ids):
+    import pandas as pd
+
+    for i in range(0, len(doc_ids), 5000):
+        chunk = pd.DataFrame({"doc_id": doc_ids[i:i + 5000], "ord": range(i, i + len(doc_ids[i:i + 5000]))})
+        store.con.register("_want_docs", chunk)
+        try:
+            rows = store.con.execute(
+                "SELECT e.record FROM events e JOIN mentions m ON m.event_id = e.id "
+                "JOIN _want_docs w ON w.doc_id = m.doc_id ORDER BY w.ord, e.span_start").fetchall()
+        finally:
+            store.con.unregister("_want_docs")
+        seen = set()
+        for (rec,) in rows:
+            r = json.loads(rec)
+            if r["id"] not in seen:
+                seen.add(r["id"])
+                yield r
+
+
+# --------------------------------------------------------------------------- query options
+
+def query_options(f):
+    opts = [
+        click.option("--actor", help="Source actor code, e.g. USA or USA:MIL."),
+        click.option("--target", help="Target (recipient) actor code."),
+        click.option("--dyad", help="Two actor codes A,B: events between them (either direction)."),
+        click.option("--directed", is_flag=True, help="With --dyad: only A -> B."),
+        click.option("--type", "type_", help="PLOVER event type(s), comma-separated."),
+        click.option("--quad", help="Quad class(es) 1-4, comma-separated."),
+        click.option("--since", help="From date (YYYY-MM-DD)."),
+        click.option("--until", help="To date (YYYY-MM-DD)."),
+        click.option("--search", "text", help="Text the evidence sentence contains."),
+        click.option("--all", "include_flagged", is_flag=True,
+                     help="Include negated and hypothetical events (excluded by default)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _filters(**kw):
+    kw["type"] = kw.pop("type_", None)
+    return {k: v for k, v in kw.items() if v not in (None, False, "")}
+
+
+def _open_ro(db):
+    from .store import EventStore
+
+    try:
+        return EventStore(db, read_only=True)
+    except DetenteError as e:
+        _die(str(e))
+
+
+@main.command("events")
+@click.option("--db", default=DEFAULT_DB, show_default=True)
+@query_options
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+def events_cmd(db, limit, fmt, **kw):
+    """Query stored events."""
+    from .export import write_csv, write_jsonl
+
+    store = _open_ro(db)
+    try:
+        filters = _filters(**kw)
+        if fmt == "table":
+            df = store.events(limit=limit, **filters)
+            if df.empty:
+                click.echo("no events match")
+                return
+            cols = ["date", "source_code", "source_sector", "event", "target_code", "target_sector",
+                    "cameo_code", "quad_code", "confidence", "event_text", "doc_id"]
+            view = df[cols].copy()
+            view["confidence"] = view["confidence"].round(2)
+            click.echo(view.to_string(index=False, na_rep="-"))
+        else:
+            writer = write_jsonl if fmt == "jsonl" else write_csv
+            writer(store.records(limit=limit, **filters), sys.stdout)
+    except DetenteError as e:
+        _die(str(e))
+    finally:
+        store.close()
+
+
+@main.command("export")
+@click.option("--db", default=DEFAULT_DB, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet", "gdelt"]), required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@query_options
+def export_cmd(db, fmt, out, **kw):
+    """Export stored events as PLOVER JSONL, CSV, Parquet or GDELT 2.0 event columns (TSV)."""
+    from .export import export_store
+
+    store = _open_ro(db)
+    try:
+        n = export_store(store, fmt, out, **_filters(**kw))
+    except DetenteError as e:
+        _die(str(e))
+    except OSError as e:
+        _die(f"{out}: cannot write: {e.strerror or e}")
+    finally:
+        store.close()
+    click.echo(f"wrote {n:,} events to {out}", err=True)
+
+
+@main.command("summary")
+@click.option("--db", default=DEFAULT_DB, show_default=True)
+@click.option("--examples", type=click.IntRange(min=0), default=5, show_default=True)
+def summary_cmd(db, examples):
+    """A readable overview of a database: counts, top dyads and types, example evidence."""
+    store = _open_ro(db)
+    try:
+        c = store.counts()
+        click.echo(f"{c['documents']:,} documents, {c['events']:,} events "
+                   f"({c['duplicates']:,} near-duplicate documents folded)")
+        df = store.query(
+            "SELECT source_code || ' -> ' || coalesce(target_code, '-') AS dyad, event, count(*) AS n "
+            "FROM events WHERE NOT negated AND NOT hypothetical GROUP BY ALL ORDER BY n DESC, dyad LIMIT 25")
+        if not df.empty:
+            click.echo("\nEvents per dyad and type (negated/hypothetical excluded):")
+            click.echo(df.to_string(index=False))
+        fl = store.query("SELECT sum(negated::INT) neg, sum(hypothetical::INT) hyp, sum(future::INT) fut, "
+                         "sum(historical::INT) hist FROM events").iloc[0]
+        click.echo(f"\nFlagged: {int(fl['neg'] or 0)} negated, {int(fl['hyp'] or 0)} hypothetical, "
+                   f"{int(fl['fut'] or 0)} future, {int(fl['hist'] or 0)} historical")
+        if examples:
+            ex = store.query(
+                "SELECT date, source_code, source_sector, event, target_code, target_sector, event_text, "
+                "text, confidence, doc_id FROM events WHERE NOT negated AND NOT hypothetical "
+                "ORDER BY confidence DESC, date LIMIT ?", [examples])
+            click.echo("\nExamples with evidence:")
+            for r in ex.itertuples():
+                click.echo(f"- {r.date} {r.source_code}/{r.source_sector or '-'} {r.event} "
+                           f"{r.target_code or '-'}/{r.target_sector or '-'} [{r.event_text}] "
+                           f"conf {r.confidence:.2f} ({r.doc_id})")
+                click.echo(f"    \"{r.text}\"")
+    finally:
+        store.close()
+
+
+def _register_optional() -> None:
+    """Sub-commands that live in their own modules (evaluation, serving, reports)."""
+    import importlib
+
+    for module, names in (("detente.cli_eval", ("eval_group", "train_command")),
+                          ("detente.cli_more", ("commands",))):
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as e:
+            if e.name != module:
+                raise
+            continue
+        for n in names:
+            obj = getattr(mod, n, None)
+            if isinstance(obj, click.Command):
+                main.add_command(obj)
+            elif isinstance(obj, (list, tuple)):
+                for cmd in obj:
+                    main.add_command(cmd)
+
+
+_register_optional()
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,397 @@
+"""The event store: one DuckDB file holding documents, events and their actors.
+
+Writes go in batches, one transaction per batch (documents together with all their events), so a
+run killed at any point leaves only whole documents behind and a rerun picks up where it stopped:
+documents already stored are skipped by id.
+
+Tables
+  documents     one row per story read (text kept so evidence offsets can be shown)
+  events        one row per distinct event, flattened for queries, plus the full PLOVER record
+  event_actors  one row per (event, role, actor): actor/recipient lists normalised for filtering
+  mentions      one row per (event, document) reporting it: the event's own document, plus any
+                near-duplicate copy of the story that repeats it (GDELT's Mentions table)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .model import DetenteError, Document, Event
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS documents (
+    id VARCHAR PRIMARY KEY,
+    content_hash VARCHAR,
+    source VARCHAR,
+    url VARCHAR,
+    title VARCHAR,
+    date DATE,
+    text VARCHAR,
+    metadata JSON,
+    origin VARCHAR,
+    n_events INTEGER,
+    duplicate_of VARCHAR,
+    coded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS events (
+    id VARCHAR PRIMARY KEY,
+    doc_id VARCHAR,
+    sentence_index INTEGER,
+    date DATE,
+    event VARCHAR,
+    mode VARCHAR,
+    context VARCHAR[],
+    quad_code TINYINT,
+    cameo_code VARCHAR,
+    goldstein DOUBLE,
+    event_scale DOUBLE,
+    source_code VARCHAR,
+    source_sector VARCHAR,
+    target_code VARCHAR,
+    target_sector VARCHAR,
+    event_text VARCHAR,
+    text VARCHAR,
+    span_start INTEGER,
+    span_end INTEGER,
+    loc_text VARCHAR,
+    loc_name VARCHAR,
+    loc_country VARCHAR,
+    lat DOUBLE,
+    lon DOUBLE,
+    geonameid BIGINT,
+    confidence DOUBLE,
+    negated BOOLEAN,
+    hypothetical BOOLEAN,
+    future BOOLEAN,
+    historical BOOLEAN,
+    symmetric BOOLEAN,
+    coder_version VARCHAR,
+    record JSON
+);
+CREATE TABLE IF NOT EXISTS event_actors (
+    event_id VARCHAR,
+    role VARCHAR,
+    position INTEGER,
+    code VARCHAR,
+    sector VARCHAR,
+    text VARCHAR,
+    name VARCHAR
+);
+CREATE TABLE IF NOT EXISTS mentions (
+    event_id VARCHAR,
+    doc_id VARCHAR,
+    source VARCHAR,
+    date DATE,
+    PRIMARY KEY (event_id, doc_id)
+);
+"""
+
+EVENT_COLUMNS = [
+    "id", "doc_id", "sentence_index", "date", "event", "mode", "context", "quad_code", "cameo_code",
+    "goldstein", "event_scale", "source_code", "source_sector", "target_code", "target_sector",
+    "event_text", "text", "span_start", "span_end", "loc_text", "loc_name", "loc_country", "lat",
+    "lon", "geonameid", "confidence", "negated", "hypothetical", "future", "historical",
+    "symmetric", "coder_version", "record",
+]
+DOC_COLUMNS = ["id", "content_hash", "source", "url", "title", "date", "text", "metadata", "origin",
+               "n_events", "duplicate_of", "coded_at"]
+
+
+class StoreError(DetenteError):
+    """The database cannot be opened or written (locked, corrupt, disk full...)."""
+
+
+def _connect(path: str | Path, read_only: bool):
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as e:
+        msg = str(e)
+        if "lock" in msg.lower():
+            raise StoreError(f"{path}: database is in use by another process ({msg.splitlines()[0]})") from None
+        raise StoreError(f"{path}: cannot open database: {msg.splitlines()[0]}") from None
+    except duckdb.Error as e:
+        raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
+
+
+def event_row(ev: Event) -> dict[str, Any]:
+    rec = ev.to_record()
+    src = ev.actor[0] if ev.actor else None
+    tgt = ev.recipient[0] if ev.recipient else None
+    loc = ev.event_loc
+    return {
+        "id": rec["id"], "doc_id": ev.doc_id, "sentence_index": ev.sentence_index, "date": ev.date,
+        "event": ev.event, "mode": ev.mode, "context": list(ev.context), "quad_code": ev.quad_code,
+        "cameo_code": ev.cameo_code, "goldstein": ev.goldstein, "event_scale": ev.event_scale,
+        "source_code": src.code if src else None, "source_sector": src.sector if src else None,
+        "target_code": tgt.code if tgt else None, "target_sector": tgt.sector if tgt else None,
+        "event_text": ev.event_text, "text": ev.text, "span_start": ev.span[0], "span_end": ev.span[1],
+        "loc_text": loc.text if loc else None, "loc_name": loc.name if loc else None,
+        "loc_country": loc.country_code if loc else None, "lat": loc.lat if loc else None,
+        "lon": loc.lon if loc else None, "geonameid": loc.geonameid if loc else None,
+        "confidence": float(ev.confidence), "negated": bool(ev.flags.get("negated")),
+        "hypothetical": bool(ev.flags.get("hypothetical")), "future": bool(ev.flags.get("future")),
+        "historical": bool(ev.flags.get("historical")), "symmetric": bool(ev.symmetric),
+        "coder_version": ev.coder_version, "record": json.dumps(rec, ensure_ascii=False),
+    }
+
+
+def record_row(rec: dict[str, Any], sentence_index: int = 0) -> dict[str, Any]:
+    """Same flattening from a PLOVER record dict (used when loading Parquet/JSONL back)."""
+    src = (rec.get("actor") or [None])[0] or {}
+    tgt = (rec.get("recipient") or [None])[0] or {}
+    loc = rec.get("event_loc") or {}
+    flags = rec.get("flags") or {}
+    span = rec.get("span") or {}
+    return {
+        "id": rec["id"], "doc_id": rec["doc_id"], "sentence_index": rec.get("sentence_index", sentence_index),
+        "date": rec.get("date"), "event": rec["event"], "mode": rec.get("mode"),
+        "context": list(rec.get("context") or []), "quad_code": rec.get("quad_code"),
+        "cameo_code": rec.get("cameo_code"), "goldstein": rec.get("goldstein"),
+        "event_scale": rec.get("event_scale"), "source_code": src.get("code"),
+        "source_sector": src.get("sector"), "target_code": tgt.get("code"),
+        "target_sector": tgt.get("sector"), "event_text": rec.get("event_text"), "text": rec.get("text"),
+        "span_start": span.get("start"), "span_end": span.get("end"), "loc_text": loc.get("text"),
+        "loc_name": loc.get("name"), "loc_country": loc.get("country_code"), "lat": loc.get("lat"),
+        "lon": loc.get("lon"), "geonameid": loc.get("geonameid"), "confidence": rec.get("confidence"),
+        "negated": bool(flags.get("negated")), "hypothetical": bool(flags.get("hypothetical")),
+        "future": bool(flags.get("future")), "historical": bool(flags.get("historical")),
+        "symmetric": bool(rec.get("symmetric")), "coder_version": rec.get("coder_version"),
+        "record": json.dumps(rec, ensure_ascii=False),
+    }
+
+
+def actor_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for role in ("actor", "recipient"):
+        for i, a in enumerate(rec.get(role) or []):
+            rows.append({"event_id": rec["id"], "role": role, "position": i, "code": a.get("code"),
+                         "sector": a.get("sector"), "text": a.get("text"), "name": a.get("name")})
+    return rows
+
+
+class EventStore:
+    """A DuckDB event store. `read_only=True` for queries (API, analysis), False for coding runs."""
+
+    def __init__(self, path: str | Path = "detente.duckdb", read_only: bool = False):
+        self.path = str(path)
+        self.read_only = read_only
+        if read_only and not os.path.exists(self.path):
+            raise StoreError(f"{self.path}: no such database (run `detente code` first)")
+        self.con = _connect(self.path, read_only)
+        if not read_only:
+            self.con.execute(SCHEMA)
+            self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        else:
+            tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            if "events" not in tables:
+                raise StoreError(f"{self.path}: not a Detente database (no events table)")
+
+    # ------------------------------------------------------------------ context manager
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        df = pd.DataFrame({"id": list(ids)})
+        self.con.register("_probe_ids", df)
+        try:
+            rows = self.con.execute("SELECT d.id FROM documents d JOIN _probe_ids p USING (id)").fetchall()
+        finally:
+            self.con.unregister("_probe_ids")
+        return {r[0] for r in rows}
+
+    def write_batch(self, coded: Iterable[tuple[Document, list[Event]]],
+                    duplicate_of: dict[str, str] | None = None,
+                    extra_rows: dict[str, list[dict[str, Any]]] | None = None) -> tuple[int, int]:
+        """Insert documents with their events in one transaction. Returns (documents, events) added.
+
+        Documents whose id is already stored are skipped (so reruns and resumed runs add nothing).
+        `duplicate_of` maps a document id to the id of an earlier story it is a near-copy of:
+        its events are then recorded as extra mentions of that story's matching events, not as
+        new events. `extra_rows` ({table: rows}) are written in the same transaction (e.g. the
+        near-duplicate index's bands), so a crash never leaves one without the other.
+        """
+        coded = list(coded)
+        if not coded:
+            return 0, 0
+        duplicate_of = duplicate_of or {}
+        seen = self.known_ids([d.id for d, _ in coded])
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        docs, events, actors, mentions = [], [], [], []
+        batch_ids: set[str] = set()
+        event_ids: set[str] = set()
+        for d, evs in coded:
+            if d.id in seen or d.id in batch_ids:
+                continue
+            batch_ids.add(d.id)
+            dup = duplicate_of.get(d.id)
+            docs.append({"id": d.id, "content_hash": d.content_hash, "source": d.source, "url": d.url,
+                         "title": d.title, "date": d.date, "text": d.text,
+                         "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
+                         "origin": d.origin, "n_events": len(evs), "duplicate_of": dup, "coded_at": now})
+            for ev in evs:
+                row = event_row(ev)
+                if dup is None and row["id"] not in event_ids:
+                    event_ids.add(row["id"])
+                    events.append(row)
+                    actors.extend(actor_rows(json.loads(row["record"])))
+                    mentions.append({"event_id": row["id"], "doc_id": d.id, "source": d.source, "date": d.date})
+                elif dup is not None:
+                    mentions.append({"event_id": None, "doc_id": d.id, "source": d.source,
+                                     "date": d.date, "_sig": _event_signature(row), "_dup": dup,
+                                     "_row": row})
+        if not docs:
+            return 0, 0
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self._insert("documents", docs, DOC_COLUMNS)
+            if events:
+                self._insert("events", events, EVENT_COLUMNS)
+            if actors:
+                self._insert("event_actors", actors, ["event_id", "role", "position", "code", "sector", "text", "name"])
+            own = [m for m in mentions if m["event_id"] is not None]
+            dup_mentions, fresh = self._resolve_duplicate_mentions(
+                [m for m in mentions if m["event_id"] is None], event_ids)
+            if fresh:  # an updated copy can add events the original did not have
+                self._insert("events", fresh, EVENT_COLUMNS)
+                self._insert("event_actors", [a for r in fresh for a in actor_rows(json.loads(r["record"]))],
+                             ["event_id", "role", "position", "code", "sector", "text", "name"])
+                events.extend(fresh)
+            if own or dup_mentions:
+                self._insert("mentions", own + dup_mentions, ["event_id", "doc_id", "source", "date"],
+                             ignore=True)
+            for table, rows in (extra_rows or {}).items():
+                rows = [r for r in rows if r.get("doc_id") in batch_ids]
+                if rows:
+                    self._insert(table, rows, list(rows[0].keys()), ignore=True)
+            self.con.execute("COMMIT")
+        except Exception as e:
+            try:
+                self.con.execute("ROLLBACK")
+            except Exception:  # the connection may already be gone (disk full, killed)
+                pass
+            if isinstance(e, StoreError):
+                raise
+            raise StoreError(f"{self.path}: write failed, batch rolled back: {str(e).splitlines()[0]}") from e
+        return len(docs), len(events)
+
+    def _resolve_duplicate_mentions(self, pending: list[dict[str, Any]], batch_event_ids: set[str]
+                                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Match a near-duplicate's events to the original story's events by signature.
+        Returns (mentions of existing events, rows of events the copy adds)."""
+        if not pending:
+            return [], []
+        out, fresh = [], []
+        originals = {m["_dup"] for m in pending}
+        sigs: dict[tuple[str, tuple], str] = {}
+        for orig in originals:
+            for rec_json, in self.con.execute("SELECT record FROM events WHERE doc_id = ?", [orig]).fetchall():
+                rec = json.loads(rec_json)
+                sigs.setdefault((orig, _event_signature(record_row(rec))), rec["id"])
+        for m in pending:
+            ev_id = sigs.get((m["_dup"], m["_sig"]))
+            if ev_id is None:
+                row = m["_row"]
+                if row["id"] in batch_event_ids:
+                    continue
+                batch_event_ids.add(row["id"])
+                fresh.append(row)
+                ev_id = row["id"]
+            out.append({"event_id": ev_id, "doc_id": m["doc_id"], "source": m["source"], "date": m["date"]})
+        return out, fresh
+
+    def _insert(self, table: str, rows: list[dict[str, Any]], columns: list[str], ignore: bool = False) -> None:
+        df = pd.DataFrame(rows, columns=columns)
+        name = f"_batch_{table}"
+        self.con.register(name, df)
+        try:
+            verb = "INSERT OR IGNORE" if ignore else "INSERT"
+            cols = ", ".join(columns)
+            self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {name}")
+        finally:
+            self.con.unregister(name)
+
+    def add_records(self, records: Iterable[dict[str, Any]]) -> int:
+        """Load PLOVER records (e.g. from the Dask Parquet output) into the store, skipping known ids."""
+        recs = list(records)
+        if not recs:
+            return 0
+        rows = [record_row(r) for r in recs]
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            before = self.con.execute("SELECT count(*) FROM events").fetchone()[0]
+            self._insert("events", rows, EVENT_COLUMNS, ignore=True)
+            after = self.con.execute("SELECT count(*) FROM events").fetchone()[0]
+            self._insert("event_actors", [a for r in recs for a in actor_rows(r)],
+                         ["event_id", "role", "position", "code", "sector", "text", "name"])
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        return after - before
+
+    # ------------------------------------------------------------------ reading
+    def counts(self) -> dict[str, int]:
+        q = lambda sql: self.con.execute(sql).fetchone()[0]  # noqa: E731
+        return {"documents": q("SELECT count(*) FROM documents"),
+                "events": q("SELECT count(*) FROM events"),
+                "duplicates": q("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+                "mentions": q("SELECT count(*) FROM mentions")}
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def events(self, **filters: Any) -> pd.DataFrame:
+        """Events as a DataFrame; filters as in `EventQuery` (actor, target, dyad, type, quad,
+        since, until, limit, offset, include_flagged, text)."""
+        from .query import EventQuery
+
+        q = EventQuery(**filters)
+        sql, params = q.to_sql()
+        return self.con.execute(sql, params).df()
+
+    def records(self, **filters: Any) -> Iterable[dict[str, Any]]:
+        from .query import EventQuery
+
+        q = EventQuery(**filters)
+        sql, params = q.to_sql(columns="e.record")
+        cur = self.con.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(5000)
+            if not rows:
+                break
+            for (rec,) in rows:
+                yield json.loads(rec)
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        df = self.con.execute("SELECT * FROM documents WHERE id = ?", [doc_id]).df()
+        if df.empty:
+            return None
+        return df.iloc[0].to_dict()
+
+
+def _event_signature(row: dict[str, Any]) -> tuple:
+    """What makes two coded events 'the same event' across copies of one story."""
+    return (row["event"], row["source_code"], row["source_sector"], row["target_code"],
+            row["target_sector"], row["negated"], row["hypothetical"])
