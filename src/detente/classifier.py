@@ -66,8 +66,13 @@ def featurize(item) -> dict[str, float]:
     sent = item.sent
     doc = sent.doc
     f: dict[str, float] = {"bias": 1.0}
-    s0, s1 = item.src
-    srt = _root(doc, s0, s1)
+    if item.src is not None:
+        s0, s1 = item.src
+        srt = _root(doc, s0, s1)
+    else:                       # unnamed source: anchor on the sentence root
+        srt = sent.root
+        s0, s1 = srt.i, srt.i
+        f["nosource"] = 1.0
     if item.tgt is not None:
         t0, t1 = item.tgt
         trt = _root(doc, t0, t1)

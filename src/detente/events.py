@@ -626,6 +626,6 @@ def _agree_code(c: Candidate) -> str:
 class RelItem:
     """One (source, target) relation instance for the classifier: token ranges are doc-level."""
     sent: object                     # spaCy Span (the sentence)
-    src: tuple[int, int]
+    src: tuple[int, int] | None
     tgt: tuple[int, int] | None
     trigger: int | None = None

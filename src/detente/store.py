@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS events (
     hypothetical BOOLEAN,
     future BOOLEAN,
     historical BOOLEAN,
-    symmetric BOOLEAN,
+    "symmetric" BOOLEAN,
     coder_version VARCHAR,
     record JSON
 );
@@ -327,7 +327,7 @@ class EventStore:
         self.con.register(name, df)
         try:
             verb = "INSERT OR IGNORE" if ignore else "INSERT"
-            cols = ", ".join(columns)
+            cols = ", ".join(f'"{c}"' for c in columns)
             self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {name}")
         finally:
             self.con.unregister(name)
