@@ -1,0 +1,39 @@
+"""Shared fixtures: the spaCy model and the coder are loaded once per test session."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from detente.pipeline import load_nlp
+
+    return load_nlp()
+
+
+@pytest.fixture(scope="session")
+def coder(nlp):
+    from detente.pipeline import Coder
+
+    return Coder(nlp=nlp)
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    if not SHARED_DATA.exists():
+        pytest.skip(f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def run_cli(*args, input=None, cwd=None, timeout=300):
+    """Run the real `detente` command in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "detente", *map(str, args)], input=input,
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
