@@ -26,7 +26,7 @@ MIN_TOKENS = 8        # shorter texts (a bare headline) are too short to call du
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 LSH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR);
+CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR, PRIMARY KEY (band_key, doc_id));
 CREATE TABLE IF NOT EXISTS doc_signatures (doc_id VARCHAR PRIMARY KEY, sig BLOB);
 """
 
@@ -59,7 +59,8 @@ class NearDuplicateIndex:
         sh = shingles(text)
         if len(sh) < MIN_TOKENS - SHINGLE + 1:
             return None
-        m = MinHash(num_perm=NUM_PERM, seed=7, permutations=self._proto.permutations)
+        m = MinHash(num_perm=NUM_PERM, seed=7, permutations=self._proto.permutations,
+                    scheme=getattr(self._proto, "scheme", None))
         m.update_batch(list(sh))
         return m.hashvalues.astype(np.uint64)
 

@@ -234,12 +234,52 @@ class EventFinder:
         self.classifier = classifier
 
     # ------------------------------------------------------------------ public API
+    def roles(self, doc, mentions: list[Mention], story_date: date | None = None) -> list[tuple[int, int | None]]:
+        """(source mention index, target mention index or None) of every candidate event."""
+        return [(a, b) for _c, a, b, *_ in self._pending(doc, mentions, story_date)]
+
     def find(self, doc, mentions: list[Mention], story_date: date | None, doc_id: str) -> list[Event]:
+        events: list[Event] = []
+        pending = self._pending(doc, mentions, story_date)
+        if not pending:
+            return events
+        probs = None
+        if self.classifier is not None:
+            items = []
+            for c, a, b, sent, si, sym in pending:
+                ms = mentions[a]
+                mt = mentions[b] if b is not None else None
+                items.append(RelItem(sent=sent, src=(ms.start, ms.end),
+                                     tgt=(mt.start, mt.end) if mt else None, trigger=c.head))
+            probs = self.classifier.predict_proba(items)
+        for k, (c, a, b, sent, si, sym) in enumerate(pending):
+            ev_type, conf = self._decide(c, probs[k] if probs is not None else None, b is not None)
+            if c.flags["negated"] and not self.keep_negated:
+                continue
+            cameo = c.cameo if ev_type == c.event else self.onto.default_cameo(ev_type)
+            mode = c.mode if ev_type == c.event else None
+            context = list(c.context) if ev_type == c.event else []
+            ts = [doc[i] for i in sorted(c.tokens)]
+            ev = Event(
+                doc_id=doc_id, event=ev_type,
+                actor=[_copy_actor(mentions[a])],
+                recipient=[_copy_actor(mentions[b])] if b is not None else [],
+                text=sent.text, span=(sent.start_char, sent.end_char),
+                event_text=" ".join(t.text for t in ts),
+                trigger_span=(ts[0].idx, ts[-1].idx + len(ts[-1].text)),
+                mode=mode, context=context, cameo_code=cameo,
+                quad_code=self.onto.quad(ev_type),
+                goldstein=self.onto.goldstein(cameo, ev_type),
+                event_scale=self.onto.plover_score(ev_type, mode),
+                confidence=conf, flags=dict(c.flags), symmetric=sym, sentence_index=si)
+            events.append(ev)
+        return events
+
+    def _pending(self, doc, mentions, story_date):
         tok2m: dict[int, int] = {}
         for mi, m in enumerate(mentions):
             for i in range(m.start, m.end):
                 tok2m.setdefault(i, mi)
-        events: list[Event] = []
         pending: list[tuple] = []     # (cand, src_mention, tgt_mention, sent, sent_index)
         for si, sent in enumerate(doc.sents):
             cands = self._candidates(sent, story_date)
@@ -269,43 +309,10 @@ class EventFinder:
                     if b is not None and _same_actor(mentions[a].actor, mentions[b].actor):
                         continue
                     pending.append((c, a, b, sent, si, symmetric and b is not None))
-        if not pending:
-            return events
-        probs = None
-        if self.classifier is not None:
-            items = []
-            for c, a, b, sent, si, sym in pending:
-                ms = mentions[a]
-                mt = mentions[b] if b is not None else None
-                items.append(RelItem(sent=sent, src=(ms.start, ms.end),
-                                     tgt=(mt.start, mt.end) if mt else None, trigger=c.head))
-            probs = self.classifier.predict_proba(items)
-        for k, (c, a, b, sent, si, sym) in enumerate(pending):
-            ev_type, conf = self._decide(c, probs[k] if probs is not None else None)
-            if c.flags["negated"] and not self.keep_negated:
-                continue
-            trig = c.trigger
-            cameo = c.cameo if ev_type == c.event else self.onto.default_cameo(ev_type)
-            mode = c.mode if ev_type == c.event else None
-            context = list(c.context) if ev_type == c.event else []
-            ts = [doc[i] for i in sorted(c.tokens)]
-            ev = Event(
-                doc_id=doc_id, event=ev_type,
-                actor=[_copy_actor(mentions[a])],
-                recipient=[_copy_actor(mentions[b])] if b is not None else [],
-                text=sent.text, span=(sent.start_char, sent.end_char),
-                event_text=" ".join(t.text for t in ts),
-                trigger_span=(ts[0].idx, ts[-1].idx + len(ts[-1].text)),
-                mode=mode, context=context, cameo_code=cameo,
-                quad_code=self.onto.quad(ev_type),
-                goldstein=self.onto.goldstein(cameo, ev_type),
-                event_scale=self.onto.plover_score(ev_type, mode),
-                confidence=conf, flags=dict(c.flags), symmetric=sym, sentence_index=si)
-            events.append(ev)
-        return events
+        return pending
 
     # ------------------------------------------------------------------ decisions
-    def _decide(self, c: Candidate, p) -> tuple[str, float]:
+    def _decide(self, c: Candidate, p, has_target: bool = True) -> tuple[str, float]:
         """Combine the lexicon prior (trigger weight) with classifier probabilities."""
         lex = c.event
         w = c.trigger.weight
@@ -314,6 +321,8 @@ class EventFinder:
         classes = self.classifier.classes
         plv_lex = "YIELD" if lex in ("CONCEDE", "RETREAT") else lex
         lw = self.lexicon_weight * w
+        if not has_target:          # the classifier was trained on dyads: trust the lexicon more
+            lw = max(lw, 0.6)
         mix = {cl: (1 - lw) * float(pi) for cl, pi in zip(classes, p)}
         mix[plv_lex] = mix.get(plv_lex, 0.0) + lw
         best = max(mix, key=mix.get)

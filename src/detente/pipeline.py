@@ -82,7 +82,8 @@ class Coder:
         events = self.event_finder.find(sdoc, mentions, story_date=story_date, doc_id=document.id)
         for ev in events:
             sent = sdoc[_sent_index_token(sdoc, ev.span[0])].sent
-            ev.date, historical = self.date_resolver.resolve(sent, story_date)
+            trigger = ev.trigger_span[0] if ev.trigger_span else None  # chunk-relative, like sent
+            ev.date, historical = self.date_resolver.resolve(sent, story_date, trigger=trigger)
             if historical:
                 ev.flags["historical"] = True
             countries = [a.country or a.code for a in ev.actor + ev.recipient]

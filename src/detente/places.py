@@ -423,9 +423,14 @@ class PlaceResolver:
         for e in ents:
             covered.update(range(e.start, e.end))
         for tok in sent:
-            if tok.i in covered or tok.pos_ != "PROPN" or tok.dep_ != "pobj":
+            if tok.i in covered or tok.pos_ != "PROPN":
                 continue
-            w = tok.head.lower_
+            eff = tok
+            if tok.dep_ == "compound" and tok.head.lemma_.lower() in PLACE_NOUNS:
+                eff = tok.head               # "in the Kharkiv region"
+            if eff.dep_ != "pobj":
+                continue
+            w = eff.head.lower_
             tier = 1 if w in LOCATIVE else 2 if w in DIRECTIONAL else 0
             if not tier or tok.ent_type_ in ("DATE", "TIME", "NORP", "MONEY", "PERCENT"):
                 continue

@@ -330,7 +330,10 @@ class EventStore:
             cols = ", ".join(f'"{c}"' for c in columns)
             self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {name}")
         finally:
-            self.con.unregister(name)
+            try:
+                self.con.unregister(name)
+            except Exception:  # an aborted transaction refuses even this; the rollback cleans up
+                pass
 
     def add_records(self, records: Iterable[dict[str, Any]]) -> int:
         """Load PLOVER records (e.g. from the Dask Parquet output) into the store, skipping known ids."""

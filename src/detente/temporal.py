@@ -245,7 +245,11 @@ class DateResolver:
             return story_date, False
         historical = False
         if story_date is not None:
-            historical = (story_date - best.last).days > self.historical_days
+            ref = best.last
+            if best.precision == 1 and best.last > best.first:
+                # year-or-coarser: "last year" / "in 2023" in a January story is background
+                ref = best.first + (best.last - best.first) / 2
+            historical = (story_date - ref).days > self.historical_days
         return best.first, historical
 
     @staticmethod
@@ -359,7 +363,8 @@ class DateResolver:
             unit = g["unit"].lower()
             back = {"days": (3, 2), "weeks": (21, 14), "months": (120, 60), "years": (3 * 365, 2 * 365),
                     "decades": (20 * 365, 10 * 365), "centuries": (200 * 365, 100 * 365)}[unit]
-            return DateExpr(0, 0, kind, story - back[0] * one, story - back[1] * one, 1)
+            return DateExpr(0, 0, kind, story - back[0] * one, story - back[1] * one,
+                            3 if unit == "days" else 2 if unit in ("weeks", "months") else 1)
         if kind == "rel_unit":
             which = " ".join(g["which"].lower().split())
             unit = g["unit"].lower()
@@ -513,7 +518,10 @@ class DateResolver:
         hops = 0
         while t.head is not t and hops < 30:
             if t.dep_ in ("relcl", "acl", "appos"):
-                return "sub", v
+                # a verbless root noun with an 'acl' ("Relations soured last year ...") is a
+                # mis-parse of a main clause, not a subordinate one
+                if not (t.head.dep_ == "ROOT" and t.head.pos_ not in ("VERB", "AUX")):
+                    return "sub", v
             t = t.head
             hops += 1
         if v.lemma_.lower() in REPORTING_LEMMAS and v.dep_ == "ROOT":
@@ -532,10 +540,15 @@ def _tense(v) -> str:
         if v.dep_ in ("xcomp", "ccomp", "advcl", "acl") and h is not v:
             if h.lemma_.lower() in FUTURE_GOVERNORS or h.lower_ in ("going", "due", "set", "scheduled", "expected"):
                 return "future"
-            if h.lemma_.lower() == "be" or _tense(h) == "future":
+            if h.lemma_.lower() == "be":
                 return "future"
+            if h.pos_ in ("VERB", "AUX"):
+                return _tense(h)         # "reopened the crossing to aid deliveries on Sunday"
+            return "unknown"
         return "future"
-    if lowers & {"would", "could", "might"}:
+    if lowers & {"would"}:
+        return "future"              # reported future: "said it would announce ... on Sunday"
+    if lowers & {"could", "might", "may", "should"}:
         return "unknown"
     if v.tag_ == "VBG" and any(c.lower_ in ("is", "are", "am", "'re", "'s") for c in auxes):
         return "future"          # "are meeting on Saturday"

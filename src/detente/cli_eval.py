@@ -1,0 +1,155 @@
+"""`detente eval ...` and `detente train` click commands (registered in the main CLI by the lead:
+`eval_group` is a click.Group named "eval", `train_command` a click.Command named "train")."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .model import DetenteError
+
+
+def _fail(e: Exception):
+    click.echo(f"error: {e}", err=True)
+    sys.exit(2)
+
+
+def _echo_json(obj):
+    click.echo(json.dumps(obj, indent=1, default=str))
+
+
+def _print_classes(res: dict, title: str):
+    click.echo(title)
+    click.echo(f"  items {res['n']}   accuracy {res['accuracy']:.4f}   macro-F1 {res['macro_f1']:.4f}")
+    click.echo(f"  {'class':<11}{'P':>7}{'R':>7}{'F1':>7}{'n':>6}")
+    for lab in res["labels"]:
+        m = res["per_class"][lab]
+        click.echo(f"  {lab:<11}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}{m['support']:>6}")
+    labs = res["labels"]
+    short = [lab[:4] for lab in labs]
+    click.echo("  confusion (rows gold, columns predicted):")
+    click.echo("  " + " " * 11 + "".join(f"{s:>5}" for s in short))
+    for g in labs:
+        click.echo(f"  {g:<11}" + "".join(f"{res['confusion'][g][p]:>5}" for p in labs))
+
+
+@click.group(name="eval")
+def eval_group():
+    """Evaluate the coder on labelled files (PLV relations, ConfliBERT NER/penta, gold events)."""
+
+
+@eval_group.command("plv")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--predictions", type=click.Path(dir_okay=False), help="write uid<TAB>pred_root<TAB>confidence")
+@click.option("--json", "as_json", is_flag=True, help="print metrics as JSON")
+@click.option("--cv", type=int, default=None, help="K-fold cross-validation trained on FILE itself")
+def eval_plv_cmd(file, predictions, as_json, cv):
+    """Classify each <s>source</s>/<t>target</t> relation (CONCEDE and RETREAT count as YIELD)."""
+    from .evaluate import eval_plv
+    try:
+        res = eval_plv(file, cv=cv)
+    except (DetenteError, OSError) as e:
+        _fail(e)
+    preds = res.pop("predictions")
+    if predictions:
+        with open(predictions, "w", encoding="utf-8") as fh:
+            for uid, lab, conf in preds:
+                fh.write(f"{uid}\t{lab}\t{conf:.4f}\n")
+    if as_json:
+        _echo_json(res)
+        return
+    click.echo(f"PLV {res['file']}: {res['rows']} rows, {res['mode']}")
+    if "pairs_per_second" in res:
+        click.echo(f"  speed: {res['pairs_per_second']:.0f} pairs/s (features+classifier, after parse); "
+                   f"classifier alone {res['pairs_per_second_classifier_only']:.0f} pairs/s")
+    if "accuracy" not in res:
+        click.echo("  no gold labels: predictions only")
+        return
+    _print_classes(res, "relation classification")
+    cal = res["calibration"]
+    click.echo(f"  calibration: ECE {cal['ece']:.4f}" +
+               (f" (temperature {res['temperature']})" if "temperature" in res else ""))
+    for b in cal["bins"]:
+        click.echo(f"    conf {b['bin']}: n={b['n']:<5} mean conf {b['confidence']:.3f}  accuracy {b['accuracy']:.3f}")
+
+
+@eval_group.command("ner")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--mentions", type=click.Choice(["chunks", "actors"]), default="chunks", show_default=True,
+              help="candidate spans: noun chunks + named entities, or the ActorFinder's mentions")
+@click.option("--json", "as_json", is_flag=True)
+def eval_ner_cmd(file, mentions, as_json):
+    """Source/target span detection on a ConfliBERT BIO file (B-S/I-S, B-T/I-T): exact span P/R/F1."""
+    from .evaluate import eval_ner
+    try:
+        res = eval_ner(file, mentions=mentions)
+    except (DetenteError, OSError) as e:
+        _fail(e)
+    if as_json:
+        _echo_json(res)
+        return
+    click.echo(f"NER {res['file']} (candidate spans: {res['mentions']})")
+    for k in ("source", "target", "overall"):
+        m = res[k]
+        click.echo(f"  {k:<8} P {m['precision']:.4f}  R {m['recall']:.4f}  F1 {m['f1']:.4f}  "
+                   f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})")
+
+
+@eval_group.command("penta")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+def eval_penta_cmd(file, as_json):
+    """Sentence-level penta class (0 statement .. 4 material conflict) on a ConfliBERT class file."""
+    from .evaluate import eval_penta
+    try:
+        res = eval_penta(file)
+    except (DetenteError, OSError) as e:
+        _fail(e)
+    if as_json:
+        _echo_json(res)
+        return
+    _print_classes(res, f"penta {res['file']}")
+
+
+@eval_group.command("events")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--include-flagged", is_flag=True, help="also count negated/hypothetical predictions")
+def eval_events_cmd(file, as_json, include_flagged):
+    """End-to-end (source country, event, target country) P/R/F1 against gold JSONL documents."""
+    from .evaluate import eval_events
+    try:
+        res = eval_events(file, include_flagged=include_flagged)
+    except (DetenteError, OSError) as e:
+        _fail(e)
+    if as_json:
+        _echo_json(res)
+        return
+    m = res["micro"]
+    click.echo(f"events {res['file']}: {res['documents']} documents")
+    click.echo(f"  micro  P {m['precision']:.4f}  R {m['recall']:.4f}  F1 {m['f1']:.4f}  "
+               f"(tp {m['tp']}, fp {m['fp']}, fn {m['fn']})")
+    for t, v in res["per_type"].items():
+        click.echo(f"  {t:<10} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}  "
+                   f"(tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+
+
+@click.command("train")
+@click.option("--plv", type=click.Path(dir_okay=False), default=None,
+              help="PLV training TSV [default: $DETENTE_SHARED_DATA/plover/PLV_train.tsv]")
+@click.option("--conflibert", type=click.Path(), default=None,
+              help="ConfliBERT data directory (accepted; not used by the shipped relation model)")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="output directory [default: the package's data/models]")
+@click.option("--cv", type=int, default=5, show_default=True, help="folds for the calibration run")
+def train_command(plv, conflibert, out_dir, cv):
+    """Train the relation classifier and write relation.npz/relation.json (reproduces shipped weights)."""
+    from .train import default_model_dir, shared_data_dir, train_plv
+    plv = plv or str(shared_data_dir() / "plover" / "PLV_train.tsv")
+    out_dir = out_dir or str(default_model_dir())
+    try:
+        train_plv(plv, out_dir, k=cv, log=click.echo)
+    except (DetenteError, OSError) as e:
+        _fail(e)

@@ -1,0 +1,338 @@
+"""Evaluation routines behind `detente eval ...` (metrics are computed here, printing in cli_eval).
+
+plv     relation classification on PLV-format TSV (accuracy, macro-F1, per class, confusion, ECE)
+ner     source/target span detection on ConfliBERT BIO files (exact span P/R/F1)
+penta   sentence-level penta class on ConfliBERT class files (accuracy, macro-F1)
+events  end-to-end (source country, event, target country) P/R/F1 per document via pipeline.Coder
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from .model import InputError
+
+# ---------------------------------------------------------------- generic metrics
+
+
+def prf(tp: int, fp: int, fn: int) -> dict:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
+
+
+def classification_metrics(gold: list[str], pred: list[str], labels: list[str] | None = None) -> dict:
+    labels = labels or sorted(set(gold) | set(pred))
+    per = {}
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold, pred) if g == lab and p == lab)
+        fp = sum(1 for g, p in zip(gold, pred) if g != lab and p == lab)
+        fn = sum(1 for g, p in zip(gold, pred) if g == lab and p != lab)
+        per[lab] = prf(tp, fp, fn)
+        per[lab]["support"] = tp + fn
+    present = [lab for lab in labels if per[lab]["support"] > 0]
+    macro = float(np.mean([per[lab]["f1"] for lab in present])) if present else 0.0
+    acc = sum(g == p for g, p in zip(gold, pred)) / len(gold) if gold else 0.0
+    conf = {g: {p: 0 for p in labels} for g in labels}
+    for g, p in zip(gold, pred):
+        if g in conf and p in conf[g]:
+            conf[g][p] += 1
+    return {"n": len(gold), "accuracy": round(acc, 4), "macro_f1": round(macro, 4),
+            "per_class": per, "labels": labels, "confusion": conf}
+
+
+def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
+    """Reliability table and expected calibration error of top-class confidences."""
+    conf_a = np.asarray(conf, dtype=float)
+    cor_a = np.asarray(correct, dtype=float)
+    table, ece = [], 0.0
+    edges = np.linspace(0, 1, bins + 1)
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        m = (conf_a > lo) & (conf_a <= hi) if lo > 0 else (conf_a >= lo) & (conf_a <= hi)
+        n = int(m.sum())
+        if not n:
+            continue
+        c, a = float(conf_a[m].mean()), float(cor_a[m].mean())
+        ece += n / len(conf_a) * abs(c - a)
+        table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": n, "confidence": round(c, 4), "accuracy": round(a, 4)})
+    return {"ece": round(ece, 4), "bins": table}
+
+
+# ---------------------------------------------------------------- PLV
+
+
+def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
+    from .classifier import PLV_CLASSES, RelationClassifier, featurize
+    from .train import cross_validate, fit_temperature, plv_items, read_plv
+
+    rows = read_plv(path)
+    items = plv_items(rows)
+    t0 = time.perf_counter()
+    feats = [featurize(it) for it in items]
+    labelled = [i for i, r in enumerate(rows) if r.label in PLV_CLASSES]
+    result: dict = {"file": str(path), "rows": len(rows)}
+    if cv:
+        if len(labelled) < cv:
+            raise InputError(f"--cv {cv} needs at least {cv} labelled rows", str(path))
+        fl = [feats[i] for i in labelled]
+        labs = [rows[i].label for i in labelled]
+        logits, y = cross_validate(fl, labs, k=cv, seed=seed)
+        # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
+        # we report calibration at the shipped default temperature of 1 and after OOF fitting.
+        temp = fit_temperature(logits, y)
+        z = logits / temp
+        z = z - z.max(axis=1, keepdims=True)
+        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        full = np.zeros((len(rows), len(PLV_CLASSES)))
+        full[labelled] = probs
+        probs_all = full
+        result["mode"] = f"{cv}-fold cross-validation on the file"
+        result["temperature"] = temp
+        elapsed = None
+    else:
+        model = model or RelationClassifier.load_default()
+        t1 = time.perf_counter()
+        probs_all = model.predict_proba_feats(feats)
+        elapsed = (time.perf_counter() - t0)
+        result["mode"] = "shipped model" if model.meta.get("trained_on") else "model"
+        result["model_trained_on"] = model.meta.get("trained_on")
+        result["pairs_per_second"] = round(len(items) / max(elapsed, 1e-9), 1)
+        result["pairs_per_second_classifier_only"] = round(
+            len(items) / max(time.perf_counter() - t1, 1e-9), 1)
+    preds = [(PLV_CLASSES[int(k)], float(p[k])) for p, k in zip(probs_all, probs_all.argmax(axis=1))]
+    result["predictions"] = [(rows[i].uid, preds[i][0], round(preds[i][1], 4)) for i in range(len(rows))]
+    if labelled:
+        gold = [rows[i].label for i in labelled]
+        pred = [preds[i][0] for i in labelled]
+        result.update(classification_metrics(gold, pred, list(PLV_CLASSES)))
+        result["calibration"] = calibration([preds[i][1] for i in labelled],
+                                            [g == p for g, p in zip(gold, pred)])
+    return result
+
+
+# ---------------------------------------------------------------- ConfliBERT files
+
+
+def read_bio(path) -> list[tuple[list[str], list[str]]]:
+    sents, toks, tags = [], [], []
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", str(p))
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            if toks:
+                sents.append((toks, tags))
+                toks, tags = [], []
+            continue
+        parts = line.rsplit(None, 1)
+        if len(parts) != 2:
+            raise InputError("expected 'token TAG'", str(p), n)
+        toks.append(parts[0])
+        tags.append(parts[1])
+    if toks:
+        sents.append((toks, tags))
+    return sents
+
+
+def bio_spans(tags: list[str]) -> set[tuple[str, int, int]]:
+    spans, cur = set(), None
+    for i, t in enumerate(tags + ["O"]):
+        if t.startswith("B-") or t == "O" or (t.startswith("I-") and (cur is None or cur[0] != t[2:])):
+            if cur is not None:
+                spans.add((cur[0], cur[1], i))
+                cur = None
+            if t.startswith("B-") or t.startswith("I-"):
+                cur = (t[2:], i)
+    return spans
+
+
+def chunk_mentions(doc):
+    """Noun phrases as pseudo-mentions (used where gold spans are arbitrary noun phrases)."""
+    from .model import Actor, Mention
+    out = []
+    for nc in doc.noun_chunks:
+        if nc.root.pos_ == "PRON" and nc.root.lower_ not in ("they", "he", "she", "we"):
+            continue
+        out.append(Mention(nc.start, nc.end, nc.start_char, nc.end_char, nc.text,
+                           Actor(code="NP" + str(nc.start), kind="unknown")))
+    for e in doc.ents:
+        if e.label_ in ("GPE", "NORP", "ORG", "PERSON") and not any(m.start <= e.start < m.end for m in out):
+            out.append(Mention(e.start, e.end, e.start_char, e.end_char, e.text,
+                               Actor(code="NE" + str(e.start), kind="unknown")))
+    return sorted(out, key=lambda m: m.start)
+
+
+def _get_mentions(doc, mode: str, actor_finder=None):
+    if mode == "actors" and actor_finder is not None:
+        return actor_finder.find(doc, None)
+    return chunk_mentions(doc)
+
+
+def _actor_finder():
+    try:
+        from .actors import ActorFinder
+    except ImportError:
+        return None
+    return ActorFinder()
+
+
+def _doc_from_tokens(nlp, toks):
+    from spacy.tokens import Doc
+    doc = Doc(nlp.vocab, words=toks)
+    for _, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
+
+
+def eval_ner(path, mentions: str = "chunks", finder=None) -> dict:
+    """Spans of event sources (S) and targets (T): exact-match span P/R/F1 per role and overall."""
+    from .events import EventFinder
+    from .pipeline import load_nlp
+
+    nlp = load_nlp()
+    finder = finder or EventFinder()
+    af = _actor_finder() if mentions == "actors" else None
+    counts = {r: Counter() for r in ("S", "T")}
+    for toks, tags in read_bio(path):
+        doc = _doc_from_tokens(nlp, toks)
+        ms = _get_mentions(doc, mentions, af)
+        gold = bio_spans(tags)
+        pred = set()
+        for a, b in finder.roles(doc, ms):
+            pred.add(("S", ms[a].start, ms[a].end))
+            if b is not None:
+                pred.add(("T", ms[b].start, ms[b].end))
+        for role in ("S", "T"):
+            g = {s for s in gold if s[0] == role}
+            p = {s for s in pred if s[0] == role}
+            counts[role]["tp"] += len(g & p)
+            counts[role]["fp"] += len(p - g)
+            counts[role]["fn"] += len(g - p)
+    out = {"file": str(path), "mentions": mentions if af or mentions == "chunks" else "chunks"}
+    for role, name in (("S", "source"), ("T", "target")):
+        c = counts[role]
+        out[name] = prf(c["tp"], c["fp"], c["fn"])
+    tot = counts["S"] + counts["T"]
+    out["overall"] = prf(tot["tp"], tot["fp"], tot["fn"])
+    return out
+
+
+def read_penta(path) -> list[tuple[str, int]]:
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", str(p))
+    rows = []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        text, _, lab = line.rpartition("\t")
+        if not text or not lab.strip().isdigit():
+            raise InputError("expected 'text<TAB>penta'", str(p), n)
+        rows.append((text, int(lab)))
+    return rows
+
+
+def sentence_penta(doc, finder, onto) -> int:
+    """Penta class of a sentence: the most confident (non-negated) event, else the strongest
+    lexicon trigger, else 0 (statement)."""
+    ms = chunk_mentions(doc)
+    evs = [e for e in finder.find(doc, ms, None, "s") if not e.flags.get("negated")]
+    if evs:
+        best = max(evs, key=lambda e: e.confidence)
+        return onto.penta(best.event, best.cameo_code)
+    trigs = finder.index.match(doc[:])
+    if trigs:
+        t = max(trigs, key=lambda x: x[0].weight)[0]
+        if t.weight >= 0.5:
+            return onto.penta(t.event, t.cameo)
+    return 0
+
+
+def eval_penta(path, finder=None) -> dict:
+    from .events import EventFinder
+    from .pipeline import load_nlp
+
+    nlp = load_nlp()
+    finder = finder or EventFinder()
+    rows = read_penta(path)
+    gold, pred = [], []
+    for (text, lab), doc in zip(rows, nlp.pipe((t for t, _ in rows), batch_size=64)):
+        gold.append(str(lab))
+        pred.append(str(sentence_penta(doc, finder, finder.onto)))
+    res = classification_metrics(gold, pred, ["0", "1", "2", "3", "4"])
+    res["file"] = str(path)
+    return res
+
+
+# ---------------------------------------------------------------- end-to-end
+
+
+def _country(a: dict) -> str:
+    return (a.get("country") or a.get("code") or "").upper()
+
+
+def _triples(evs: list[dict]) -> Counter:
+    out = Counter()
+    for e in evs:
+        srcs = {_country(a) for a in e.get("actor") or []} or {""}
+        tgts = {_country(a) for a in e.get("recipient") or []} or {""}
+        for s in srcs:
+            for t in tgts:
+                out[(s, e["event"], t)] = 1
+                if e.get("symmetric") and t:
+                    out[(t, e["event"], s)] = 1
+    return out
+
+
+def read_gold_events(path) -> list[dict]:
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", str(p))
+    docs = []
+    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"bad JSON: {e.msg}", str(p), n) from None
+        if "text" not in d or "events" not in d:
+            raise InputError("record needs 'text' and 'events'", str(p), n)
+        docs.append(d)
+    return docs
+
+
+def eval_events(path, coder=None, include_flagged: bool = False) -> dict:
+    """Micro P/R/F1 of (source country, event type, target country) per document. Predicted events
+    flagged negated or hypothetical are not counted as assertions unless include_flagged."""
+    from .model import Document
+    from .pipeline import Coder
+    from .ingest import parse_date
+
+    coder = coder or Coder()
+    gold_docs = read_gold_events(path)
+    docs = [Document(id=str(d.get("id", i)), text=d["text"],
+                     date=parse_date(d["date"]) if d.get("date") else None) for i, d in enumerate(gold_docs)]
+    tot = Counter()
+    per_type: dict[str, Counter] = defaultdict(Counter)
+    details = []
+    for (doc, evs), gd in zip(coder.code_many(docs), gold_docs):
+        recs = [e.to_record() for e in evs
+                if include_flagged or not (e.flags.get("negated") or e.flags.get("hypothetical"))]
+        g = set(_triples(gd["events"]))
+        p = set(_triples(recs))
+        tp, fp, fn = g & p, p - g, g - p
+        tot.update(tp=len(tp), fp=len(fp), fn=len(fn))
+        for kind, sset in (("tp", tp), ("fp", fp), ("fn", fn)):
+            for s in sset:
+                per_type[s[1]][kind] += 1
+        details.append({"id": doc.id, "gold": sorted(g), "pred": sorted(p)})
+    return {"file": str(path), "documents": len(gold_docs),
+            "micro": prf(tot["tp"], tot["fp"], tot["fn"]),
+            "per_type": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(per_type.items())},
+            "details": details}

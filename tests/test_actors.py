@@ -1,0 +1,248 @@
+"""Tests for the actor stage (real spaCy model, no mocks)."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+
+from detente.actors import ActorFinder
+from detente.model import Actor, Mention
+
+D = dt.date
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from detente.pipeline import load_nlp
+
+    return load_nlp()
+
+
+@pytest.fixture(scope="module")
+def af():
+    return ActorFinder()
+
+
+def find(af, nlp, text, date=None):
+    return af.find(nlp(text), date)
+
+
+def codes(mentions):
+    return [(m.text, m.actor.code, m.actor.sector) for m in mentions]
+
+
+def one(af, nlp, text, date=None) -> Actor:
+    a = af.resolve_text(text, date)
+    assert a is not None, text
+    return a
+
+
+# ---------------------------------------------------------------- countries
+@pytest.mark.parametrize("text,code", [
+    ("Burma", "MMR"), ("Myanmar", "MMR"), ("Ivory Coast", "CIV"), ("Swaziland", "SWZ"),
+    ("Czechia", "CZE"), ("the Czech Republic", "CZE"), ("the US", "USA"), ("U.S.", "USA"),
+    ("America", "USA"), ("Britain", "GBR"), ("UK", "GBR"), ("the Netherlands", "NLD"),
+    ("Holland", "NLD"), ("South Korea", "KOR"), ("ROK", "KOR"), ("North Korea", "PRK"),
+    ("DPRK", "PRK"), ("Democratic Republic of Congo", "COD"), ("Republic of the Congo", "COG"),
+    ("Guinea-Bissau", "GNB"), ("Papua New Guinea", "PNG"), ("Türkiye", "TUR"), ("Kosovo", "XKX"),
+    ("East Timor", "TLS"), ("Cape Verde", "CPV"), ("North Macedonia", "MKD"),
+])
+def test_country_names(af, nlp, text, code):
+    a = one(af, nlp, text)
+    assert a.code == code and a.kind == "country" and a.country == code
+
+
+@pytest.mark.parametrize("text,code", [
+    ("Chinese", "CHN"), ("South Korean", "KOR"), ("Emirati", "ARE"), ("Saudi", "SAU"),
+    ("Israeli", "ISR"), ("Palestinian", "PSE"), ("Iranians", "IRN"), ("Ukrainians", "UKR"),
+    ("Filipino", "PHL"), ("Dutch", "NLD"), ("British", "GBR"),
+])
+def test_demonyms(af, nlp, text, code):
+    assert one(af, nlp, text).code == code
+
+
+@pytest.mark.parametrize("text,code,sector", [
+    ("Beijing", "CHN", "GOV"), ("Moscow", "RUS", "GOV"), ("the Kremlin", "RUS", "GOV"),
+    ("the White House", "USA", "GOV"), ("Washington", "USA", "GOV"), ("Downing Street", "GBR", "GOV"),
+    ("Whitehall", "GBR", "GOV"), ("the Elysee", "FRA", "GOV"), ("Pyongyang", "PRK", "GOV"),
+    ("Tehran", "IRN", "GOV"), ("Kyiv", "UKR", "GOV"), ("Kiev", "UKR", "GOV"),
+    ("the Pentagon", "USA", "MIL"), ("Zhongnanhai", "CHN", "GOV"),
+])
+def test_metonyms(af, nlp, text, code, sector):
+    a = one(af, nlp, text)
+    assert (a.code, a.sector) == (code, sector)
+
+
+def test_lowercase_common_words_do_not_match(af, nlp):
+    ms = find(af, nlp, "Let us go to china shops and eat turkey with them.")
+    assert ms == []
+    ms = find(af, nlp, "The US warned us.")
+    assert codes(ms) == [("US", "USA", None)]
+
+
+def test_false_friends(af, nlp):
+    ms = find(af, nlp, "Michael Jordan and Chad Smith visited New Mexico and the Persian Gulf.")
+    assert all(m.actor.code not in ("JOR", "TCD", "MEX", "IRN") for m in ms)
+    ms = find(af, nlp, "Georgia's Republican governor signed the bill in Atlanta.")
+    assert all(m.actor.code != "GEO" for m in ms)
+    ms = find(af, nlp, "Georgia accused Russia of occupying its territory.")
+    assert [m.actor.code for m in ms][:2] == ["GEO", "RUS"]
+
+
+# ---------------------------------------------------------------- sectors
+@pytest.mark.parametrize("text,code,sector", [
+    ("Russian troops", "RUS", "MIL"), ("the Israeli military", "ISR", "MIL"),
+    ("Ukraine's parliament", "UKR", "LEG"), ("Syrian rebels", "SYR", "REB"),
+    ("a Chinese official", "CHN", "GOV"), ("Iranian Foreign Minister X", "IRN", "GOV"),
+    ("Turkish police", "TUR", "COP"), ("a U.S. Supreme Court decision", "USA", "JUD"),
+    ("Venezuelan opposition", "VEN", "OPP"), ("Sudanese refugees", "SDN", "REF"),
+    ("Afghan civilians", "AFG", "CVL"), ("Indian lawmakers", "IND", "LEG"),
+    ("Russian military officials", "RUS", "MIL"), ("Kremlin officials", "RUS", "GOV"),
+    ("Pentagon officials", "USA", "MIL"), ("Russia's defence ministry", "RUS", "GOV"),
+    ("the president of France", "FRA", "GOV"), ("Moscow residents", "RUS", "CVL"),
+])
+def test_sectors(af, nlp, text, code, sector):
+    a = one(af, nlp, text)
+    assert (a.code, a.sector) == (code, sector), a
+
+
+# ---------------------------------------------------------------- organisations and groups
+@pytest.mark.parametrize("text,code,kind", [
+    ("the United Nations", "UNO", "igo"), ("the UN", "UNO", "igo"), ("UNHCR", "UNHCR", "igo"),
+    ("the UN Security Council", "UNSC", "igo"), ("NATO", "NATO", "igo"), ("the EU", "EUR", "igo"),
+    ("the European Commission", "EUR", "igo"), ("ASEAN", "ASEAN", "igo"), ("the IMF", "IMF", "igo"),
+    ("the World Bank", "WB", "igo"), ("the IAEA", "IAEA", "igo"), ("the African Union", "AU", "igo"),
+    ("the Red Cross", "ICRC", "group"), ("Amnesty International", "AMN", "group"),
+    ("the Arab League", "ARL", "igo"), ("the ICC", "ICC", "igo"), ("Interpol", "INTERPOL", "igo"),
+])
+def test_igos(af, nlp, text, code, kind):
+    a = one(af, nlp, text)
+    assert (a.code, a.kind) == (code, kind)
+    if kind == "igo":
+        assert a.country is None
+
+
+@pytest.mark.parametrize("text,code,sector,date", [
+    ("Hamas", "PSE", "REB", None), ("Hezbollah", "LBN", "UAF", None), ("the Houthis", "YEM", "REB", None),
+    ("the Taliban", "AFG", "REB", D(2019, 5, 1)), ("the Taliban", "AFG", "GOV", D(2022, 5, 1)),
+    ("Islamic State", "XIS", "REB", None), ("ISIS", "XIS", "REB", None), ("Daesh", "XIS", "REB", None),
+    ("the Wagner Group", "RUS", "UAF", None), ("al-Shabaab", "SOM", "REB", None),
+    ("Boko Haram", "NGA", "REB", None), ("the PKK", "TUR", "REB", None), ("the SDF", "SYR", "REB", None),
+    ("the RSF", "SDN", "REB", D(2024, 1, 1)), ("M23 rebels", "COD", "REB", None),
+    ("al-Qaeda", "XAQ", "REB", None), ("Palestinian Islamic Jihad", "PSE", "REB", None),
+    ("the Pakistani Taliban", "PAK", "REB", None),
+])
+def test_armed_groups(af, nlp, text, code, sector, date):
+    a = one(af, nlp, text, date)
+    assert (a.code, a.sector, a.kind) == (code, sector, "group")
+    assert a.name
+
+
+# ---------------------------------------------------------------- people and dated roles
+def test_trump_roles(af, nlp):
+    assert (one(af, nlp, "Donald Trump", D(2024, 11, 20)).sector) == "ELI"
+    a = one(af, nlp, "Donald Trump", D(2025, 2, 1))
+    assert (a.code, a.sector, a.kind, a.name) == ("USA", "GOV", "person", "Donald Trump")
+    assert one(af, nlp, "Trump", D(2018, 6, 1)).sector == "GOV"
+    assert one(af, nlp, "Trump", D(2022, 6, 1)).sector == "ELI"
+    assert one(af, nlp, "Trump").sector == "GOV"          # undated: most recent role
+
+
+def test_rubio_and_biden(af, nlp):
+    assert one(af, nlp, "Marco Rubio", D(2024, 6, 1)).sector == "LEG"
+    assert one(af, nlp, "Marco Rubio", D(2025, 3, 1)).sector == "GOV"
+    assert one(af, nlp, "Biden", D(2012, 1, 1)).sector == "GOV"
+    assert one(af, nlp, "Biden", D(2026, 1, 1)).sector == "ELI"     # former president
+
+
+def test_putin_prime_minister(af, nlp):
+    assert one(af, nlp, "Vladimir Putin", D(2010, 1, 1)).code == "RUS"
+    assert af.person_role("Vladimir Putin", D(2010, 1, 1)).role == "prime minister"
+    assert af.person_role("Vladimir Putin", D(2015, 1, 1)).role == "president"
+
+
+def test_title_and_person(af, nlp):
+    ms = find(af, nlp, "Iranian Foreign Minister Mohammad Javad Zarif met Sergei Lavrov.", D(2019, 1, 1))
+    assert [(m.actor.code, m.actor.sector, m.actor.name) for m in ms] == [
+        ("IRN", "GOV", "Mohammad Javad Zarif"), ("RUS", "GOV", "Sergei Lavrov")]
+    assert ms[0].text == "Iranian Foreign Minister Mohammad Javad Zarif"
+
+
+def test_unknown_person_by_title_and_nationality(af, nlp):
+    ms = find(af, nlp, "Iranian Foreign Minister Ali Rezaeipour met Ghanaian lawmaker Kofi Mensah-Boateng.")
+    assert ms[0].actor.kind == "person" and (ms[0].actor.code, ms[0].actor.sector) == ("IRN", "GOV")
+    assert ms[-1].actor.code == "GHA" and ms[-1].actor.sector == "LEG"
+
+
+# ---------------------------------------------------------------- coreference
+def test_coref_surname_title_pronoun(af, nlp):
+    text = ("Chinese President Xi Jinping met Russian President Vladimir Putin in Moscow on Monday. "
+            "Xi said ties were strong. The Chinese leader praised Putin. He also said the two leaders "
+            "would meet again.")
+    ms = find(af, nlp, text, D(2023, 3, 21))
+    by_text = {}
+    for i, m in enumerate(ms):
+        by_text.setdefault(m.text, []).append(i)
+    xi_full = by_text["Chinese President Xi Jinping"][0]
+    putin_full = by_text["Russian President Vladimir Putin"][0]
+    xi = ms[by_text["Xi"][0]]
+    assert xi.antecedent == xi_full and xi.actor.name == "Xi Jinping" and xi.actor.text == "Xi"
+    leader = ms[by_text["Chinese leader"][0]]
+    assert leader.antecedent == xi_full
+    assert ms[by_text["Putin"][0]].antecedent == putin_full
+    he = ms[by_text["He"][0]]
+    assert he.actor.name == "Vladimir Putin" and he.antecedent == putin_full
+    two = [ms[i] for i in by_text["the two leaders"]]
+    assert {m.actor.name for m in two} == {"Xi Jinping", "Vladimir Putin"}
+    assert two[0].start == two[1].start
+
+
+def test_coref_unknown_person_surname(af, nlp):
+    ms = find(af, nlp, "Iranian Foreign Minister Ali Rezaeipour arrived. Rezaeipour said talks failed.")
+    assert ms[-1].text == "Rezaeipour" and ms[-1].antecedent == 0 and ms[-1].actor.code == "IRN"
+
+
+def test_doc_only_alias(af, nlp):
+    ms = find(af, nlp, "In May, talks resumed.", D(2017, 5, 1))
+    assert all(m.actor.kind != "person" for m in ms)
+    ms = find(af, nlp, "Theresa May met Macron. May said Brexit means Brexit.", D(2017, 5, 1))
+    may = [m for m in ms if m.text == "May"]
+    assert may and may[0].actor.name == "Theresa May" and may[0].antecedent == 0
+
+
+# ---------------------------------------------------------------- compound actors and API
+def test_compound_actors(af, nlp):
+    ms = find(af, nlp, "Japan and South Korea agreed with the US-China plan.")
+    assert [m.actor.code for m in ms] == ["JPN", "KOR", "USA", "CHN"]
+
+
+def test_mentions_sorted_offsets(af, nlp):
+    text = "Ahead of talks, Russian troops shelled Kharkiv while NATO and the EU met in Brussels."
+    doc = nlp(text)
+    ms = af.find(doc, None)
+    assert all(isinstance(m, Mention) for m in ms)
+    assert [m.start for m in ms] == sorted(m.start for m in ms)
+    for a, b in zip(ms, ms[1:]):
+        assert a.end <= b.start
+    for m in ms:
+        assert text[m.start_char:m.end_char] == m.text == doc[m.start:m.end].text == m.actor.text
+
+
+def test_resolve_text_none(af, nlp):
+    assert af.resolve_text("") is None
+    assert af.resolve_text("the weather was fine") is None
+
+
+def test_speed(af, nlp):
+    sents = ["Russian President Vladimir Putin met Chinese leader Xi Jinping in Moscow on Tuesday.",
+             "Israeli troops clashed with Hamas fighters in Gaza, the UN said.",
+             "He said the US and its allies would impose new sanctions on Iran's Revolutionary Guards.",
+             ] * 30
+    docs = list(nlp.pipe(sents))
+    af.find(docs[0], D(2023, 1, 1))
+    t = time.perf_counter()
+    for d in docs:
+        af.find(d, D(2023, 1, 1))
+    per = (time.perf_counter() - t) / len(docs)
+    assert per < 0.001, per
