@@ -48,8 +48,12 @@ def main() -> None:
               help="With --engine dask: where to write date-partitioned Parquet (default: events_parquet/).")
 @click.option("--dedup/--no-dedup", default=True, show_default=True,
               help="Fold near-duplicate copies of a story into the first one.")
+@click.option("--max-chars", type=click.IntRange(min=1), default=None,
+              help="Longest story accepted, in characters; longer ones are reported and skipped "
+                   "[default: 500000, or $DETENTE_MAX_STORY_CHARS].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
-def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler, parquet_dir, dedup, quiet):
+def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler, parquet_dir, dedup,
+             quiet, max_chars=None):
     """Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB."""
     from .ingest import read_inputs
     from .run import CodingRun
@@ -103,7 +107,7 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
     run = CodingRun(store, workers=workers, batch_size=batch_size, limit=limit, dedup=dedup_index,
                     on_error=on_error, on_progress=on_progress,
                     on_events=(lambda d, evs: seen_ids.append(d.id)) if out else None)
-    items = read_inputs(inputs)
+    items = read_inputs(inputs, max_chars=max_chars)
     if out:
         # Documents skipped as already stored still belong in --out: remember every id read.
         items = _remember_ids(items, seen_ids)
@@ -283,8 +287,9 @@ def summary_cmd(db, examples):
                 "text, confidence, doc_id FROM events WHERE NOT negated AND NOT hypothetical "
                 "ORDER BY confidence DESC, date LIMIT ?", [examples])
             click.echo("\nExamples with evidence:")
-            for r in ex.itertuples():
-                click.echo(f"- {r.date} {r.source_code}/{r.source_sector or '-'} {r.event} "
+            for r in ex.astype(object).where(ex.notna(), None).itertuples():
+                day = str(r.date)[:10] if r.date is not None else "undated"
+                click.echo(f"- {day} {r.source_code or '-'}/{r.source_sector or '-'} {r.event} "
                            f"{r.target_code or '-'}/{r.target_sector or '-'} [{r.event_text}] "
                            f"conf {r.confidence:.2f} ({r.doc_id})")
                 click.echo(f"    \"{r.text}\"")

@@ -23,12 +23,27 @@ MAX_CHUNK_CHARS = 100_000
 _NLP_CACHE: dict[str, Any] = {}
 
 
+def _newline_sentences(doc):
+    """A line break always ends a sentence: headlines, datelines and paragraphs must not be
+    glued to the next sentence (the parser keeps boundaries that are already set)."""
+    for tok in doc[:-1]:
+        if "\n" in tok.text or "\n" in tok.whitespace_:
+            nxt = doc[tok.i + 1]
+            if not nxt.is_space:
+                nxt.is_sent_start = True
+    return doc
+
+
 def load_nlp(name: str = SPACY_MODEL):
     """Load the packaged English model once per process (no downloads)."""
     if name not in _NLP_CACHE:
         import spacy
+        from spacy.language import Language
 
+        if "detente_newline_sentences" not in Language.factories:
+            Language.component("detente_newline_sentences", func=_newline_sentences)
         nlp = spacy.load(name)
+        nlp.add_pipe("detente_newline_sentences", before="parser")
         nlp.max_length = MAX_CHUNK_CHARS * 2 + 10
         _NLP_CACHE[name] = nlp
     return _NLP_CACHE[name]
