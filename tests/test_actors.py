@@ -246,3 +246,37 @@ def test_speed(af, nlp):
         af.find(d, D(2023, 1, 1))
     per = (time.perf_counter() - t) / len(docs)
     assert per < 0.001, per
+
+
+# ---------------------------------------------------------------- office holders, IGO officials
+def test_title_resolves_to_office_holder_on_date(af, nlp):
+    ms = find(af, nlp, "The US president spoke with the British prime minister.", D(2023, 1, 1))
+    assert [m.actor.name for m in ms] == ["Joe Biden", "Rishi Sunak"]
+    ms = find(af, nlp, "The Russian president and Iran's foreign minister spoke.", D(2024, 11, 13))
+    assert [m.actor.name for m in ms] == ["Vladimir Putin", "Abbas Araghchi"]
+    ms = find(af, nlp, "The Trump administration protested. The president-elect said no.", D(2024, 11, 13))
+    assert (ms[0].actor.code, ms[0].actor.sector, ms[0].actor.kind) == ("USA", "GOV", "country")
+    assert ms[1].actor.name == "Donald Trump" and ms[1].actor.sector == "ELI"
+
+
+def test_igo_officials(af, nlp):
+    g = one(af, nlp, "UN Secretary-General Antonio Guterres", D(2020, 5, 1))
+    assert (g.code, g.sector, g.kind, g.country) == ("UNO", "IGO", "person", "PRT")
+    assert one(af, nlp, "Jens Stoltenberg", D(2020, 5, 1)).code == "NATO"
+    assert one(af, nlp, "Jens Stoltenberg", D(2025, 5, 1)).code == "NOR"
+
+
+def test_backed_is_not_the_backer(af, nlp):
+    ms = find(af, nlp, "The Iranian-backed group fired missiles.")
+    assert all(m.actor.code != "IRN" for m in ms)
+
+
+def test_conflict_leaders(af, nlp):
+    ms = find(af, nlp, "Sudan's army chief Abdel Fattah al-Burhan rejected talks with RSF leader "
+                       "Mohamed Hamdan Dagalo. Burhan said the RSF militia must surrender.", D(2024, 3, 1))
+    assert [(m.actor.code, m.actor.sector) for m in ms] == [
+        ("SDN", "GOV"), ("SDN", "REB"), ("SDN", "GOV"), ("SDN", "REB")]
+    assert ms[2].antecedent == 0
+    a = one(af, nlp, "Ahmed al-Sharaa", D(2024, 6, 1))
+    assert (a.code, a.sector) == ("SYR", "REB")
+    assert one(af, nlp, "Ahmed al-Sharaa", D(2025, 6, 1)).sector == "GOV"

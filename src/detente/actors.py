@@ -83,6 +83,8 @@ _PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m",
                    "she": "f", "her": "f", "hers": "f", "herself": "f"}
 _PRONOUN_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "poss", "iobj", "dative", "agent",
                            "appos", "conj"})
+_BACKED = frozenset({"backed", "allied", "aligned", "sponsored", "funded", "supported", "affiliated",
+                     "linked", "friendly", "leaning", "born", "based", "made", "style"})
 _TWO_WORDS = frozenset({"two", "both"})
 _PLURAL_PERSON = frozenset({"leaders", "presidents", "ministers", "men", "women", "premiers",
                             "heads", "chancellors", "counterparts", "envoys", "diplomats"})
@@ -297,8 +299,11 @@ class ActorFinder:
                                  _norm_date(r.get("end", "")), country))
             for a in [pid] + _split(r.get("aliases", "")):
                 aliases.setdefault(a, set()).add(pid)
+        self._office: dict[tuple[str, str], list[tuple[str, _Role]]] = {}
         for p in self.people.values():
             p.roles.sort(key=lambda x: x.start or dt.date.min)
+            for r in p.roles:
+                self._office.setdefault((r.code, r.role), []).append((p.pid, r))
         for alias, pids in aliases.items():
             doc_only = alias.startswith("~")
             a = alias.lstrip("~")
@@ -459,6 +464,8 @@ class ActorFinder:
             for t in sent:
                 if t.lower_ in _US_STATE_CONTEXT:
                     return True
+        if entry.kind == _C and i + k + 1 < len(lows) and lows[i + k] == "-" and lows[i + k + 1] in _BACKED:
+            return True  # "Iranian-backed group" is not Iran
         if entry.kind == _S and entry.person_title and k == 1 and doc[i].tag_ == "JJ":
             return True  # "general election", "official figures"
         return False
@@ -663,6 +670,25 @@ class ActorFinder:
             if idx is not None:
                 copy_from(idx, start, end, 0.7)
                 return
+        if title and country_code and not ctry[0].entry.sector:
+            pid = self._office_holder(country_code, title, date)
+            if pid is not None:
+                actor = self.person_actor(pid, date)
+                idx = add(start, end, actor, 0.8, person_full.get(pid))
+                if pid not in person_full:
+                    person_full[pid] = idx
+                role = self.person_role(pid, date)
+                person_meta.append((idx, self.people[pid].gender, role.role if role else "", actor.country))
+                return
+        if title and not ctry and title in ("president-elect", "president - elect") and has_det and date:
+            holders = [pid for (c, r), lst in self._office.items() if r == "president-elect"
+                       for pid, ro in lst if (ro.start is None or ro.start <= date) and (ro.end is None or date <= ro.end)]
+            if len(set(holders)) == 1:
+                pid = holders[0]
+                idx = add(start, end, self.person_actor(pid, date), 0.8, person_full.get(pid))
+                person_full.setdefault(pid, idx)
+                person_meta.append((idx, self.people[pid].gender, "president-elect", self.person_actor(pid, date).country))
+                return
         if ctry:
             extra = None
             if ctry[0].entry.sector:
@@ -676,6 +702,23 @@ class ActorFinder:
         if secs:
             sector = best_sector()
             add(start, end, Actor(code=UNKNOWN_CODE, sector=sector, kind="unknown"), 0.3)
+
+    def _office_holder(self, code: str, title: str, date) -> str | None:
+        """The one person holding `title` ("president", "foreign minister") for `code` on `date`
+        (undated: the open-ended current holder), from people.tsv; None if unknown or ambiguous."""
+        fits = _TITLE_ROLE_WORDS.get(title)
+        if not fits:
+            return None
+        found = set()
+        for role in fits:
+            for pid, r in self._office.get((code, role), ()):
+                if date is None:
+                    ok = r.end is None and self.people[pid].roles[-1] is r
+                else:
+                    ok = (r.start is None or r.start <= date) and (r.end is None or date <= r.end)
+                if ok:
+                    found.add(pid)
+        return found.pop() if len(found) == 1 else None
 
     def _pick_person(self, entry: _Entry, date, person_full) -> str | None:
         pids = entry.key

@@ -172,8 +172,9 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
     if fill:
         lo = parse_day(since, "since") or (ev["date"].min() if len(ev) else None)
         hi = parse_day(until, "until") or (ev["date"].max() if len(ev) else None)
+        lo, hi = (pd.Timestamp(lo) if lo is not None else None), (pd.Timestamp(hi) if hi is not None else None)
         if lo is not None and hi is not None and lo <= hi:
-            rng = pd.period_range(pd.Timestamp(lo), pd.Timestamp(hi), freq=f).start_time.normalize()
+            rng = pd.period_range(lo, hi, freq=f).start_time.normalize()
             out = out.reindex(rng.union(out.index))
             out.index.name = "period"
             for c in out.columns:

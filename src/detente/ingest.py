@@ -465,9 +465,28 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
 def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                     max_chars: int | None = None) -> Iterator[ReadItem]:
     """A CSV/TSV corpus with a header row. UTF-8 (BOM optional) or UTF-16/32 with a BOM. A bad row
-    (wrong number of columns, malformed quoting, an over-long field) is reported and skipped."""
+    (wrong number of columns, malformed quoting, bad encoding, an over-long field) is reported and
+    skipped; the rows after it are still read."""
     limit = _limit(max_chars)
+    field_limit = limit + 65_536
+    max_line = _max_line_bytes(limit)
     row_no = 0
+    bad_lines: dict[int, str] = {}    # physical line -> why it could not be decoded
+
+    def utf8_lines(buffered):
+        n = 0
+        for raw, length in _bounded_lines(buffered.readline, max_line):
+            n += 1
+            if raw is None:   # an over-long line: hand csv a stand-in of the same shape
+                bad_lines[n] = _too_long(length, "bytes in one line", limit)
+                yield "\n"
+                continue
+            try:
+                yield raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                bad_lines[n] = f"not valid UTF-8 ({e.reason} at byte {e.start} of the line)"
+                yield raw.decode("utf-8", "replace")
+
     try:
         head, buffered = _sniffed(stream)
         encoding = _stream_encoding(head) or "utf-8-sig"
@@ -477,11 +496,13 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
         if not head.strip():
             yield InputError("empty CSV file (no header row)", name, None)
             return
-        text_stream = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
+        if encoding == "utf-8-sig":
+            lines = utf8_lines(buffered)
+        else:
+            lines = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
         # Fields may be as long as a story (plus slack); longer ones are errors, not memory hogs.
-        field_limit = limit + 65_536
         csv.field_size_limit(max(field_limit, 131_072))
-        reader = csv.reader(text_stream, delimiter=delimiter)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         header = None
         while header is None:
             try:
@@ -494,12 +515,16 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                 return
             if not any(h.strip() for h in header):
                 header = None  # leading blank lines
+        if bad_lines:
+            yield InputError(f"CSV header: {next(iter(bad_lines.values()))}", name, reader.line_num)
+            return
         header = [_clean_str(h.strip().lower()) for h in header]
         if not ({"text", "title", "description", "body"} & set(header)):
             shown = ", ".join(header)[:300]
             yield InputError(f"CSV header has no text column (need 'text', or 'title' plus "
                              f"'description'/'body'); found: {shown}", name, 1)
             return
+        prev_line = reader.line_num
         while True:
             try:
                 row = next(reader)
@@ -510,11 +535,20 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                 msg = str(e)
                 if "field larger than field limit" in msg:
                     msg = _too_long(field_limit, "characters or more in one field", limit)
-                    yield InputError(msg, name, row_no)
+                elif "unexpected end of data" in msg:
+                    msg = ("malformed CSV row: unexpected end of data (an unterminated quote took in "
+                           "every line after it)")
                 else:
-                    yield InputError(f"malformed CSV row: {msg}", name, row_no)
+                    msg = f"malformed CSV row: {msg}"
+                yield InputError(msg, name, row_no)
+                prev_line = row_no
                 continue
             row_no = reader.line_num
+            first, prev_line = prev_line + 1, row_no
+            why = next((bad_lines.pop(i) for i in range(first, row_no + 1) if i in bad_lines), None)
+            if why:
+                yield InputError(why, name, row_no)
+                continue
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
@@ -522,8 +556,8 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                 continue
             yield document_from_record(dict(zip(header, row)), name, row_no, max_chars=limit)
     except UnicodeDecodeError as e:
-        yield InputError(f"not valid {'UTF-8' if encoding == 'utf-8-sig' else encoding.upper()} "
-                         f"({e.reason}) after line {row_no}; re-encode the file as UTF-8", name, None)
+        yield InputError(f"not valid {encoding.upper()} ({e.reason}) after line {row_no}; "
+                         f"re-encode the file as UTF-8", name, None)
     except _STREAM_ERRORS as e:
         yield _stream_error(e, row_no, name)
 

@@ -1,0 +1,271 @@
+"""More `detente` sub-commands: `analyse` (dyad series, spikes, top actors/dyads, network),
+`serve` (REST API and dashboard) and `report` (a self-contained HTML report)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .model import DetenteError
+
+DEFAULT_DB = "detente.duckdb"
+
+
+class UsageFailure(click.ClickException):
+    exit_code = 2
+
+
+def _open_ro(db):
+    from .store import EventStore
+
+    try:
+        return EventStore(db, read_only=True)
+    except DetenteError as e:
+        raise UsageFailure(str(e)) from None
+
+
+def _split_dyad(value):
+    from .query import QueryError, _split_pair
+
+    try:
+        return _split_pair(value)
+    except QueryError as e:
+        raise UsageFailure(str(e)) from None
+
+
+def _emit(df, fmt):
+    import pandas as pd
+
+    df = df.copy()
+    for c in df.columns:
+        if df[c].map(lambda v: isinstance(v, list)).any():
+            df[c] = df[c].map(lambda v: " ".join(map(str, v)) if isinstance(v, list) else v)
+        elif pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].dt.strftime("%Y-%m-%d")
+    if fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        click.echo(df.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        if df.empty:
+            click.echo("no events match")
+            return
+        for c in df.columns:
+            if c.endswith("event_ids"):
+                df[c] = df[c].map(lambda v: (v[:60] + "...") if isinstance(v, str) and len(v) > 63 else v)
+        click.echo(df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.3f}"))
+
+
+def _common(f):
+    opts = [
+        click.option("--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to read."),
+        click.option("--since", help="From date (YYYY-MM-DD)."),
+        click.option("--until", help="To date (YYYY-MM-DD)."),
+        click.option("--all", "include_flagged", is_flag=True,
+                     help="Include negated and hypothetical events (excluded by default)."),
+        click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+                     show_default=True),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _run(fn):
+    try:
+        return fn()
+    except DetenteError as e:
+        raise UsageFailure(str(e)) from None
+
+
+@click.group("analyse")
+def analyse_group():
+    """Relations between actors over time: dyad series, spikes, top actors and dyads, network.
+
+    Counts distinct events (near-duplicate copies once); negated and hypothetical events are
+    left out unless --all. Cooperation-conflict index: CCI = (coop - conflict) / (coop + conflict)
+    with coop = quad classes 1+2 and conflict = quad classes 3+4.
+    """
+
+
+_period = click.option("--period", "freq", type=click.Choice(["day", "week", "month"]), default="week",
+                       show_default=True)
+
+
+@analyse_group.command("series")
+@click.option("--dyad", required=True, help="Two actor codes A,B (USA,CHN or USA:GOV,CHN).")
+@click.option("--directed", is_flag=True, help="Only A -> B.")
+@_period
+@click.option("--weight", type=click.Choice(["events", "mentions"]), default="events", show_default=True,
+              help="mentions: count each event once per story reporting it.")
+@click.option("--types", "show_types", is_flag=True, help="Also print one count column per PLOVER type.")
+@_common
+def series_cmd(dyad, directed, freq, weight, show_types, db, since, until, include_flagged, fmt):
+    """Time series of a dyad: counts by quad class and type, mean Goldstein, CCI, event ids."""
+    from . import analysis as an
+    from .model import PLOVER_TYPES
+
+    a, b = _split_dyad(dyad)
+    with _open_ro(db) as st:
+        df = _run(lambda: an.dyad_series(st, a, b, freq=freq, directed=directed, since=since, until=until,
+                                         include_flagged=include_flagged, weight=weight))
+    if fmt == "table" and not show_types:
+        df = df.drop(columns=list(PLOVER_TYPES))
+    _emit(df, fmt)
+
+
+@analyse_group.command("spikes")
+@click.option("--dyad", required=True, help="Two actor codes A,B.")
+@click.option("--directed", is_flag=True)
+@_period
+@click.option("--window", type=click.IntRange(1, 520), default=8, show_default=True,
+              help="Trailing baseline length in periods.")
+@click.option("--threshold", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Report periods with |z| at least this.")
+@click.option("--min-events", type=click.IntRange(min=1), default=3, show_default=True)
+@_common
+def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, until, include_flagged, fmt):
+    """Periods where a dyad departs sharply from its own baseline, with the events that caused it."""
+    from . import analysis as an
+
+    a, b = _split_dyad(dyad)
+    with _open_ro(db) as st:
+        sp = _run(lambda: an.spikes(st, a, b, freq=freq, directed=directed, since=since, until=until,
+                                    include_flagged=include_flagged, window=window, threshold=threshold,
+                                    min_events=min_events))
+        if fmt != "table":
+            _emit(sp, fmt)
+            return
+        if sp.empty:
+            click.echo("no spikes")
+            return
+        for r in sp.itertuples():
+            click.echo(f"{r.period:%Y-%m-%d}  {r.events:g} events (baseline {r.baseline_mean:.2f} "
+                       f"± {r.baseline_std:.2f}, z {r.z:+.1f}, {r.direction}), CCI "
+                       f"{'-' if r.cci != r.cci else f'{r.cci:+.2f}'}")
+            for e in an.events_by_id(st, r.top_event_ids).itertuples():
+                click.echo(f"    {e.date} {e.source_code} {e.event} {e.target_code} [{e.id} in {e.doc_id}] "
+                           f"\"{e.text}\"")
+
+
+@analyse_group.command("actors")
+@click.option("--n", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--role", type=click.Choice(["any", "source", "target"]), default="any", show_default=True)
+@_common
+def actors_cmd(n, role, db, since, until, include_flagged, fmt):
+    """Top actors by number of events."""
+    from . import analysis as an
+
+    with _open_ro(db) as st:
+        _emit(_run(lambda: an.top_actors(st, since=since, until=until, n=n, role=role,
+                                         include_flagged=include_flagged)), fmt)
+
+
+@analyse_group.command("dyads")
+@click.option("--n", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--directed", is_flag=True)
+@click.option("--actor", help="Only pairs involving this actor.")
+@_common
+def dyads_cmd(n, directed, actor, db, since, until, include_flagged, fmt):
+    """Top dyads (actor pairs) by number of events."""
+    from . import analysis as an
+
+    with _open_ro(db) as st:
+        _emit(_run(lambda: an.top_dyads(st, since=since, until=until, n=n, directed=directed, actor=actor,
+                                        include_flagged=include_flagged)), fmt)
+
+
+@analyse_group.command("network")
+@click.option("--min-events", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--max-edges", type=click.IntRange(1, 5000), default=200, show_default=True)
+@click.option("--actor", help="Only edges involving this actor.")
+@_common
+def network_cmd(min_events, max_edges, actor, db, since, until, include_flagged, fmt):
+    """The actor network of a period: edges weighted by events, signed by cooperation/conflict."""
+    from . import analysis as an
+
+    with _open_ro(db) as st:
+        net = _run(lambda: an.network(st, since=since, until=until, min_events=min_events, max_edges=max_edges,
+                                      actor=actor, include_flagged=include_flagged))
+    if fmt == "json":
+        click.echo(json.dumps({"nodes": json.loads(net.nodes.to_json(orient="records")),
+                               "edges": json.loads(net.edges.to_json(orient="records"))}))
+    elif fmt == "csv":
+        _emit(net.edges, "csv")
+    else:
+        click.echo("Edges (sign +1 mostly cooperation, -1 mostly conflict):")
+        _emit(net.edges, "table")
+        click.echo("\nNodes:")
+        _emit(net.nodes, "table")
+
+
+# --------------------------------------------------------------------------- serve
+
+@click.command("serve")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to serve (opened read-only).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Only 127.0.0.1 unless you mean to expose the data.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--snapshot", is_flag=True,
+              help="Serve from a private copy of the database, refreshed every --refresh seconds; never "
+                   "touches the live file's lock (use while a coding run writes to it).")
+@click.option("--refresh", type=click.IntRange(1, 86_400), default=30, show_default=True,
+              help="Seconds between snapshot refreshes.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Allow browser calls from this origin (repeatable). CORS is closed by default.")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              default="info", show_default=True)
+def serve_cmd(db, host, port, snapshot, refresh, cors_origins, log_level):
+    """Serve the REST API (OpenAPI at /docs) and the dashboard (at /) for DB."""
+    import uvicorn
+
+    from .api import create_app
+
+    try:
+        app = create_app(db, snapshot=snapshot, refresh=refresh, cors_origins=list(cors_origins))
+    except DetenteError as e:
+        raise UsageFailure(str(e)) from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: binding {host}: the API and dashboard are reachable from other machines",
+                   err=True)
+    click.echo(f"Dashboard: http://{'[' + host + ']' if ':' in host else host}:{port}/   "
+               f"API docs: /docs   (Ctrl+C to stop)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, limit_concurrency=64,
+                timeout_keep_alive=5)
+
+
+# --------------------------------------------------------------------------- report
+
+@click.command("report")
+@click.option("--dyad", required=True, help="Two actor codes A,B, e.g. USA,CHN.")
+@click.option("--since", help="From date (YYYY-MM-DD).")
+@click.option("--until", help="To date (YYYY-MM-DD).")
+@click.option("--period", "freq", type=click.Choice(["day", "week", "month"]), default=None,
+              help="Series resolution (default: from the span: day up to 2 months, week up to 2 years).")
+@click.option("--db", default=DEFAULT_DB, show_default=True)
+@click.option("--out", default="report.html", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--top", type=click.IntRange(1, 500), default=25, show_default=True,
+              help="How many top events (with evidence) to list.")
+@click.option("--all", "include_flagged", is_flag=True, help="Include negated and hypothetical events.")
+def report_cmd(dyad, since, until, freq, db, out, top, include_flagged):
+    """A self-contained HTML report on a dyad (charts and top events with evidence), opens offline."""
+    from .report import write_report
+
+    a, b = _split_dyad(dyad)
+    with _open_ro(db) as st:
+        try:
+            info = write_report(st, a, b, out, since=since, until=until, freq=freq, top=top,
+                                include_flagged=include_flagged)
+        except DetenteError as e:
+            raise UsageFailure(str(e)) from None
+        except OSError as e:
+            raise UsageFailure(f"{out}: cannot write: {e.strerror or e}") from None
+    click.echo(f"wrote {out}: {info['events']} events, {info['periods']} {info['freq']}s, "
+               f"{info['spikes']} spikes", err=True)
+
+
+commands = [analyse_group, serve_cmd, report_cmd]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(analyse_group())
