@@ -25,6 +25,26 @@ GOOD = {
     "good_aid.txt": "Title: Aid pledged\nDate: 2024-06-03\n\nGermany sent humanitarian aid to Sudan.\n",
 }
 
+COUNTRIES = ["Russia", "Ukraine", "Germany", "France", "China", "Japan", "Iran", "Israel", "Egypt",
+             "Jordan", "Sudan", "Kenya", "Brazil", "Chile", "Peru", "India", "Pakistan", "Turkey",
+             "Greece", "Poland", "Spain", "Morocco", "Qatar", "Oman", "Nigeria", "Ghana"]
+VERBS = ["attacked", "sent aid to", "threatened", "met", "criticized", "signed an agreement with",
+         "imposed sanctions on", "praised", "accused", "hosted talks with"]
+PLACES = ["Geneva", "Cairo", "Lima", "Doha", "Nairobi", "Warsaw", "Ankara", "Madrid"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def varied_story(i: int, sentences: int = 5) -> str:
+    """A distinct short story (no two are near-duplicates), deterministic in i."""
+    rng = random.Random(i)
+    out = []
+    for _ in range(sentences):
+        a, b = rng.sample(COUNTRIES, 2)
+        out.append(f"{a} {rng.choice(VERBS)} {b} in {rng.choice(PLACES)} on {rng.choice(DAYS)}, "
+                   f"officials said after {rng.randint(2, 999)} days.")
+    return f"Story {i}. " + " ".join(out)
+
+
 SENTENCE = "Egypt and Jordan held talks in Amman on Tuesday about the crisis in Gaza. "
 
 

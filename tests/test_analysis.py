@@ -193,3 +193,22 @@ def test_cli_analyse(db):
     assert r.exit_code == 0 and "RUS" in r.output
     r = run("series", "--dyad", "USA")
     assert r.exit_code == 2 and "bad dyad" in r.output
+
+
+def test_report_is_self_contained_with_evidence(db, tmp_path):
+    from click.testing import CliRunner
+
+    out = tmp_path / "r.html"
+    r = CliRunner().invoke(main, ["report", "--db", db.path, "--dyad", "USA,CHN", "--since", "2024-01-01",
+                                  "--until", "2024-03-10", "--out", str(out), "--top", "5"])
+    assert r.exit_code == 0, r.output
+    assert "17 events" not in r.output and "16 events, 10 weeks, 1 spikes" in r.output
+    page = out.read_text(encoding="utf-8")
+    assert "<script src=" not in page and "plotly.js v" in page         # plotly.js inlined: opens offline
+    assert "China <b>threatened</b> The United States." in page          # evidence with the trigger
+    assert "2024-02-26: 7 events" in page                                # the spike and its events
+    sanction = an.dyad_events(db, "USA", "CHN", types="SANCTION").iloc[0]
+    assert f"event {sanction['id']} · doc {sanction['doc_id']}" in page  # traceable to the database
+    r = CliRunner().invoke(main, ["report", "--db", db.path, "--dyad", "USA,CHN", "--since", "2024-03-01",
+                                  "--until", "2024-01-01", "--out", str(out)])
+    assert r.exit_code == 2 and "after" in r.output

@@ -150,6 +150,87 @@ def featurize(item) -> dict[str, float]:
     return f
 
 
+def placeholder_text(item) -> str:
+    """Sentence lemmas with the source/target spans replaced by SRC/TGT (for the n-gram model)."""
+    out = []
+    for t in item.sent:
+        if item.src and item.src[0] <= t.i < item.src[1]:
+            if t.i == item.src[0]:
+                out.append("SRC")
+            continue
+        if item.tgt and item.tgt[0] <= t.i < item.tgt[1]:
+            if t.i == item.tgt[0]:
+                out.append("TGT")
+            continue
+        out.append(t.lemma_.lower())
+    return " ".join(out)
+
+
+def _ngrams(text: str, n_max: int = 3):
+    toks = text.split()
+    for n in range(1, n_max + 1):
+        for i in range(len(toks) - n + 1):
+            yield " ".join(toks[i:i + n])
+
+
+class NgramModel:
+    """TF-IDF (sublinear tf, l2) word 1-3-gram logistic regression over placeholder_text."""
+
+    def __init__(self, vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray):
+        self.vocab, self.idf = vocab, idf.astype(np.float32)
+        self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)
+        self.intercept = intercept.astype(np.float32)
+
+    def transform(self, texts):
+        from collections import Counter
+
+        from scipy.sparse import csr_matrix
+        rows, cols, vals = [], [], []
+        for r, text in enumerate(texts):
+            cnt = Counter(g for g in _ngrams(text) if g in self.vocab)
+            if not cnt:
+                continue
+            idx = [self.vocab[g] for g in cnt]
+            v = np.array([(1.0 + np.log(c)) for c in cnt.values()], dtype=np.float32) * self.idf[idx]
+            v /= np.linalg.norm(v) or 1.0
+            rows += [r] * len(idx)
+            cols += idx
+            vals += v.tolist()
+        return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
+
+    def proba(self, texts) -> np.ndarray:
+        z = np.asarray(self.transform(texts) @ self.coef_t) + self.intercept
+        return _softmax(z)
+
+    @classmethod
+    def fit(cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0):
+        from collections import Counter
+
+        from sklearn.linear_model import LogisticRegression
+        df = Counter(g for t in texts for g in set(_ngrams(t)))
+        vocab = {g: i for i, g in enumerate(sorted(g for g, c in df.items() if c >= min_df))}
+        n = len(texts)
+        idf = np.array([np.log((1 + n) / (1 + df[g])) + 1.0 for g in sorted(vocab, key=vocab.get)])
+        tmp = cls(vocab, idf, np.zeros((n_classes, len(vocab))), np.zeros(n_classes))
+        X = tmp.transform(texts)
+        clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+        clf.fit(X, y)
+        coef = np.zeros((n_classes, len(vocab)), dtype=np.float32)
+        inter = np.full(n_classes, -10.0, dtype=np.float32)
+        coef[clf.classes_] = clf.coef_
+        inter[clf.classes_] = clf.intercept_
+        return cls(vocab, idf, coef, inter)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+ENSEMBLE_WEIGHT = 0.5      # weight of the feature model; 1 - this for the n-gram model
+
+
 class RelationClassifier:
     """Linear model over `featurize` dicts. predict_proba(items) -> array (n, len(classes))."""
 
@@ -162,16 +243,24 @@ class RelationClassifier:
         self.classes = tuple(classes)
         self.temperature = float(temperature)
         self.meta = meta or {}
+        self.ngram: NgramModel | None = None
+        self.ensemble_weight = 1.0
 
     # -- persistence (numpy + json only)
     def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out / f"{name}.npz", coef=self.coef.astype(np.float16),
-                            intercept=self.intercept)
+        arrays = {"coef": self.coef.astype(np.float16), "intercept": self.intercept}
+        ngrams = []
+        if self.ngram is not None:
+            arrays.update(ng_coef=self.ngram.coef_t.T.astype(np.float16), ng_idf=self.ngram.idf,
+                          ng_intercept=self.ngram.intercept)
+            ngrams = sorted(self.ngram.vocab, key=self.ngram.vocab.get)
+        np.savez_compressed(out / f"{name}.npz", **arrays)
         feats = sorted(self.vocab, key=self.vocab.get)
         (out / f"{name}.json").write_text(json.dumps(
-            {"classes": list(self.classes), "features": feats, "temperature": self.temperature,
+            {"classes": list(self.classes), "features": feats, "ngrams": ngrams,
+             "temperature": self.temperature, "ensemble_weight": self.ensemble_weight,
              "meta": self.meta}, indent=0))
 
     @classmethod
@@ -182,8 +271,13 @@ class RelationClassifier:
         arr = np.load(d / f"{name}.npz", allow_pickle=False)
         meta = json.loads((d / f"{name}.json").read_text())
         vocab = {f: i for i, f in enumerate(meta["features"])}
-        return cls(vocab, arr["coef"].astype(np.float32), arr["intercept"],
-                   tuple(meta["classes"]), meta.get("temperature", 1.0), meta.get("meta"))
+        model = cls(vocab, arr["coef"].astype(np.float32), arr["intercept"],
+                    tuple(meta["classes"]), meta.get("temperature", 1.0), meta.get("meta"))
+        if meta.get("ngrams"):
+            model.ngram = NgramModel({g: i for i, g in enumerate(meta["ngrams"])}, arr["ng_idf"],
+                                     arr["ng_coef"], arr["ng_intercept"])
+            model.ensemble_weight = meta.get("ensemble_weight", ENSEMBLE_WEIGHT)
+        return model
 
     @classmethod
     def load_default(cls) -> "RelationClassifier":
@@ -202,14 +296,19 @@ class RelationClassifier:
             out[r] += vals @ W[cols]
         return out
 
-    def predict_proba_feats(self, feats) -> np.ndarray:
-        z = self.decision(feats) / self.temperature
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+    def log_proba_raw(self, feats, texts=None) -> np.ndarray:
+        """Log of the (untempered) ensemble probabilities."""
+        p = _softmax(self.decision(feats))
+        if self.ngram is not None and texts is not None and self.ensemble_weight < 1.0:
+            p = self.ensemble_weight * p + (1 - self.ensemble_weight) * self.ngram.proba(texts)
+        return np.log(np.clip(p, 1e-12, 1.0))
+
+    def predict_proba_feats(self, feats, texts=None) -> np.ndarray:
+        return _softmax(self.log_proba_raw(feats, texts) / self.temperature)
 
     def predict_proba(self, items) -> np.ndarray:
-        return self.predict_proba_feats([featurize(it) for it in items])
+        texts = [placeholder_text(it) for it in items] if self.ngram is not None else None
+        return self.predict_proba_feats([featurize(it) for it in items], texts)
 
     def predict(self, items) -> list[tuple[str, float]]:
         p = self.predict_proba(items)
@@ -218,7 +317,7 @@ class RelationClassifier:
 
 def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_count: int = 2,
         classes: tuple[str, ...] = PLV_CLASSES, temperature: float | None = None,
-        seed: int = 0) -> RelationClassifier:
+        seed: int = 0, texts: list[str] | None = None) -> RelationClassifier:
     """Train the logistic regression; features seen in fewer than `min_count` items are dropped."""
     from collections import Counter
 
@@ -236,6 +335,9 @@ def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_co
     coef[clf.classes_] = clf.coef_
     inter[clf.classes_] = clf.intercept_
     model = RelationClassifier(vocab, coef, inter, classes)
+    if texts is not None:
+        model.ngram = NgramModel.fit(texts, y, len(classes), seed=seed)
+        model.ensemble_weight = ENSEMBLE_WEIGHT
     if temperature:
         model.temperature = temperature
     return model

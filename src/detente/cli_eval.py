@@ -79,12 +79,13 @@ def eval_plv_cmd(file, predictions, as_json, cv):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--mentions", type=click.Choice(["chunks", "actors"]), default="chunks", show_default=True,
               help="candidate spans: noun chunks + named entities, or the ActorFinder's mentions")
+@click.option("--all-events", is_flag=True, help="score every candidate dyad, not only the main event")
 @click.option("--json", "as_json", is_flag=True)
-def eval_ner_cmd(file, mentions, as_json):
+def eval_ner_cmd(file, mentions, all_events, as_json):
     """Source/target span detection on a ConfliBERT BIO file (B-S/I-S, B-T/I-T): exact span P/R/F1."""
     from .evaluate import eval_ner
     try:
-        res = eval_ner(file, mentions=mentions)
+        res = eval_ner(file, mentions=mentions, all_events=all_events)
     except (DetenteError, OSError) as e:
         _fail(e)
     if as_json:

@@ -1,12 +1,26 @@
 """Near-duplicate stories: syndicated and updated copies of one story are folded into the first.
 
-MinHash signatures (datasketch) over word shingles; locality-sensitive hashing bands are kept in
-the DuckDB store itself (table `lsh_bands`), so the index survives restarts, costs no memory that
-grows with the corpus, and is written in the same transaction as the documents it describes.
-A candidate sharing a band is confirmed by its estimated Jaccard similarity.
+MinHash signatures (datasketch) over word 3-shingles; locality-sensitive hashing bands are kept in
+the DuckDB store itself (tables `lsh_bands` and `doc_signatures`), so the index survives restarts
+and resumed runs, costs no Python memory that grows with the corpus, and is written in the same
+transaction as the documents it describes (a killed run never leaves one without the other).
+
+A candidate sharing a band is a copy when all of these hold:
+  * estimated Jaccard similarity of the texts >= THRESHOLD (0.7);
+  * the two story dates are at most MAX_DAYS_APART (3) days apart, when both are known -- so
+    recurring templates ("List of key events, day 344" / "day 351") are not folded;
+  * when both have a title, the titles share at least TITLE_MIN (0.3) of their words -- so a
+    newsletter whose body is boilerplate ("The Hill's 12:30 Report -- <topic>") or a live blog
+    with a stale standfirst is not folded into last week's edition, while an updated headline
+    ("FBI conducting 'planned search' of Biden's home" -> "FBI searches Biden's home...") is.
+
+Every candidate is an *original* (a story that was not itself a copy), and "earlier" means
+stored before, or earlier in the same batch, so the outcome does not depend on batch boundaries:
+an interrupted and resumed run folds exactly the same stories as an uninterrupted one.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import struct
@@ -22,12 +36,19 @@ ROWS = NUM_PERM // BANDS
 THRESHOLD = 0.7       # estimated Jaccard above which two stories are the same story
 SHINGLE = 3           # word n-grams
 MIN_TOKENS = 8        # shorter texts (a bare headline) are too short to call duplicates safely
+MAX_DAYS_APART = 3    # copies of a story appear within days; later "copies" are new stories
+TITLE_MIN = 0.3       # minimum word Jaccard of the two titles, when both stories have one
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# No primary keys: rows are only ever written for documents inserted in the same transaction, so
+# they are unique by construction, and an ART index over millions of band keys would cost memory
+# that grows with the corpus.
 LSH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR, PRIMARY KEY (band_key, doc_id));
-CREATE TABLE IF NOT EXISTS doc_signatures (doc_id VARCHAR PRIMARY KEY, sig BLOB);
+CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR);
+CREATE TABLE IF NOT EXISTS doc_signatures (doc_id VARCHAR, sig BLOB, date DATE, title VARCHAR);
+ALTER TABLE doc_signatures ADD COLUMN IF NOT EXISTS date DATE;
+ALTER TABLE doc_signatures ADD COLUMN IF NOT EXISTS title VARCHAR;
 """
 
 
@@ -38,16 +59,45 @@ def shingles(text: str, n: int = SHINGLE) -> set[bytes]:
     return {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
 
 
+def title_similarity(a: str | None, b: str | None) -> float | None:
+    """Word Jaccard of two titles; None when either is missing."""
+    if not a or not b:
+        return None
+    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
+    if not wa or not wb:
+        return None
+    return len(wa & wb) / len(wa | wb)
+
+
+def _as_date(v) -> dt.date | None:
+    if v is None:
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v)[:10])
+    except ValueError:
+        return None
+
+
 class NearDuplicateIndex:
-    def __init__(self, store, threshold: float = THRESHOLD):
+    def __init__(self, store, threshold: float = THRESHOLD, max_days_apart: int | None = MAX_DAYS_APART,
+                 title_min: float | None = TITLE_MIN):
         from datasketch import MinHash
 
         self.store = store
         self.threshold = threshold
+        self.max_days_apart = max_days_apart
+        self.title_min = title_min
         self._proto = MinHash(num_perm=NUM_PERM, seed=7)
         self.pending: dict[str, list[dict[str, Any]]] = {"lsh_bands": [], "doc_signatures": []}
-        if store is not None and not store.read_only:
-            store.con.execute(LSH_SCHEMA)
+        self._stored_meta: dict[str, tuple[np.ndarray, dt.date | None, str | None]] = {}
+        if store is not None and not getattr(store, "read_only", False):
+            for stmt in LSH_SCHEMA.split(";"):
+                if stmt.strip():
+                    store.con.execute(stmt)
 
     @classmethod
     def from_store(cls, store) -> "NearDuplicateIndex":
@@ -73,6 +123,18 @@ class NearDuplicateIndex:
             keys.append(struct.unpack("<q", hashlib.blake2b(chunk, digest_size=8).digest())[0])
         return keys
 
+    def compatible(self, date_a, title_a, date_b, title_b) -> bool:
+        """The date and title guards (see the module docstring)."""
+        if self.max_days_apart is not None:
+            a, b = _as_date(date_a), _as_date(date_b)
+            if a is not None and b is not None and abs((a - b).days) > self.max_days_apart:
+                return False
+        if self.title_min is not None:
+            s = title_similarity(title_a, title_b)
+            if s is not None and s < self.title_min:
+                return False
+        return True
+
     def assign(self, docs: Sequence) -> dict[str, str]:
         """Map each near-duplicate document id in `docs` to the earlier story it copies.
 
@@ -89,10 +151,11 @@ class NearDuplicateIndex:
         if not sigs:
             return {}
         stored = self._stored_candidates(keys)
+        meta: dict[str, tuple[np.ndarray, Any, Any]] = dict(self._stored_meta)
         dup_of: dict[str, str] = {}
         batch_bands: dict[int, list[str]] = {}
         for d in docs:
-            if d.id not in sigs:
+            if d.id not in sigs or d.id in dup_of:
                 continue
             sig = sigs[d.id]
             cands: list[str] = []
@@ -101,42 +164,53 @@ class NearDuplicateIndex:
                 cands.extend(batch_bands.get(k, ()))
             best, best_j = None, 0.0
             for c in dict.fromkeys(cands):
-                other = sigs.get(c)
-                if other is None:
-                    other = self._stored_sig(c)
-                if other is None:
+                if c == d.id or c not in meta:
                     continue
+                other, o_date, o_title = meta[c]
                 j = float(np.mean(sig == other))
-                if j > best_j:
+                if j >= self.threshold and j > best_j and self.compatible(d.date, d.title, o_date, o_title):
                     best, best_j = c, j
-            if best is not None and best_j >= self.threshold:
+            if best is not None:
                 dup_of[d.id] = best
                 continue
+            meta[d.id] = (sig, d.date, d.title)
             for k in keys[d.id]:
                 batch_bands.setdefault(k, []).append(d.id)
                 self.pending["lsh_bands"].append({"band_key": k, "doc_id": d.id})
-            self.pending["doc_signatures"].append({"doc_id": d.id, "sig": sig.tobytes()})
+            self.pending["doc_signatures"].append({"doc_id": d.id, "sig": sig.tobytes(), "date": d.date,
+                                                   "title": d.title})
         return dup_of
 
     def _stored_candidates(self, keys: dict[str, list[int]]) -> dict[int, list[str]]:
+        self._stored_meta = {}
         if self.store is None:
             return {}
         all_keys = sorted({k for ks in keys.values() for k in ks})
-        self._sig_cache: dict[str, np.ndarray] = {}
         df = pd.DataFrame({"band_key": np.array(all_keys, dtype=np.int64)})
         con = self.store.con
         con.register("_probe_bands", df)
         try:
-            rows = con.execute("SELECT b.band_key, b.doc_id, s.sig FROM lsh_bands b JOIN _probe_bands p "
-                               "USING (band_key) LEFT JOIN doc_signatures s USING (doc_id)").fetchall()
+            rows = con.execute("SELECT band_key, doc_id FROM lsh_bands "
+                               "WHERE band_key IN (SELECT band_key FROM _probe_bands)").fetchall()
         finally:
-            con.unregister("_probe_bands")
+            try:
+                con.unregister("_probe_bands")
+            except Exception:
+                pass
         out: dict[int, list[str]] = {}
-        for k, doc_id, sig in rows:
+        for k, doc_id in rows:
             out.setdefault(k, []).append(doc_id)
-            if sig is not None:
-                self._sig_cache[doc_id] = np.frombuffer(sig, dtype=np.uint64)
+        ids = sorted({doc_id for _, doc_id in rows})
+        if ids:
+            # A literal IN list is pushed into the scan, so only matching rows' blobs are read.
+            placeholders = ", ".join("?" for _ in ids)
+            for doc_id, sig, date, title in con.execute(
+                    f"SELECT doc_id, sig, date, title FROM doc_signatures WHERE doc_id IN ({placeholders})",
+                    ids).fetchall():
+                if sig is not None:
+                    self._stored_meta[doc_id] = (np.frombuffer(sig, dtype=np.uint64), date, title)
         return out
 
     def _stored_sig(self, doc_id: str) -> np.ndarray | None:
-        return getattr(self, "_sig_cache", {}).get(doc_id)
+        m = self._stored_meta.get(doc_id)
+        return m[0] if m else None

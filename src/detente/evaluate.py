@@ -67,13 +67,14 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
 
 
 def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
-    from .classifier import PLV_CLASSES, RelationClassifier, featurize
+    from .classifier import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
     from .train import cross_validate, fit_temperature, plv_items, read_plv
 
     rows = read_plv(path)
     items = plv_items(rows)
     t0 = time.perf_counter()
     feats = [featurize(it) for it in items]
+    texts = [placeholder_text(it) for it in items]
     labelled = [i for i, r in enumerate(rows) if r.label in PLV_CLASSES]
     result: dict = {"file": str(path), "rows": len(rows)}
     if cv:
@@ -81,7 +82,7 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
             raise InputError(f"--cv {cv} needs at least {cv} labelled rows", str(path))
         fl = [feats[i] for i in labelled]
         labs = [rows[i].label for i in labelled]
-        logits, y = cross_validate(fl, labs, k=cv, seed=seed)
+        logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled])
         # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
         # we report calibration at the shipped default temperature of 1 and after OOF fitting.
         temp = fit_temperature(logits, y)
@@ -97,7 +98,7 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
     else:
         model = model or RelationClassifier.load_default()
         t1 = time.perf_counter()
-        probs_all = model.predict_proba_feats(feats)
+        probs_all = model.predict_proba_feats(feats, texts)
         elapsed = (time.perf_counter() - t0)
         result["mode"] = "shipped model" if model.meta.get("trained_on") else "model"
         result["model_trained_on"] = model.meta.get("trained_on")
@@ -158,6 +159,8 @@ def chunk_mentions(doc):
     for nc in doc.noun_chunks:
         if nc.root.pos_ == "PRON" and nc.root.lower_ not in ("they", "he", "she", "we"):
             continue
+        if nc.root.ent_type_ in ("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL"):
+            continue
         out.append(Mention(nc.start, nc.end, nc.start_char, nc.end_char, nc.text,
                            Actor(code="NP" + str(nc.start), kind="unknown")))
     for e in doc.ents:
@@ -189,7 +192,7 @@ def _doc_from_tokens(nlp, toks):
     return doc
 
 
-def eval_ner(path, mentions: str = "chunks", finder=None) -> dict:
+def eval_ner(path, mentions: str = "chunks", finder=None, all_events: bool = False) -> dict:
     """Spans of event sources (S) and targets (T): exact-match span P/R/F1 per role and overall."""
     from .events import EventFinder
     from .pipeline import load_nlp
@@ -203,10 +206,22 @@ def eval_ner(path, mentions: str = "chunks", finder=None) -> dict:
         ms = _get_mentions(doc, mentions, af)
         gold = bio_spans(tags)
         pred = set()
-        for a, b in finder.roles(doc, ms):
-            pred.add(("S", ms[a].start, ms[a].end))
-            if b is not None:
-                pred.add(("T", ms[b].start, ms[b].end))
+        if all_events:
+            for a, b in finder.roles(doc, ms):
+                pred.add(("S", ms[a].start, ms[a].end))
+                if b is not None:
+                    pred.add(("T", ms[b].start, ms[b].end))
+        else:
+            # the gold marks one (main) event per sentence: take the most confident asserted dyad
+            by_code = {m.actor.code: m for m in ms}
+            evs = finder.find(doc, ms, None, "ner")
+            if evs:
+                best = max(evs, key=lambda e: (not e.flags["negated"], bool(e.recipient), e.confidence))
+                m = by_code[best.actor[0].code]
+                pred.add(("S", m.start, m.end))
+                if best.recipient:
+                    m = by_code[best.recipient[0].code]
+                    pred.add(("T", m.start, m.end))
         for role in ("S", "T"):
             g = {s for s in gold if s[0] == role}
             p = {s for s in pred if s[0] == role}

@@ -37,6 +37,7 @@ REPORTING = {"say", "tell", "report", "claim", "state", "announce", "add", "note
              "believe", "think", "write", "argue", "suggest", "confirm", "acknowledge", "admit",
              "explain", "declare", "assert", "reveal", "indicate", "show", "know", "hope", "fear",
              "expect", "understand"}
+NO_COMMENT = {"comment", "elaborate", "speculate", "respond", "say", "confirm", "discuss", "answer"}
 DENIAL = {"deny", "dismiss", "refute", "rebut"}
 REFUSAL = {"refuse", "decline", "reject", "fail", "oppose", "avoid", "stop"}
 INTENTION = {"plan", "intend", "want", "hope", "aim", "seek", "prepare", "expect", "wish",
@@ -128,7 +129,7 @@ class TriggerIndex:
                     if not self._pos_ok(trig, tok):
                         continue
                     for ch in tok.children:
-                        if ch.lemma_.lower() == c or ch.text.lower() == c:
+                        if ch.i > tok.i and (ch.lemma_.lower() == c or ch.text.lower() == c):
                             found.append((trig, [tok.i, ch.i], tok.i, 2))
                             break
                 for trig in self.single.get(key, ()):
@@ -178,6 +179,10 @@ def _subject(verb, _depth=0):
             for p in ch.children:
                 if p.dep_ == "pobj":
                     agent.extend(_conjuncts(p))
+    if not subj and not psubj:
+        # small-model parse slip: sentence-initial proper noun tagged npadvmod ("Turkey hosted ...")
+        subj = [ch for ch in verb.children if ch.dep_ == "npadvmod" and ch.i < verb.i
+                and ch.pos_ == "PROPN"]
     if not subj and not psubj and _depth < 3:
         h = verb.head
         if verb.dep_ == "xcomp" or (verb.dep_ in ("advcl",) and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)):
@@ -220,7 +225,7 @@ class EventFinder:
     """Finds PLOVER events in a parsed spaCy Doc given actor mentions (see module doc)."""
 
     def __init__(self, ontology: Ontology | None = None, classifier=None, keep_negated: bool = True,
-                 use_classifier: bool = True, lexicon_weight: float = 0.5):
+                 use_classifier: bool = True, lexicon_weight: float = 0.6):
         self.onto = ontology or load_ontology()
         self.index = TriggerIndex(self.onto.triggers)
         self.keep_negated = keep_negated
@@ -287,7 +292,14 @@ class EventFinder:
                 if c.suppressed:
                     continue
                 srcs = self._resolve(doc, c.sources, tok2m, mentions)
-                tgts = self._resolve(doc, c.targets, tok2m, mentions)
+                tgts = []
+                for ti in c.targets:       # targets are in priority order: first resolving group wins
+                    got = self._resolve(doc, [ti], tok2m, mentions)
+                    got = [g for g in got if g not in srcs]
+                    if got:
+                        group = {ti} | {x.i for x in doc[ti].conjuncts}
+                        tgts = self._resolve(doc, [t for t in c.targets if t in group], tok2m, mentions)
+                        break
                 tgts = [t for t in tgts if t not in srcs and not any(
                     _same_actor(mentions[t].actor, mentions[a].actor) for a in srcs)]
                 if not srcs:
@@ -343,6 +355,9 @@ class EventFinder:
                 verb = tok
             else:
                 verb = _governing_verb(tok) or tok
+            if tok.lemma_.lower() in REFUSAL | {"decline"} and any(
+                    ch.dep_ == "xcomp" and ch.lemma_.lower() in NO_COMMENT for ch in tok.children):
+                continue          # "declined to comment" is a statement, not a rejection
             c = Candidate(trigger=trig, tokens=toks, head=head, verb=verb.i, event=trig.event,
                           mode=trig.mode, context=trig.context, cameo=trig.cameo)
             self._arguments(c, doc)
@@ -373,7 +388,13 @@ class EventFinder:
                 # b is a noun trigger hanging from verb trigger a
                 if b.verb == a.head and b.head != b.verb:
                     if a.event == b.event:
-                        drop.add(id(b))
+                        if b.trigger.weight > a.trigger.weight and doc[a.head].lemma_.lower() in LIGHT_VERBS:
+                            if not b.sources:
+                                b.sources = a.sources
+                            b.flags = a.flags if any(a.flags.values()) else b.flags
+                            drop.add(id(a))
+                        else:
+                            drop.add(id(b))
                     elif doc[a.head].lemma_.lower() in LIGHT_VERBS and a.trigger.weight <= b.trigger.weight:
                         if not b.sources:
                             b.sources = a.sources
@@ -405,7 +426,12 @@ class EventFinder:
             if verb.i != tok.i and verb.lemma_.lower() in LIGHT_VERBS | {"stag"}:
                 targets += [t for t in _objects(verb) if t.i != tok.i]
         c.sources = [t.i for t in sources]
-        c.targets = [t.i for t in targets if t.i not in c.sources]
+        seen, ordered = set(), []
+        for t in sorted(targets, key=_target_rank):
+            if t.i not in seen and t.i not in c.sources:
+                seen.add(t.i)
+                ordered.append(t.i)
+        c.targets = ordered
 
     def _flags(self, c: Candidate, doc, story_date) -> None:
         tok, verb = doc[c.head], doc[c.verb]
@@ -551,6 +577,21 @@ class EventFinder:
         return out
 
 
+PREP_RANK = {p: k for k, p in enumerate(
+    ["against", "on", "with", "to", "at", "toward", "towards", "into", "upon", "over", "around", "near",
+     "of", "from", "for", "about", "in"])}
+
+
+def _target_rank(t) -> tuple[int, int]:
+    if t.dep_ in ("nsubjpass", "dobj", "dative", "iobj", "obj"):
+        return (0, t.i)
+    if t.dep_ == "pobj":
+        return (1 + PREP_RANK.get(t.head.lower_, 20), t.i)
+    if t.dep_ == "conj":
+        return _target_rank(t.head)
+    return (30, t.i)
+
+
 def _nearest_in_subtree(tok, tok2m):
     best, best_d = None, 99
     stack = [(tok, 0)]
@@ -602,6 +643,12 @@ def _refine(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
         if ev in ("SANCTION", "ASSAULT", "MOBILIZE", "COERCE") and emb.trigger.pattern in (
                 "halt", "suspend", "stop", "cease", "end", "withdraw", "release", "lift", "ease"):
             gov.mode, gov.cameo = "yield", "105"
+        if gov.trigger.cameo.startswith("02") and gov.cameo.startswith("10"):
+            # appeals (urge, call on, ask) stay in the CAMEO 02 family
+            code = "02" + gov.cameo[2:]
+            while code not in onto.cameo and len(code) > 3:
+                code = code[:-1]
+            gov.cameo = code if code in onto.cameo else "020"
     elif gov.event == "REJECT":
         _refine_reject(gov, emb)
 

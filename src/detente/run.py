@@ -2,12 +2,19 @@
 
 Documents travel in batches; each batch is checked against the store first (so a resumed run skips
 what is already there), coded (in this process or on a pool of worker processes, each with its
-own model), and written in one transaction. Memory is bounded by batch size x workers, never by the
-corpus size.
+own model, loaded once), checked for near-duplicates, and written in one transaction together with
+its events, mentions and near-duplicate index rows. Memory is bounded by batch size x workers,
+never by the corpus size: the reader is a generator, at most `2 x workers` batches are in flight,
+and nothing is kept per document after its batch is written.
+
+Crash safety: a batch is either wholly in the database or not at all (DuckDB transaction + WAL),
+so a run killed at any point (Ctrl-C, SIGKILL, power loss) is finished by running the same command
+again: stored documents are skipped by id, the rest are coded, and nothing is duplicated.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import importlib
 import os
 import sys
 import time
@@ -15,9 +22,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .model import Document, Event, InputError
+from .model import DetenteError, Document, Event, InputError
 
 DEFAULT_BATCH = 64
+# Documents handed to nlp.pipe at once inside a worker (spaCy's own minibatch size).
+PIPE_BATCH = 64
+DEFAULT_CODER = "detente.pipeline:Coder"
+PARSE_ONLY_CODER = "detente.run:ParseOnlyCoder"
 
 
 @dataclass
@@ -28,6 +39,7 @@ class RunStats:
     duplicates: int = 0      # near-duplicates folded into an earlier story
     events: int = 0
     errors: int = 0
+    words: int = 0           # words in the documents coded (for words/s)
     error_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -48,21 +60,70 @@ class RunStats:
         return s + ("; " + ", ".join(extras) if extras else "")
 
 
-# ----------------------------------------------------------------- worker-process side
-_WORKER_CODER = None
+# ----------------------------------------------------------------- coders
 
-
-def _worker_init() -> None:
-    global _WORKER_CODER
-    # One thread per worker process: the parallelism is across processes.
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def _parse_only_base():
     from .pipeline import Coder
 
-    _WORKER_CODER = Coder()
+    return Coder
+
+
+class ParseOnlyCoder:
+    """The spaCy parse alone, through exactly the same normalise/chunk/nlp.pipe path as the real
+    Coder, producing no events. Used by the throughput benchmark as the baseline."""
+
+    def __init__(self, nlp=None):
+        from .pipeline import load_nlp
+
+        self.nlp = nlp if nlp is not None else load_nlp()
+
+    def _code_parsed(self, sdoc, document, offset):
+        return []
+
+    def code_many(self, documents, batch_size: int = PIPE_BATCH):
+        return _parse_only_base().code_many(self, documents, batch_size=batch_size)
+
+    def code(self, document):
+        return next(iter(self.code_many([document])))[1]
+
+
+def resolve_factory(spec: str | Callable | None) -> Callable:
+    """'package.module:Name' (or a callable) -> a zero-argument coder factory."""
+    if spec is None:
+        spec = os.environ.get("DETENTE_CODER", DEFAULT_CODER)
+    if callable(spec):
+        return spec
+    mod, _, name = spec.partition(":")
+    return getattr(importlib.import_module(mod), name)
+
+
+# ----------------------------------------------------------------- worker-process side
+_WORKER_CODER = None
+_WORKER_PIPE_BATCH = PIPE_BATCH
+
+
+def _limit_threads() -> None:
+    """One BLAS/OpenMP thread per process: the parallelism is across processes, and several
+    processes each spinning up a thread per core only fight over the cores."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except Exception:  # threadpoolctl is optional
+        pass
+
+
+def _worker_init(factory_spec, pipe_batch: int = PIPE_BATCH) -> None:
+    global _WORKER_CODER, _WORKER_PIPE_BATCH
+    _limit_threads()
+    _WORKER_CODER = resolve_factory(factory_spec)()
+    _WORKER_PIPE_BATCH = pipe_batch
 
 
 def _worker_code(docs: list[Document]) -> list[tuple[Document, list[Event]]]:
-    return list(_WORKER_CODER.code_many(docs))
+    return list(_WORKER_CODER.code_many(docs, batch_size=_WORKER_PIPE_BATCH))
 
 
 def batched(items: Iterable, n: int) -> Iterator[list]:
@@ -77,18 +138,25 @@ def batched(items: Iterable, n: int) -> Iterator[list]:
 
 
 class CodingRun:
-    """Reads, codes and stores. `on_error(InputError)` and `on_progress(stats)` are callbacks for
-    the CLI; `on_events(doc, events)` lets a caller stream records out (e.g. `--out`)."""
+    """Reads, codes and stores. `on_error(InputError)` and `on_progress(stats, n)` are callbacks
+    for the CLI; `on_events(doc, events)` lets a caller stream records out (e.g. `--out`).
+
+    `coder` is a ready Coder for the in-process path (workers=1); `coder_factory` ('module:Name'
+    or a picklable zero-argument callable; default the real `Coder`, or $DETENTE_CODER) builds
+    one in each worker process."""
 
     def __init__(self, store, workers: int = 1, batch_size: int = DEFAULT_BATCH, coder=None,
                  dedup=None, limit: int | None = None,
                  on_error: Callable[[InputError], None] | None = None,
                  on_progress: Callable[[RunStats, int], None] | None = None,
-                 on_events: Callable[[Document, list[Event]], None] | None = None):
+                 on_events: Callable[[Document, list[Event]], None] | None = None,
+                 coder_factory: str | Callable | None = None, pipe_batch: int | None = None):
         self.store = store
         self.workers = max(1, int(workers))
-        self.batch_size = batch_size
+        self.batch_size = max(1, int(batch_size))
         self._coder = coder
+        self.coder_factory = coder_factory
+        self.pipe_batch = pipe_batch or min(max(self.batch_size, 16), 256)
         self.dedup = dedup
         self.limit = limit
         self.on_error = on_error or (lambda e: print(f"error: {e}", file=sys.stderr))
@@ -99,21 +167,19 @@ class CodingRun:
     @property
     def coder(self):
         if self._coder is None:
-            from .pipeline import Coder
-
-            self._coder = Coder()
+            self._coder = resolve_factory(self.coder_factory)()
         return self._coder
 
     def _documents(self, items: Iterable[Document | InputError]) -> Iterator[Document]:
         for item in items:
+            if self.limit is not None and self.stats.read >= self.limit:
+                return
             if isinstance(item, InputError):
                 self.stats.errors += 1
                 if len(self.stats.error_messages) < 1000:
                     self.stats.error_messages.append(str(item))
                 self.on_error(item)
                 continue
-            if self.limit is not None and self.stats.read >= self.limit:
-                return
             self.stats.read += 1
             yield item
 
@@ -135,14 +201,19 @@ class CodingRun:
 
     def _coded_batches(self, batches: Iterable[list[Document]]) -> Iterator[list[tuple[Document, list[Event]]]]:
         if self.workers == 1:
+            coder = self.coder
             for batch in batches:
-                yield list(self.coder.code_many(batch))
+                yield list(coder.code_many(batch, batch_size=self.pipe_batch))
             return
         # A bounded window of batches in flight keeps memory flat however large the corpus.
         import multiprocessing as mp
 
         ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        with cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init) as pool:
+        factory = self.coder_factory or os.environ.get("DETENTE_CODER", DEFAULT_CODER)
+        pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init,
+                                      initargs=(factory, self.pipe_batch))
+        clean = False
+        try:
             window: deque[cf.Future] = deque()
             for batch in batches:
                 window.append(pool.submit(_worker_code, batch))
@@ -150,6 +221,23 @@ class CodingRun:
                     yield window.popleft().result()
             while window:
                 yield window.popleft().result()
+            clean = True
+        except cf.process.BrokenProcessPool as e:
+            raise DetenteError(f"a worker process died ({e}); every batch written so far is "
+                               "complete: rerun the same command to resume") from None
+        finally:
+            if clean:
+                pool.shutdown(wait=True)
+            else:
+                # Interrupted (Ctrl-C, an error, the consumer stopped): do not wait for batches
+                # in flight -- they are not written, and a rerun codes them again.
+                procs = list((getattr(pool, "_processes", None) or {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for p in procs:
+                    try:
+                        p.terminate()
+                    except Exception:
+                        pass
 
     def run(self, items: Iterable[Document | InputError]) -> RunStats:
         t0 = time.perf_counter()
@@ -165,6 +253,7 @@ class CodingRun:
             self.stats.coded += n_docs
             self.stats.events += n_events
             self.stats.duplicates += len(duplicate_of)
+            self.stats.words += sum(len(d.text.split()) for d, _ in coded)
             if self.on_events is not None:
                 for d, evs in coded:
                     self.on_events(d, evs)

@@ -284,7 +284,8 @@ class EventStore:
             for table, rows in (extra_rows or {}).items():
                 rows = [r for r in rows if r.get("doc_id") in batch_ids]
                 if rows:
-                    self._insert(table, rows, list(rows[0].keys()), ignore=True)
+                    # rows of documents inserted just now: new by construction (no key needed)
+                    self._insert(table, rows, list(rows[0].keys()))
             self.con.execute("COMMIT")
         except Exception as e:
             try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import PLV_CLASSES, RelationClassifier, featurize, fit
+from .classifier import PLV_CLASSES, RelationClassifier, featurize, fit, placeholder_text
 from .model import InputError
 
 MERGE = {"CONCEDE": "YIELD", "RETREAT": "YIELD"}
@@ -108,23 +108,24 @@ def fit_temperature(probs_logits: np.ndarray, y: np.ndarray) -> float:
     return round(best_t, 2)
 
 
-def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0):
-    """Stratified K-fold: out-of-fold (predicted labels, probabilities, logits)."""
-    from sklearn.model_selection import StratifiedKFold
-
+def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, texts=None):
+    """Stratified K-fold: out-of-fold log-probabilities (untempered) and gold indices."""
     y = np.array([PLV_CLASSES.index(lab) for lab in labels])
     logits = np.zeros((len(labels), len(PLV_CLASSES)))
     counts = np.bincount(y, minlength=len(PLV_CLASSES))
-    k_eff = max(2, min(k, int(counts[counts > 0].min()))) if counts[counts > 0].min() >= 2 else 2
-    skf = StratifiedKFold(n_splits=k_eff if k_eff <= k else k, shuffle=True, random_state=seed)
-    try:
-        splits = list(skf.split(np.zeros(len(y)), y))
-    except ValueError:
+    smallest = int(counts[counts > 0].min())
+    if smallest >= 2:
+        from sklearn.model_selection import StratifiedKFold
+        splits = list(StratifiedKFold(n_splits=min(k, smallest), shuffle=True,
+                                      random_state=seed).split(np.zeros(len(y)), y))
+    else:
         from sklearn.model_selection import KFold
         splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y))))
     for tr, te in splits:
-        m = fit([feats[i] for i in tr], [labels[i] for i in tr], C=C)
-        logits[te] = m.decision([feats[i] for i in te])
+        m = fit([feats[i] for i in tr], [labels[i] for i in tr], C=C,
+                texts=[texts[i] for i in tr] if texts is not None else None)
+        logits[te] = m.log_proba_raw([feats[i] for i in te],
+                                     [texts[i] for i in te] if texts is not None else None)
     return logits, y
 
 
@@ -138,13 +139,14 @@ def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 
     items = plv_items(rows)
     feats = [featurize(it) for it in items]
     labels = [r.label for r in rows]
-    logits, y = cross_validate(feats, labels, k=k, C=C)
+    texts = [placeholder_text(it) for it in items]
+    logits, y = cross_validate(feats, labels, k=k, C=C, texts=texts)
     temp = fit_temperature(logits, y)
     pred = logits.argmax(axis=1)
     from sklearn.metrics import f1_score
     mf1 = f1_score(y, pred, average="macro")
     log(f"{k}-fold CV: accuracy {np.mean(pred == y):.4f}, macro-F1 {mf1:.4f}; temperature {temp}")
-    model = fit(feats, labels, C=C)
+    model = fit(feats, labels, C=C, texts=texts)
     model.temperature = temp
     model.meta = {"trained_on": Path(plv_path).name, "n": len(rows), "C": C,
                   "cv_k": k, "cv_macro_f1": round(float(mf1), 4)}

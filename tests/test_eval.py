@@ -1,0 +1,141 @@
+"""Evaluation commands on small files written by the test (sentences written for these tests)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from detente.cli_eval import eval_group, train_command
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+PLV_ROWS = [
+    ("ASSAULT", "<s>Russia</s> shelled <t>Ukrainian</t> towns overnight."),
+    ("ASSAULT", "<s>The rebels</s> attacked <t>an army convoy</t> near the border."),
+    ("ASSAULT", "<s>Militants</s> bombed <t>a police station</t> in the north."),
+    ("ASSAULT", "<s>Israeli jets</s> struck <t>targets in Lebanon</t> on Monday."),
+    ("ACCUSE", "<s>France</s> condemned <t>the military junta</t> for the arrests."),
+    ("ACCUSE", "<s>The minister</s> accused <t>the opposition</t> of spreading lies."),
+    ("ACCUSE", "<s>Activists</s> criticised <t>the government</t> over the new law."),
+    ("ACCUSE", "<s>The union</s> denounced <t>the company</t> for cutting wages."),
+    ("CONSULT", "<s>The foreign minister</s> met <t>his Indian counterpart</t> in Delhi."),
+    ("CONSULT", "<s>The president</s> held talks with <t>the visiting prime minister</t>."),
+    ("CONSULT", "<s>The envoy</s> visited <t>Kabul</t> for two days of discussions."),
+    ("CONSULT", "<s>The chancellor</s> spoke by phone with <t>the Turkish president</t>."),
+]
+
+
+def _write_plv(path: Path):
+    from detente.train import strip_marks
+    lines = ["uid\tsentence_id\tgold_penta\tgold_root\tsentence\tmarked_sentence\tsource\ttarget"]
+    for i, (lab, marked) in enumerate(PLV_ROWS):
+        text, _, _ = strip_marks(marked)
+        lines.append(f"u{i}\t{i}\t0\t{lab}\t{text}\t{marked}\tx\ty")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def test_eval_plv_shipped_model(tmp_path, runner):
+    f = tmp_path / "plv.tsv"
+    _write_plv(f)
+    out = tmp_path / "pred.tsv"
+    r = runner.invoke(eval_group, ["plv", str(f), "--predictions", str(out)])
+    assert r.exit_code == 0, r.output
+    for word in ("accuracy", "macro-F1", "confusion", "ECE", "pairs/s", "ASSAULT"):
+        assert word in r.output
+    preds = [ln.split("\t") for ln in out.read_text().splitlines()]
+    assert len(preds) == len(PLV_ROWS) and preds[0][0] == "u0"
+    assert all(0.0 <= float(c) <= 1.0 for _, _, c in preds)
+    r = runner.invoke(eval_group, ["plv", str(f), "--json"])
+    res = json.loads(r.output)
+    assert res["accuracy"] >= 0.75 and "calibration" in res and "per_class" in res
+
+
+def test_eval_plv_cv(tmp_path, runner):
+    f = tmp_path / "plv.tsv"
+    _write_plv(f)
+    r = runner.invoke(eval_group, ["plv", str(f), "--cv", "2", "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    assert res["mode"].startswith("2-fold")
+    assert 0.0 <= res["macro_f1"] <= 1.0 and res["n"] == len(PLV_ROWS)
+
+
+def test_eval_plv_bad_file(tmp_path, runner):
+    f = tmp_path / "bad.tsv"
+    f.write_text("a\tb\n1\t2\n")
+    r = runner.invoke(eval_group, ["plv", str(f)])
+    assert r.exit_code == 2 and "error" in r.output
+
+
+def test_eval_ner(tmp_path, runner):
+    f = tmp_path / "ner.txt"
+    sents = [
+        [("Police", "B-S"), ("arrested", "O"), ("three", "B-T"), ("protesters", "I-T"), (".", "O")],
+        [("The", "B-S"), ("army", "I-S"), ("shelled", "O"), ("the", "B-T"), ("village", "I-T"), (".", "O")],
+    ]
+    f.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in s) for s in sents) + "\n")
+    r = runner.invoke(eval_group, ["ner", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    for k in ("source", "target", "overall"):
+        assert set(res[k]) >= {"precision", "recall", "f1"}
+    assert res["overall"]["f1"] > 0.5
+
+
+def test_eval_penta(tmp_path, runner):
+    f = tmp_path / "penta.tsv"
+    f.write_text("The army shelled the village.\t4\nThe two ministers met in Paris.\t1\n"
+                 "The president condemned the decision.\t3\nThe spokesman spoke to reporters.\t0\n")
+    r = runner.invoke(eval_group, ["penta", str(f)])
+    assert r.exit_code == 0, r.output
+    assert "accuracy" in r.output and "macro-F1" in r.output
+    r = runner.invoke(eval_group, ["penta", str(f), "--json"])
+    assert json.loads(r.output)["accuracy"] >= 0.75
+
+
+def test_eval_events(tmp_path, runner):
+    f = tmp_path / "gold.jsonl"
+    docs = [
+        {"id": "a", "date": "2024-03-02", "text": "Russia attacked Ukraine on Friday.",
+         "events": [{"actor": [{"code": "RUS", "sector": None}], "recipient": [{"code": "UKR", "sector": None}],
+                     "event": "ASSAULT", "symmetric": False}]},
+        {"id": "b", "date": "2024-03-02", "text": "France and Germany met in Berlin on Friday.",
+         "events": [{"actor": [{"code": "FRA", "sector": None}], "recipient": [{"code": "DEU", "sector": None}],
+                     "event": "CONSULT", "symmetric": True}]},
+    ]
+    f.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    r = runner.invoke(eval_group, ["events", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    assert res["documents"] == 2
+    assert res["micro"]["f1"] >= 0.66
+    assert "ASSAULT" in res["per_type"]
+    r = runner.invoke(eval_group, ["events", str(f)])
+    assert "micro" in r.output
+
+
+def test_train_reproduces_small_model(tmp_path, runner):
+    f = tmp_path / "plv.tsv"
+    _write_plv(f)
+    r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / "m"), "--cv", "2"])
+    assert r.exit_code == 0, r.output
+    from detente.classifier import RelationClassifier
+    m = RelationClassifier.load(tmp_path / "m")
+    assert m.classes and m.coef.shape[0] == len(m.classes)
+
+
+@pytest.mark.skipif(not (SHARED / "plover" / "PLV_train.tsv").exists(), reason="shared data absent")
+def test_shipped_model_meta():
+    from detente.classifier import RelationClassifier
+    m = RelationClassifier.load_default()
+    assert m.meta.get("trained_on") == "PLV_train.tsv"
+    assert m.meta.get("cv_macro_f1", 0) > 0.7
