@@ -85,7 +85,7 @@ def main() -> None:
             if rows:
                 df = pd.DataFrame(rows)
                 store.con.register("_r", df)
-                store.con.execute(f"INSERT OR IGNORE INTO {table} SELECT * FROM _r")
+                store.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _r")
                 store.con.unregister("_r")
         store.con.execute("COMMIT")
     secs = time.perf_counter() - t0

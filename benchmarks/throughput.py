@@ -196,7 +196,8 @@ def main() -> None:
                          f"-w{args.workers}{'-dask' if args.engine == 'dask' else ''}")
 
     print(f"corpus {args.corpus}  limit {args.limit or 'all'}  workers {args.workers}  "
-          f"batch {args.batch_size}  engine {args.engine}", flush=True)
+          f"batch {args.batch_size}  engine {args.engine}  cpus {os.cpu_count()}  "
+          f"load average at start {os.getloadavg()[0]:.1f} (other processes share these cores)", flush=True)
     t = time.perf_counter()
     docs, _ = corpus_sample(args.corpus, args.limit)
     words = count_words(docs)
@@ -275,6 +276,8 @@ def main() -> None:
         for k, v in prof["by_stage"].items():
             print(f"    {k:28s} {v:7.2f}s  {v / prof['total']:5.1%}  {1000 * v / max(1, prof['docs']):6.2f} ms/doc")
 
+    result["loadavg_end"] = os.getloadavg()[0]
+    print(f"load average at end {result['loadavg_end']:.1f}")
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))

@@ -46,6 +46,8 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
     with EventStore(coded_db, read_only=True) as st:
         top = an.top_dyads(st, n=1).iloc[0]
         a, b, n = top["a"], top["b"], int(top["events"])
+        days = an.dyad_events(st, a, b)["date"].dropna()
+        since, until = days.min().date(), days.max().date()
     assert n >= 2, "the coder found no repeated dyad in examples/stories"
 
     with server(coded_db) as client:
@@ -63,7 +65,7 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
                 route.continue_()
         page.route("**/*", guard)
 
-        page.goto(f"{base}/?a={a}&b={b}&period=month")
+        page.goto(f"{base}/?a={a}&b={b}&period=month&since={since}&until={until}")
         page.wait_for_selector("body[data-ready='1']", timeout=30_000)
         assert page.input_value("#actor-a") == a and page.input_value("#actor-b") == b
         assert f"{n} events" in page.text_content("#series-title")

@@ -24,7 +24,7 @@ import pytest
 
 import hostile
 
-N_DOCS = 320
+N_DOCS = 240
 N_COPIES = 12          # near-duplicate copies of earlier stories, folded by dedup
 KILLS = int(os.environ.get("DETENTE_KILL_LOOPS", "12"))
 SEED = int(os.environ.get("DETENTE_KILL_SEED", "20241118"))

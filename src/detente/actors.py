@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,36 @@ _PRONOUN_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "poss", "iobj",
                            "appos", "conj"})
 _BACKED = frozenset({"backed", "allied", "aligned", "sponsored", "funded", "supported", "affiliated",
                      "linked", "friendly", "leaning", "born", "based", "made", "style"})
+_LOCATIVE = frozenset({"in", "at", "inside", "near", "across", "throughout", "within", "around",
+                       "outside"})
+_DIRECTIONS = frozenset({"northern", "southern", "eastern", "western", "central", "north", "south",
+                         "east", "west", "northeastern", "northwestern", "southeastern", "southwestern",
+                         "north-east", "north-west", "south-east", "south-west", "north-eastern",
+                         "north-western", "south-eastern", "south-western", "rural", "downtown",
+                         "occupied", "neighbouring", "neighboring", "mainland", "war-torn", "all",
+                         "parts", "of"})
+# Ethnic / stateless-nation adjectives before a sector word ("Kurdish fighters"): candidate home
+# states in order of preference; the first one the story mentions wins (a single candidate always).
+# Kurdish armed groups are coded by where they are based: Syria (YPG/SDF), Iraq (KRG Peshmerga),
+# Turkey (PKK), Iran (PJAK); their "forces" are non-state (REB) except in Iraq, where the Peshmerga
+# are the Kurdistan Region's forces (MIL).
+_ETHNIC = {"kurdish": ("SYR", "IRQ", "TUR", "IRN"), "kurds": ("SYR", "IRQ", "TUR", "IRN"),
+           "rohingya": ("MMR",), "uyghur": ("CHN",), "uighur": ("CHN",), "uyghurs": ("CHN",),
+           "tamil": ("LKA",), "baloch": ("PAK",), "baluch": ("PAK",), "tibetan": ("CHN",),
+           "chechen": ("RUS",), "druze": ("SYR", "LBN", "ISR"), "alawite": ("SYR",),
+           "houthi": ("YEM",), "tigrayan": ("ETH",), "amhara": ("ETH",), "oromo": ("ETH",)}
+_ETHNIC_NONSTATE = {"kurdish": ("SYR", "TUR", "IRN"), "kurds": ("SYR", "TUR", "IRN"),
+                    "tigrayan": ("ETH",), "baloch": ("PAK",), "baluch": ("PAK",), "houthi": ("YEM",)}
+# A sentence with one of these words is about sport: bare country names in it are national teams.
+_SPORT_WORDS = frozenset({"rugby", "cricket", "tennis", "football", "footballer", "soccer", "striker",
+                          "midfielder", "goalkeeper", "batsman", "batter", "wicket", "innings", "semi-final",
+                          "quarter-final", "semifinal", "quarterfinal", "fixture", "fixtures", "scrum",
+                          "knockout", "goalless", "olympics", "olympic", "paralympics", "medal", "medals",
+                          "squad", "unbeaten", "hat-trick", "grand slam", "f1", "formula", "t20", "odi",
+                          "fifa", "uefa", "premiership", "championship", "playoff", "playoffs", "euros"})
+_PLACE_NOUNS = frozenset({"capital", "city", "cities", "region", "regions", "province", "provinces",
+                          "border", "borders", "territory", "coast", "north", "south", "east", "west",
+                          "largest", "second", "port", "town", "towns", "villages", "village", "state"})
 _TWO_WORDS = frozenset({"two", "both"})
 _PLURAL_PERSON = frozenset({"leaders", "presidents", "ministers", "men", "women", "premiers",
                             "heads", "chancellors", "counterparts", "envoys", "diplomats"})
@@ -136,6 +167,16 @@ def _read_tsv(path: Path) -> list[dict[str, str]]:
         lines = [ln for ln in f if ln.strip() and not ln.startswith("#")]
     rows = list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
     return [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in rows]
+
+
+def _fold(s: str) -> str:
+    """Accent- and apostrophe-folded form used for matching ("Erdoğan" = "Erdogan", "’" = "'")."""
+    if s.isascii():
+        return s
+    s = s.replace("’", "'").replace("‘", "'")
+    if s.isascii():
+        return s
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
 
 
 def _split(s: str) -> list[str]:
@@ -236,7 +277,7 @@ class ActorFinder:
             return
         if phrase.lower().startswith("the ") and entry.kind != _S:
             phrase = phrase[4:]
-        toks = [t.text for t in self._tokenizer(phrase)]
+        toks = [_fold(t.text) for t in self._tokenizer(phrase)]
         if not toks or len(toks) > self.MAX_PHRASE:
             return
         low = tuple(t.lower() for t in toks)
@@ -394,7 +435,7 @@ class ActorFinder:
         n = len(doc)
         if n == 0:
             return []
-        texts = [t.text for t in doc]
+        texts = [_fold(t.text) for t in doc]
         lows = [t.lower() for t in texts]
         # entity info: PERSON spans
         person_end = {}
@@ -427,6 +468,8 @@ class ActorFinder:
                     m = None
                 else:
                     if entry.kind != _B:
+                        if entry.kind == _C and entry.sector and items:
+                            entry = self._foreign_institution(items[-1], i, entry, lows)
                         items.append(_Item(i, i + k, entry, entry.kind))
                     i += k
                     continue
@@ -450,6 +493,19 @@ class ActorFinder:
         if not items:
             return []
         return self._resolve(doc, items, story_date, lows, texts)
+
+    def _foreign_institution(self, prev: _Item, i: int, entry: _Entry, lows) -> _Entry:
+        """"Brazil's Congress", "the Philippine Congress", "Germany's Foreign Office": a national
+        institution metonym (not a capital) right after another country's name or adjective is that
+        country's institution, so it becomes a plain sector word."""
+        if prev.kind != _C or prev.entry.sector is not None or prev.entry.key == entry.key:
+            return entry
+        if entry.name == self.country_names.get(entry.key):       # a capital
+            return entry
+        gap = i - prev.end
+        if gap == 0 or (gap == 1 and lows[prev.end] in _POSSESSIVE):
+            return _Entry(_S, entry.sector, entry.sector, priority=2, keyword=lows[i])
+        return entry
 
     def _reject(self, doc, i: int, k: int, entry: _Entry, lows, person_start_of, person_end) -> bool:
         if entry.kind in (_C, _O) and k == 1 and i in person_start_of:
@@ -487,6 +543,9 @@ class ActorFinder:
             elif g == "of":
                 if last.kind != _S or nxt.kind not in (_C,) or kinds & {_C, _P, _O, "N"}:
                     return False
+            elif g == "in":     # "officials in France", "police in Pakistan"
+                return (kinds == {_S} and nxt.kind == _C and nxt.entry.sector is None
+                        and not last.entry.person_title)
             else:
                 return False
         elif gap != 0:
@@ -511,6 +570,8 @@ class ActorFinder:
             else:
                 chunks.append([it])
         out: list[Mention] = []
+        place_cands: list[int] = []            # mention indices of lone country/IGO chunks
+        unknown: list[tuple[int, str | None]] = []   # "---" mentions (index, person title or None)
         item_mention: dict[int, int] = {}     # id(N item) -> mention index
         person_full: dict[str, int] = {}       # person key -> index of the latest full mention
         person_meta: list[tuple[int, str | None, str, str | None]] = []  # (mention idx, gender, role, country)
@@ -582,9 +643,118 @@ class ActorFinder:
                 if mi is not None:
                     copy_from(mi, start, end, 0.8)
                 continue
+            n0 = len(out)
             self._resolve_chunk(doc, chunk, date, lows, texts, out, add, copy_from, person_full,
                                 person_meta, item_mention, items)
+            if len(out) == n0 + 1:
+                if len(chunk) == 1 and chunk[0].kind in (_C, _O):
+                    place_cands.append(n0)
+                elif out[n0].actor.code == UNKNOWN_CODE and out[n0].antecedent is None:
+                    last = chunk[-1]
+                    title = last.entry.keyword if (last.kind == _S and last.entry.person_title) else None
+                    unknown.append((n0, title))
+        if place_cands:
+            self._mark_places(out, place_cands, lows)
+            sport = [i for i, w in enumerate(lows) if w in _SPORT_WORDS]
+            if sport:
+                sport_sents = {sent_index(i) for i in sport}
+                drop = {i for i in place_cands if out[i].actor.kind == "country" and out[i].actor.sector is None
+                        and sent_index(out[i].start) in sport_sents}
+                if drop:   # "Scotland beat England": national teams, not state actors
+                    remap, kept = {}, []
+                    for i, m in enumerate(out):
+                        if i in drop:
+                            continue
+                        remap[i] = len(kept)
+                        kept.append(m)
+                    for m in kept:
+                        if m.antecedent is not None:
+                            m.antecedent = remap.get(m.antecedent)
+                    unknown = [(remap[i], t) for i, t in unknown if i in remap]
+                    out[:] = kept
+        if unknown:
+            self._resolve_unknown(out, unknown, lows, date, doc)
         return out
+
+    def _mark_places(self, out: list[Mention], cands: list[int], lows) -> None:
+        """Set ``Mention.is_location`` on a country/capital/institution/IGO mention that follows a
+        locative preposition ("in Paris", "at the United Nations", "in northern Syria", "in Turkey
+        and Syria"); such mentions name where something happens, not who does it."""
+        prev_loc_end = -1
+        for idx in cands:
+            m = out[idx]
+            a = m.actor
+            if a.kind not in ("country", "igo"):
+                continue
+            j = m.start - 1
+            while j >= 0 and (lows[j] in _DETERMINERS or lows[j] in _DIRECTIONS):
+                j -= 1
+            loc = j >= 0 and lows[j] in _LOCATIVE
+            if loc and m.end + 1 < len(lows) and lows[m.end] in _POSSESSIVE and \
+                    lows[m.end + 1] not in _DIRECTIONS and lows[m.end + 1] not in _PLACE_NOUNS:
+                loc = False     # "in Russia's war on Ukraine": the possessor acts
+            if not loc and prev_loc_end >= 0:
+                # "in Turkey and Syria", "in Iraq, Syria or Yemen"
+                between = lows[prev_loc_end:m.start]
+                loc = 0 < len(between) <= 2 and all(w in (",", "and", "or", "the") for w in between)
+            if loc:
+                m.is_location = True
+                prev_loc_end = m.end
+            else:
+                prev_loc_end = -1
+
+    def _resolve_unknown(self, out: list[Mention], unknown: list[tuple[int, str | None]], lows, date,
+                         doc) -> None:
+        """Give a country to "---" sector mentions from context:
+
+        * an ethnic/national-group adjective right before the phrase ("Kurdish fighters"): the group's
+          home state, picked among the states the story mentions (see ``_ETHNIC``);
+        * otherwise the story's dominant country (the code of most country/person/group mentions, at
+          least two, strictly more than any other): "the government", "police", "the chancellor"
+          (then resolved to the office holder of that country on the story date when people.tsv knows
+          one). Confidence 0.5 (or the office holder's 0.6)."""
+        counts: dict[str, int] = {}
+        for m in out:
+            c = m.actor.country
+            if c and c in self.country_names and m.actor.kind in ("country", "person", "group"):
+                counts[c] = counts.get(c, 0) + 1
+        ranked = sorted(counts.items(), key=lambda x: -x[1])
+        dominant = None
+        if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            dominant = ranked[0][0]
+        for idx, title in unknown:
+            m = out[idx]
+            a = m.actor
+            if a.sector in ("IGO", "NGO"):
+                continue
+            prev = lows[m.start - 1] if m.start > 0 else ""
+            eth = _ETHNIC.get(prev)
+            if eth is not None and a.kind == "unknown":
+                code = next((c for c in eth if c in counts), None) or (eth[0] if len(eth) == 1 else None)
+                if code is not None:
+                    sector = a.sector
+                    if sector == "MIL" and code in _ETHNIC_NONSTATE.get(prev, ()):
+                        sector = "REB"
+                    span = doc[m.start - 1:m.end]
+                    out[idx] = Mention(span.start, span.end, span.start_char, span.end_char, span.text,
+                                       replace(a, code=code, country=code, sector=sector, kind="country",
+                                               name=self.country_names.get(code), text=span.text),
+                                       0.6, None)
+                    continue
+            if dominant is None:
+                continue
+            if title and a.kind == "unknown":
+                pid = self._office_holder(dominant, title, date)
+                if pid is not None:
+                    pa = self.person_actor(pid, date)
+                    if pa is not None:
+                        m.actor = replace(pa, text=m.text)
+                        m.confidence = 0.6
+                        continue
+            kind = "person" if a.kind == "person" else "country"
+            name = a.name if a.kind == "person" else self.country_names.get(dominant)
+            m.actor = replace(a, code=dominant, country=dominant, kind=kind, name=name)
+            m.confidence = 0.5
 
     def _resolve_chunk(self, doc, chunk, date, lows, texts, out, add, copy_from, person_full,
                        person_meta, item_mention, items) -> None:

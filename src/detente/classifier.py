@@ -14,6 +14,7 @@ data/models/relation.npz + relation.json (numpy + JSON, no pickle).
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def _trigger_index():
         from .ontology import load_ontology
         _INDEX = TriggerIndex(load_ontology().triggers)
     return _INDEX
+
+
+_TRIG_CACHE: dict = {}
+
+
+def _sentence_triggers(sent):
+    """Lexicon matches of a sentence, cached for the pairs of the same sentence."""
+    key = (id(sent.doc), sent.start, sent.end)
+    hit = _TRIG_CACHE.get(key)
+    if hit is None or hit[0] is not sent.doc:
+        if len(_TRIG_CACHE) > 256:
+            _TRIG_CACHE.clear()
+        hit = (sent.doc, _trigger_index().match(sent))
+        _TRIG_CACHE[key] = hit
+    return hit[1]
 
 
 def _root(doc, start, end):
@@ -126,7 +142,7 @@ def featurize(item) -> dict[str, float]:
             continue
         f["s:" + t.lemma_.lower()] = 0.3
     # lexicon votes
-    for trig, toks, head in _trigger_index().match(sent):
+    for trig, toks, head in _sentence_triggers(sent):
         if set(toks) & (src_set | target_set):
             w = 0.3
         elif head in path_set or any(i in path_set for i in toks):
@@ -180,22 +196,27 @@ class NgramModel:
         self.vocab, self.idf = vocab, idf.astype(np.float32)
         self.coef_t = np.ascontiguousarray(coef.astype(np.float32).T)
         self.intercept = intercept.astype(np.float32)
+        self._lookup = None
 
     def transform(self, texts):
         from collections import Counter
 
         from scipy.sparse import csr_matrix
         rows, cols, vals = [], [], []
+        if self._lookup is None:
+            self._lookup = {g: (j, float(w)) for (g, j), w in zip(self.vocab.items(),
+                                                                self.idf[list(self.vocab.values())])}
+        L = self._lookup
         for r, text in enumerate(texts):
-            cnt = Counter(g for g in _ngrams(text) if g in self.vocab)
+            cnt = Counter(g for g in _ngrams(text) if g in L)
             if not cnt:
                 continue
-            idx = [self.vocab[g] for g in cnt]
-            v = np.array([(1.0 + np.log(c)) for c in cnt.values()], dtype=np.float32) * self.idf[idx]
-            v /= np.linalg.norm(v) or 1.0
-            rows += [r] * len(idx)
-            cols += idx
-            vals += v.tolist()
+            ws = [(L[g][0], (1.0 + math.log(c)) * L[g][1]) if c > 1 else L[g] for g, c in cnt.items()]
+            norm = math.sqrt(sum(w * w for _, w in ws)) or 1.0
+            for j, w in ws:
+                rows.append(r)
+                cols.append(j)
+                vals.append(w / norm)
         return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
 
     def proba(self, texts) -> np.ndarray:
@@ -285,16 +306,8 @@ class RelationClassifier:
 
     # -- inference
     def decision(self, feats: list[dict[str, float]]) -> np.ndarray:
-        out = np.tile(self.intercept, (len(feats), 1))
-        V = self.vocab
-        W = self.coef_t
-        for r, fd in enumerate(feats):
-            cols = [V[k] for k in fd if k in V]
-            if not cols:
-                continue
-            vals = np.fromiter((fd[k] for k in fd if k in V), dtype=np.float32, count=len(cols))
-            out[r] += vals @ W[cols]
-        return out
+        X = to_matrix(feats, self.vocab, dtype=np.float32)
+        return np.asarray(X @ self.coef_t) + self.intercept
 
     def log_proba_raw(self, feats, texts=None) -> np.ndarray:
         """Log of the (untempered) ensemble probabilities."""
@@ -343,7 +356,7 @@ def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_co
     return model
 
 
-def to_matrix(feats, vocab):
+def to_matrix(feats, vocab, dtype=np.float64):
     from scipy.sparse import csr_matrix
     rows, cols, vals = [], [], []
     for r, fd in enumerate(feats):
@@ -353,4 +366,4 @@ def to_matrix(feats, vocab):
                 rows.append(r)
                 cols.append(j)
                 vals.append(v)
-    return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)), dtype=np.float64)
+    return csr_matrix((vals, (rows, cols)), shape=(len(feats), len(vocab)), dtype=dtype)

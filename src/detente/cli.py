@@ -261,6 +261,21 @@ def export_cmd(db, fmt, out, **kw):
     click.echo(f"wrote {n:,} events to {out}", err=True)
 
 
+@main.command("load-parquet")
+@click.argument("parquet_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--db", default=DEFAULT_DB, show_default=True)
+@click.option("--dedup/--no-dedup", default=True, show_default=True)
+def load_parquet_cmd(parquet_dir, db, dedup):
+    """Load the Parquet output of `detente code --engine dask` into a DuckDB database."""
+    from .distributed import load_parquet
+
+    try:
+        stats = load_parquet(parquet_dir, db, dedup=dedup)
+    except DetenteError as e:
+        _die(str(e))
+    click.echo(stats.summary(), err=True)
+
+
 @main.command("summary")
 @click.option("--db", default=DEFAULT_DB, show_default=True)
 @click.option("--examples", type=click.IntRange(min=0), default=5, show_default=True)

@@ -145,7 +145,7 @@ def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, u
                        f"± {r.baseline_std:.2f}, z {r.z:+.1f}, {r.direction}), CCI "
                        f"{'-' if r.cci != r.cci else f'{r.cci:+.2f}'}")
             for e in an.events_by_id(st, r.top_event_ids).itertuples():
-                click.echo(f"    {e.date} {e.source_code} {e.event} {e.target_code} [{e.id} in {e.doc_id}] "
+                click.echo(f"    {str(e.date)[:10]} {e.source_code} {e.event} {e.target_code} [{e.id} in {e.doc_id}] "
                            f"\"{e.text}\"")
 
 

@@ -102,9 +102,10 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str) -> dict[s
     """Code one partition on a worker and write its Parquet files. Returns small statistics."""
     import pyarrow as pa
 
-    from .store import event_row
+    from .store import actor_rows, event_row
 
     t0 = time.perf_counter()
+    actor_rows_all: list[dict[str, Any]] = []
     coder = _worker_coder()
     doc_schema, ev_schema = _schemas()
     name = _part_name(index)
@@ -117,6 +118,7 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str) -> dict[s
                          "origin": d.origin, "n_events": len(evs), "partition": index, "position": pos})
         for ev in evs:
             row = event_row(ev)
+            actor_rows_all.extend(actor_rows(json.loads(row["record"])))
             row["trigger_start"], row["trigger_end"] = ev.trigger_span or (None, None)
             key = row.pop("date")
             key = key.isoformat() if key else HIVE_NULL
@@ -132,6 +134,11 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str) -> dict[s
         ddir = root / "events" / f"date={key}"
         ddir.mkdir(parents=True, exist_ok=True)
         _atomic_write(pa.Table.from_pylist(rows, schema=ev_schema), str(ddir / f"{name}.parquet"))
+    actor_schema = pa.schema([("event_id", pa.string()), ("role", pa.string()), ("position", pa.int32()),
+                              ("code", pa.string()), ("sector", pa.string()), ("text", pa.string()),
+                              ("name", pa.string())])
+    (root / "actors").mkdir(parents=True, exist_ok=True)
+    _atomic_write(pa.Table.from_pylist(actor_rows_all, schema=actor_schema), str(root / "actors" / f"{name}.parquet"))
     _atomic_write(pa.Table.from_pylist(doc_rows, schema=doc_schema), str(root / "documents" / f"{name}.parquet"))
     (root / "_done" / name).write_text(json.dumps({"documents": len(doc_rows), "events": n_events}))
     return {"index": index, "documents": len(doc_rows), "events": n_events,
@@ -256,6 +263,44 @@ def load_parquet(parquet_dir: str, db: str, dedup: bool = True, batch_size: int 
             _load_coded(store, index, coded, stats, batch_size, parquet_dir, i)
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def parquet_views(con, parquet_dir: str) -> None:
+    """Create the store's tables as DuckDB views over a Parquet directory (read-only queries).
+
+    With mentions/ (written when the run also loaded a database), near-duplicate copies are
+    folded exactly as in the database: an event counts once, however many copies report it."""
+    from .store import DOC_COLUMNS, EVENT_COLUMNS
+
+    root = Path(parquet_dir)
+    q = lambda p: str(root / p).replace("'", "''")  # noqa: E731
+    if not glob.glob(str(root / "documents" / "*.parquet")):
+        raise DetenteError(f"{parquet_dir}: not a Detente Parquet directory (no documents/*.parquet)")
+    has_events = bool(glob.glob(str(root / "events" / "date=*" / "*.parquet")))
+    has_mentions = bool(glob.glob(str(root / "mentions" / "*.parquet")))
+    dup = ("(SELECT DISTINCT doc_id, duplicate_of FROM read_parquet('%s'))" % q("mentions/*.parquet")
+           if has_mentions else "(SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS duplicate_of WHERE false)")
+    con.execute(f"""CREATE VIEW documents AS SELECT d.id, d.content_hash, d.source, d.url, d.title, d.date,
+        d.text, d.metadata::JSON AS metadata, d.origin, d.n_events, m.duplicate_of, NULL::TIMESTAMP AS coded_at
+        FROM read_parquet('{q("documents/*.parquet")}') d LEFT JOIN {dup} m ON m.doc_id = d.id""")
+    cols = ", ".join(f'"{c}"' if c != "record" else "record::JSON AS record" for c in EVENT_COLUMNS)
+    if has_events:
+        raw = (f"(SELECT * REPLACE (CAST(date AS DATE) AS date) FROM read_parquet('{q('events/*/*.parquet')}', "
+               "hive_partitioning = true, union_by_name = true))")
+        where = f" WHERE id IN (SELECT event_id FROM read_parquet('{q('mentions/*.parquet')}'))" if has_mentions else ""
+        con.execute(f"CREATE VIEW events AS SELECT {cols} FROM {raw}{where}")
+        if glob.glob(str(root / "actors" / "*.parquet")):
+            con.execute(f"CREATE VIEW event_actors AS SELECT * FROM read_parquet('{q('actors/*.parquet')}') "
+                        "WHERE event_id IN (SELECT id FROM events)")
+    else:
+        con.execute("CREATE TABLE events AS SELECT * FROM (SELECT 1) WHERE false")  # pragma: no cover
+    if has_mentions:
+        con.execute(f"CREATE VIEW mentions AS SELECT event_id, doc_id, source, date "
+                    f"FROM read_parquet('{q('mentions/*.parquet')}')")
+    else:
+        con.execute("CREATE VIEW mentions AS SELECT e.id AS event_id, e.doc_id, d.source, d.date "
+                    "FROM events e JOIN documents d ON d.id = e.doc_id")
+    _ = DOC_COLUMNS
 
 
 # --------------------------------------------------------------------------- the client

@@ -571,6 +571,7 @@ def document_from_text(text: str, name: str, default_id: str, max_chars: int | N
     """A plain story: optional `Title:`, `Date:`, `Source:`, `URL:`, `ID:` header lines, else a
     short first line followed by a blank line is the title."""
     limit = _limit(max_chars)
+    text = _clean_str(text)
     if len(text) > limit + 65_536:   # refuse before splitting a huge text into lines
         return InputError(_too_long(len(text), "characters", limit), name, None)
     lines = text.split("\n", 64)

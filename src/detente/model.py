@@ -94,6 +94,8 @@ class Mention:
     actor: Actor
     confidence: float = 1.0
     antecedent: int | None = None   # index of the mention this one corefers with (surname, pronoun...)
+    is_location: bool = False       # a place after a locative preposition ("in Paris", "at the Kremlin"):
+                                    # set by the actor stage; not an event participant
 
 
 @dataclass

@@ -36,7 +36,7 @@ def normalise_text(text: str) -> str:
     text = _STRIP.sub("", text)
     text = text.translate(_QUOTES)
     text = _SPACES.sub(" ", text)
-    text = _MANY_NEWLINES.sub("\n\n", text)
-    text = "\n".join(line.strip() for line in text.split("\n")).strip()
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _MANY_NEWLINES.sub("\n\n", text).strip()
     # Removing marks can bring combining characters next to a new base: normalise once more.
     return unicodedata.normalize("NFC", text)

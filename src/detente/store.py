@@ -110,18 +110,33 @@ class StoreError(DetenteError):
     """The database cannot be opened or written (locked, corrupt, disk full...)."""
 
 
-def _connect(path: str | Path, read_only: bool):
+# A writer that finds the file locked retries for this long: API readers hold the lock only for
+# the few milliseconds of one request, so a coding run must not fail because one was under way.
+LOCK_RETRY_SECONDS = 5.0
+
+
+def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = None):
+    import time
+
     import duckdb
 
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as e:
-        msg = str(e)
-        if "lock" in msg.lower():
-            raise StoreError(f"{path}: database is in use by another process ({msg.splitlines()[0]})") from None
-        raise StoreError(f"{path}: cannot open database: {msg.splitlines()[0]}") from None
-    except duckdb.Error as e:
-        raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
+    deadline = time.monotonic() + (LOCK_RETRY_SECONDS if retry_seconds is None else retry_seconds)
+    delay = 0.01
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" in msg.lower():
+                if not read_only and time.monotonic() < deadline:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                    continue
+                raise StoreError(f"{path}: database is in use by another process "
+                                 f"({msg.splitlines()[0]})") from None
+            raise StoreError(f"{path}: cannot open database: {msg.splitlines()[0]}") from None
+        except duckdb.Error as e:
+            raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
 
 
 def event_row(ev: Event) -> dict[str, Any]:
@@ -188,6 +203,19 @@ class EventStore:
         self.read_only = read_only
         if read_only and not os.path.exists(self.path):
             raise StoreError(f"{self.path}: no such database (run `detente code` first)")
+        if read_only and os.path.isdir(self.path):
+            # A Parquet directory written by `detente code --engine dask`: query it through views.
+            import duckdb
+
+            from .distributed import parquet_views
+
+            self.con = duckdb.connect(":memory:")
+            try:
+                parquet_views(self.con, self.path)
+            except (DetenteError, duckdb.Error) as e:
+                self.con.close()
+                raise StoreError(f"{self.path}: {str(e).splitlines()[0]}") from None
+            return
         self.con = _connect(self.path, read_only)
         if not read_only:
             self.con.execute(SCHEMA)
