@@ -371,3 +371,11 @@ def test_new_office_holders(af, nlp):
 def test_rebel_outranks_army(af, nlp):
     assert one(af, nlp, "Syrian rebel commanders", D(2018, 1, 1)).sector == "REB"
     assert one(af, nlp, "union leaders", D(2018, 1, 1)).sector == "LAB"
+
+
+def test_abbreviated_korea_and_top_titles(af, nlp):
+    got = codes(find(af, nlp, "N Korea fired a missile as the US's top diplomat landed.", D(2023, 2, 3)))
+    assert ("N Korea", "PRK", None) in got
+    assert any(c == "USA" and s == "GOV" and "diplomat" in t for t, c, s in got)
+    got = codes(find(af, nlp, "The Senate Intelligence Committee met on State of the Union day.", D(2023, 2, 3)))
+    assert got == [("Senate Intelligence Committee", "USA", "LEG")]

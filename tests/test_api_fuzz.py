@@ -95,12 +95,12 @@ def test_api_fuzz_from_openapi_schema(server, tmp_path):
                         "-n", str(EXAMPLES), "--seed", os.environ.get("DETENTE_FUZZ_SEED", "20241118"),
                         "--no-color", "--generation-database", "none", "--request-timeout", "30",
                         "--report", "json", "--report-json-path", str(report), "-w", "1"],
-                       capture_output=True, text=True, timeout=900)
+                       capture_output=True, text=True, timeout=900, cwd=tmp_path)
     res = json.loads(report.read_text())
     info = subprocess.run([*exe, "run", server + "/openapi.json", "--checks", "positive_data_acceptance",
                            "--mode", "positive", "-n", "10", "--seed", "1", "--no-color",
                            "--generation-database", "none", "-w", "1", "--phases", "fuzzing"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     stats = {"operations": res["operations"]["tested"], "requests": res["test_cases"]["generated"],
              "failures": res["test_cases"]["with_failures"], "errors": res["test_cases"]["errored"],
              "failure_kinds": {f["code"]: f["count"] for f in res["failures"]},

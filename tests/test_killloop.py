@@ -48,7 +48,7 @@ def make_corpus(d: Path) -> tuple[list[Path], set[str]]:
 
 
 def cmd(inputs, db, extra=()):
-    return [sys.executable, "-m", "detente", "code", *map(str, inputs), "--db", str(db), "-q", "--no-dedup", *extra]
+    return [sys.executable, "-m", "detente", "code", *map(str, inputs), "--db", str(db), "-q", *extra]
 
 
 def snapshot(db: Path) -> dict:

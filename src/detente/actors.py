@@ -116,6 +116,14 @@ _SPORT_WORDS = frozenset({"rugby", "cricket", "tennis", "football", "footballer"
 _PLACE_NOUNS = frozenset({"capital", "city", "cities", "region", "regions", "province", "provinces",
                           "border", "borders", "territory", "coast", "north", "south", "east", "west",
                           "largest", "second", "port", "town", "towns", "villages", "village", "state"})
+# Country names that are also given names/surnames: a lone one tagged PERSON is a person.
+# (spaCy also tags adjectives such as "Moldovan" PERSON at a headline start: those stay countries.)
+_NAME_LIKE_COUNTRIES = frozenset({"jordan", "chad", "georgia", "israel", "india", "kenya", "niger",
+                                  "cuba", "china", "mali", "guinea", "peru", "france", "chile", "oman",
+                                  "ireland", "holland", "england", "wales", "scotland", "victoria",
+                                  "jamaica", "sudan", "iran", "iraq", "syria", "malta", "angola"})
+_NO_STORY_COUNTRY = frozenset({"IGO", "NGO"})
+_NONSTATE = frozenset({"REB", "UAF", "SEP", "CRM"})
 _TWO_WORDS = frozenset({"two", "both"})
 _PLURAL_PERSON = frozenset({"leaders", "presidents", "ministers", "men", "women", "premiers",
                             "heads", "chancellors", "counterparts", "envoys", "diplomats"})
@@ -513,7 +521,8 @@ class ActorFinder:
             e = person_end[s]
             if e - s > 1:       # "Michael Jordan", "Chad Smith", "George Washington"
                 return True
-            if entry.kind == _C and entry.sector is None and doc[i].ent_type_ == "PERSON":
+            if entry.kind == _C and entry.sector is None and doc[i].ent_type_ == "PERSON" and \
+                    lows[i] in _NAME_LIKE_COUNTRIES:
                 return True      # a lone "Jordan" tagged PERSON
         if entry.kind == _C and entry.key == "GEO" and lows[i] == "georgia":
             sent = doc[i].sent
@@ -709,8 +718,8 @@ class ActorFinder:
 
         * an ethnic/national-group adjective right before the phrase ("Kurdish fighters"): the group's
           home state, picked among the states the story mentions (see ``_ETHNIC``);
-        * otherwise the story's dominant country (the code of most country/person/group mentions, at
-          least two, strictly more than any other): "the government", "police", "the chancellor"
+        * otherwise the story's dominant country (the code of most country/person/group mentions: at
+          least two, at least a third of them, strictly more than any other): "the government", "police", "the chancellor"
           (then resolved to the office holder of that country on the story date when people.tsv knows
           one). Confidence 0.5 (or the office holder's 0.6)."""
         counts: dict[str, int] = {}
@@ -720,12 +729,14 @@ class ActorFinder:
                 counts[c] = counts.get(c, 0) + 1
         ranked = sorted(counts.items(), key=lambda x: -x[1])
         dominant = None
-        if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        total = sum(counts.values())
+        if ranked and ranked[0][1] >= 2 and 3 * ranked[0][1] >= total and (
+                len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
             dominant = ranked[0][0]
         for idx, title in unknown:
             m = out[idx]
             a = m.actor
-            if a.sector in ("IGO", "NGO"):
+            if a.sector in _NO_STORY_COUNTRY:
                 continue
             prev = lows[m.start - 1] if m.start > 0 else ""
             eth = _ETHNIC.get(prev)
@@ -741,8 +752,8 @@ class ActorFinder:
                                                name=self.country_names.get(code), text=span.text),
                                        0.6, None)
                     continue
-            if dominant is None:
-                continue
+            if dominant is None or a.sector in _NONSTATE:
+                continue    # "militants", "foreign fighters": often not of the story's country
             if title and a.kind == "unknown":
                 pid = self._office_holder(dominant, title, date)
                 if pid is not None:

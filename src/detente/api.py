@@ -408,7 +408,10 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             return {"total": int(total), "limit": limit, "offset": offset, "events": _records(df)}
         return run(go, response)
 
-    @app.get("/events/{event_id}", summary="One event with its PLOVER record and evidence")
+    not_found = {404: {"description": "No such item", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}}
+
+    @app.get("/events/{event_id}", summary="One event with its PLOVER record and evidence", responses=not_found)
     def event(response: Response, event_id: Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]):
         def go(con):
             row = con.execute("SELECT record FROM events WHERE id = ?", [event_id]).fetchone()
@@ -420,7 +423,8 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             return rec
         return run(go, response)
 
-    @app.get("/documents/{doc_id}", summary="A document's text with the evidence of each event marked")
+    @app.get("/documents/{doc_id}", summary="A document's text with the evidence of each event marked",
+             responses=not_found)
     def document(response: Response, doc_id: Annotated[str, PathParam(max_length=512)],
                  include_flagged: Flagged = True):
         def go(con):

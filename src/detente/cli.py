@@ -5,6 +5,7 @@ Exit status: 0 all good, 1 some input items skipped with errors, 2 usage or fata
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -123,6 +124,12 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
     except DetenteError as e:
         store.close()
         _die(str(e))
+    except Exception as e:  # a bug, not bad input: say so, exit 2 (1 means "items skipped")
+        store.close()
+        if os.environ.get("DETENTE_DEBUG"):
+            raise
+        _die(f"internal error: {type(e).__name__}: {e} (set DETENTE_DEBUG=1 for a traceback; "
+             f"every batch written before it is complete, rerun to resume)")
     finally:
         if bar is not None:
             bar.close()

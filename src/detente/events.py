@@ -154,6 +154,10 @@ def _governing_verb(tok):
         if cur.dep_ in ("compound", "amod") and cur.head.pos_ in ("NOUN", "PROPN"):
             cur = cur.head
             continue
+        if cur.dep_ == "pobj" and cur.head.dep_ == "prep" and cur.head.lower_ == "of" and \
+                cur.head.head.pos_ in ("NOUN", "PROPN"):
+            cur = cur.head.head          # "a package of sanctions", "a round of talks"
+            continue
         break
     return None
 
@@ -306,7 +310,9 @@ class EventFinder:
                     continue
                 symmetric = (c.event in SYMMETRIC_TYPES and
                              any(doc[i].lemma_.lower() in SYMMETRIC_LEMMAS for i in c.tokens))
-                if not tgts and symmetric and len(srcs) > 1:
+                if symmetric and len(srcs) > 1 and not any(
+                        doc[t].dep_ in ("dobj", "nsubjpass") or (doc[t].dep_ == "pobj" and doc[t].head.lower_ == "with")
+                        for t in c.targets):
                     # "A and B met": every pair, each way
                     pairs = [(a, b) for a in srcs for b in srcs if a != b]
                 else:
@@ -404,7 +410,7 @@ class EventFinder:
     def _arguments(self, c: Candidate, doc) -> None:
         tok, verb = doc[c.head], doc[c.verb]
         sources, targets = [], []
-        if tok.i == verb.i:
+        if tok.i == verb.i and (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB")):
             subj, agent, psubj = _subject(verb)
             if agent or psubj:
                 sources = agent
@@ -572,8 +578,14 @@ class EventFinder:
             else:
                 mi = _nearest_in_subtree(doc[i], tok2m)
             if mi is not None and mi not in out:
-                # follow coreference to the antecedent's actor if the mention is a pronoun etc.
                 out.append(mi)
+                # "imports from Canada and Mexico": the conjuncts of the mention found
+                m = mentions[mi]
+                root = doc[m.start:m.end].root
+                for cj in root.conjuncts:
+                    cm = tok2m.get(cj.i)
+                    if cm is not None and cm not in out:
+                        out.append(cm)
         return out
 
 
