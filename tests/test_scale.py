@@ -31,6 +31,9 @@ def _docs(n):
 
 def test_batched():
     assert [len(b) for b in batched(range(10), 4)] == [4, 4, 2]
+    long = [Document(id=str(i), text="x" * 40_000) for i in range(10)]
+    # long stories: cut by characters, so parse memory stays bounded
+    assert [len(b) for b in batched(long, 64, max_chars=100_000)] == [3, 3, 3, 1]
 
 
 def test_streaming_reads_lazily_with_bounded_lookahead():

@@ -327,7 +327,10 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
     database = Database(db_path, snapshot=snapshot, refresh=refresh)
     app = FastAPI(title="Detente API", version="0.1.0",
                   description="Political event data (PLOVER) with evidence: events, documents, dyad series, "
-                              "actors, network. Read-only. " + an.CCI_DEFINITION)
+                              "actors, network. Read-only. " + an.CCI_DEFINITION,
+                  # The size limits apply to every route, so every route documents them.
+                  responses={413: {"description": "Request body too large"},
+                             414: {"description": "Request URL too long"}})
     app.state.database = database
 
     if cors_origins:

@@ -27,6 +27,8 @@ from .model import DetenteError, Document, Event, InputError
 DEFAULT_BATCH = 64
 # Documents handed to nlp.pipe at once inside a worker (spaCy's own minibatch size).
 PIPE_BATCH = 64
+# A batch is also cut at this many characters of text (bounded parse memory for long stories).
+MAX_BATCH_CHARS = 100_000
 DEFAULT_CODER = "detente.pipeline:Coder"
 PARSE_ONLY_CODER = "detente.run:ParseOnlyCoder"
 
@@ -126,13 +128,20 @@ def _worker_code(docs: list[Document]) -> list[tuple[Document, list[Event]]]:
     return list(_WORKER_CODER.code_many(docs, batch_size=_WORKER_PIPE_BATCH))
 
 
-def batched(items: Iterable, n: int) -> Iterator[list]:
+def batched(items: Iterable, n: int, max_chars: int | None = None) -> Iterator[list]:
+    """Lists of at most n items; with max_chars, a batch of documents is also cut once its texts
+    reach max_chars characters, so a batch of long speeches costs no more memory to parse than a
+    batch of short news items (spaCy's activations grow with the tokens in a batch)."""
     buf: list = []
+    chars = 0
     for x in items:
         buf.append(x)
-        if len(buf) >= n:
+        if max_chars is not None:
+            chars += len(getattr(x, "text", "") or "")
+        if len(buf) >= n or (max_chars is not None and chars >= max_chars):
             yield buf
             buf = []
+            chars = 0
     if buf:
         yield buf
 
@@ -241,7 +250,7 @@ class CodingRun:
 
     def run(self, items: Iterable[Document | InputError]) -> RunStats:
         t0 = time.perf_counter()
-        batches = self._new_only(batched(self._documents(items), self.batch_size))
+        batches = self._new_only(batched(self._documents(items), self.batch_size, MAX_BATCH_CHARS))
         for coded in self._coded_batches(batches):
             duplicate_of = self.dedup.assign([d for d, _ in coded]) if self.dedup is not None else {}
             if self.store is not None:
