@@ -135,6 +135,10 @@ def eval_events_cmd(file, as_json, include_flagged):
     for t, v in res["per_type"].items():
         click.echo(f"  {t:<10} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}  "
                    f"(tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    click.echo("  flags (triples carrying the flag, gold vs predicted):")
+    for f, v in res["flags"].items():
+        click.echo(f"  {f:<12} P {v['precision']:.3f}  R {v['recall']:.3f}  F1 {v['f1']:.3f}  "
+                   f"(tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
 
 
 @click.command("train")

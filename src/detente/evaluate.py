@@ -335,19 +335,40 @@ def eval_events(path, coder=None, include_flagged: bool = False) -> dict:
                      date=parse_date(d["date"]) if d.get("date") else None) for i, d in enumerate(gold_docs)]
     tot = Counter()
     per_type: dict[str, Counter] = defaultdict(Counter)
+    flag_tot: dict[str, Counter] = {f: Counter() for f in FLAGS}
     details = []
     for (doc, evs), gd in zip(coder.code_many(docs), gold_docs):
-        recs = [e.to_record() for e in evs
-                if include_flagged or not (e.flags.get("negated") or e.flags.get("hypothetical"))]
-        g = set(_triples(gd["events"]))
+        all_recs = [e.to_record() for e in evs]
+        recs = [r for r in all_recs if include_flagged or not _gold_flagged(r)]
+        gold = [e for e in gd["events"] if include_flagged or not _gold_flagged(e)]
+        g = set(_triples(gold))
         p = set(_triples(recs))
         tp, fp, fn = g & p, p - g, g - p
         tot.update(tp=len(tp), fp=len(fp), fn=len(fn))
         for kind, sset in (("tp", tp), ("fp", fp), ("fn", fn)):
             for s in sset:
                 per_type[s[1]][kind] += 1
+        # Flags: is each flagged gold triple produced with that flag, and vice versa?
+        for flag in FLAGS:
+            gf = set(_triples([e for e in gd["events"] if _flag(e, flag)]))
+            pf = set(_triples([r for r in all_recs if _flag(r, flag)]))
+            flag_tot[flag].update(tp=len(gf & pf), fp=len(pf - gf), fn=len(gf - pf))
         details.append({"id": doc.id, "gold": sorted(g), "pred": sorted(p)})
     return {"file": str(path), "documents": len(gold_docs),
             "micro": prf(tot["tp"], tot["fp"], tot["fn"]),
             "per_type": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(per_type.items())},
+            "flags": {f: prf(c["tp"], c["fp"], c["fn"]) for f, c in flag_tot.items()},
             "details": details}
+
+
+FLAGS = ("negated", "hypothetical", "future", "historical")
+
+
+def _flag(e: dict, flag: str) -> bool:
+    """A flag from a record (`flags: {...}`) or a gold event (top-level boolean keys)."""
+    return bool((e.get("flags") or {}).get(flag) or e.get(flag))
+
+
+def _gold_flagged(e: dict) -> bool:
+    """Negated and hypothetical events are not assertions that something happened."""
+    return _flag(e, "negated") or _flag(e, "hypothetical")
