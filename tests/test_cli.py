@@ -82,7 +82,7 @@ def test_bad_items_are_reported_and_good_ones_kept(tmp_path, story_dir):
     (story_dir / "broken.jsonl").write_text(
         '{"id": "j1", "date": "2024-05-05", "text": "France condemned Iran."}\n{oops\n'
         '{"id": "j2", "date": "not a date", "text": "x"}\n', encoding="utf-8")
-    (story_dir / "binary.txt").write_bytes(b"\x00\xff\x00\xfe" * 100)
+    (story_dir / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     db = tmp_path / "e.duckdb"
     r = run_cli("code", story_dir, "--db", db)
     assert r.returncode == 1, r.stderr

@@ -45,7 +45,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 # they are unique by construction, and an ART index over millions of band keys would cost memory
 # that grows with the corpus.
 LSH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR);
+CREATE TABLE IF NOT EXISTS lsh_bands (band_key BIGINT, doc_id VARCHAR, date DATE);
+ALTER TABLE lsh_bands ADD COLUMN IF NOT EXISTS date DATE;
 CREATE TABLE IF NOT EXISTS doc_signatures (doc_id VARCHAR, sig BLOB, date DATE, title VARCHAR);
 ALTER TABLE doc_signatures ADD COLUMN IF NOT EXISTS date DATE;
 ALTER TABLE doc_signatures ADD COLUMN IF NOT EXISTS title VARCHAR;
@@ -63,9 +64,27 @@ def title_similarity(a: str | None, b: str | None) -> float | None:
     """Word Jaccard of two titles; None when either is missing."""
     if not a or not b:
         return None
-    wa, wb = set(_WORD.findall(a.lower())), set(_WORD.findall(b.lower()))
-    if not wa or not wb:
+    ta, tb = _WORD.findall(a.lower()), _WORD.findall(b.lower())
+    if not ta or not tb:
         return None
+    # Serial titles ("... key events, day 503" / "day 505") differ only in their numbers.
+    na, nb = {w for w in ta if w.isdigit()}, {w for w in tb if w.isdigit()}
+    if na and nb and na != nb:
+        return 0.0
+    # A shared series prefix/suffix ("The Hill's 12:30 Report - <topic>") says nothing about
+    # whether the topics are the same: compare what remains once it is removed.
+    i = 0
+    while i < min(len(ta), len(tb)) and ta[i] == tb[i]:
+        i += 1
+    j = 0
+    while j < min(len(ta), len(tb)) - i and ta[-1 - j] == tb[-1 - j]:
+        j += 1
+    ra, rb = set(ta[i:len(ta) - j]), set(tb[i:len(tb) - j])
+    if not ra or not rb:
+        return 1.0      # one title is the other plus or minus a few words
+    if i + j >= 3:
+        return len(ra & rb) / len(ra | rb)
+    wa, wb = set(ta), set(tb)
     return len(wa & wb) / len(wa | wb)
 
 
@@ -150,7 +169,9 @@ class NearDuplicateIndex:
                 keys[d.id] = self.band_keys(s)
         if not sigs:
             return {}
-        stored = self._stored_candidates(keys)
+        dates = [x for x in (_as_date(d.date) for d in docs if d.id in sigs) if x is not None]
+        undated = len(dates) < len(sigs)
+        stored = self._stored_candidates(keys, (min(dates), max(dates)) if dates and not undated else None)
         meta: dict[str, tuple[np.ndarray, Any, Any]] = dict(self._stored_meta)
         dup_of: dict[str, str] = {}
         batch_bands: dict[int, list[str]] = {}
@@ -176,22 +197,32 @@ class NearDuplicateIndex:
             meta[d.id] = (sig, d.date, d.title)
             for k in keys[d.id]:
                 batch_bands.setdefault(k, []).append(d.id)
-                self.pending["lsh_bands"].append({"band_key": k, "doc_id": d.id})
+                self.pending["lsh_bands"].append({"band_key": k, "doc_id": d.id, "date": d.date})
             self.pending["doc_signatures"].append({"doc_id": d.id, "sig": sig.tobytes(), "date": d.date,
                                                    "title": d.title})
         return dup_of
 
-    def _stored_candidates(self, keys: dict[str, list[int]]) -> dict[int, list[str]]:
+    def _stored_candidates(self, keys: dict[str, list[int]],
+                           date_range: tuple[dt.date, dt.date] | None = None) -> dict[int, list[str]]:
+        """Stored originals sharing a band with the batch. When every document in the batch is
+        dated, only originals within MAX_DAYS_APART of the batch's dates (or undated) can be
+        copies' originals, and the date filter lets DuckDB skip the row groups of older stories
+        (their min/max statistics), so the lookup does not slow down as the corpus grows."""
         self._stored_meta = {}
         if self.store is None:
             return {}
         all_keys = sorted({k for ks in keys.values() for k in ks})
         df = pd.DataFrame({"band_key": np.array(all_keys, dtype=np.int64)})
         con = self.store.con
+        sql = "SELECT band_key, doc_id FROM lsh_bands WHERE band_key IN (SELECT band_key FROM _probe_bands)"
+        params: list[Any] = []
+        if date_range is not None and self.max_days_apart is not None:
+            slack = dt.timedelta(days=self.max_days_apart)
+            sql += " AND (date BETWEEN ? AND ? OR date IS NULL)"
+            params = [date_range[0] - slack, date_range[1] + slack]
         con.register("_probe_bands", df)
         try:
-            rows = con.execute("SELECT band_key, doc_id FROM lsh_bands "
-                               "WHERE band_key IN (SELECT band_key FROM _probe_bands)").fetchall()
+            rows = con.execute(sql, params).fetchall()
         finally:
             try:
                 con.unregister("_probe_bands")

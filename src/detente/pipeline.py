@@ -103,6 +103,12 @@ class Coder:
                 ev.flags["historical"] = True
             countries = [a.country or a.code for a in ev.actor + ev.recipient]
             ev.event_loc = self.place_resolver.resolve(sent, countries)
+            # Evidence is the sentence without the line breaks and spaces spaCy attaches to it.
+            stripped = ev.text.strip()
+            if stripped != ev.text and stripped:
+                lead = len(ev.text) - len(ev.text.lstrip())
+                ev.span = (ev.span[0] + lead, ev.span[0] + lead + len(stripped))
+                ev.text = stripped
             if offset:
                 ev.span = (ev.span[0] + offset, ev.span[1] + offset)
                 if ev.trigger_span:
