@@ -102,7 +102,7 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str) -> dict[s
     """Code one partition on a worker and write its Parquet files. Returns small statistics."""
     import pyarrow as pa
 
-    from .store import actor_rows, event_row
+    from .store import actor_rows, document_row, event_row
 
     t0 = time.perf_counter()
     actor_rows_all: list[dict[str, Any]] = []
@@ -112,10 +112,7 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str) -> dict[s
     doc_rows, by_date = [], {}
     n_events = 0
     for pos, (d, evs) in enumerate(coder.code_many(docs)):
-        doc_rows.append({"id": d.id, "content_hash": d.content_hash, "source": d.source, "url": d.url,
-                         "title": d.title, "date": d.date, "text": d.text,
-                         "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
-                         "origin": d.origin, "n_events": len(evs), "partition": index, "position": pos})
+        doc_rows.append(document_row(d, len(evs), partition=index, position=pos))
         for ev in evs:
             row = event_row(ev)
             actor_rows_all.extend(actor_rows(json.loads(row["record"])))

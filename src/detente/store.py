@@ -139,6 +139,14 @@ def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = No
             raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
 
 
+def document_row(d: Document, n_events: int, **extra: Any) -> dict[str, Any]:
+    """The documents-table row of a story (also the Parquet row of the Dask path)."""
+    return {"id": d.id, "content_hash": d.content_hash, "source": d.source, "url": d.url,
+            "title": d.title, "date": d.date, "text": d.text,
+            "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
+            "origin": d.origin, "n_events": n_events, **extra}
+
+
 def event_row(ev: Event) -> dict[str, Any]:
     rec = ev.to_record()
     src = ev.actor[0] if ev.actor else None
@@ -274,10 +282,7 @@ class EventStore:
                 continue
             batch_ids.add(d.id)
             dup = duplicate_of.get(d.id)
-            docs.append({"id": d.id, "content_hash": d.content_hash, "source": d.source, "url": d.url,
-                         "title": d.title, "date": d.date, "text": d.text,
-                         "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
-                         "origin": d.origin, "n_events": len(evs), "duplicate_of": dup, "coded_at": now})
+            docs.append(document_row(d, len(evs), duplicate_of=dup, coded_at=now))
             for ev in evs:
                 row = event_row(ev)
                 if dup is None and row["id"] not in event_ids:
