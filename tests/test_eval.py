@@ -139,3 +139,45 @@ def test_shipped_model_meta():
     m = RelationClassifier.load_default()
     assert m.meta.get("trained_on") == "PLV_train.tsv"
     assert m.meta.get("cv_macro_f1", 0) > 0.7
+
+
+def test_synthetic_weak_rows_deterministic_and_well_formed():
+    from detente.classifier import PLV_CLASSES
+    from detente.train import strip_marks
+    from detente.weak import synthetic_rows
+    rows = synthetic_rows()
+    assert rows == synthetic_rows()                       # deterministic (seeded)
+    assert {lab for lab, _ in rows} == set(PLV_CLASSES)   # every class gets weak rows
+    for lab, marked in rows:
+        text, s, t = strip_marks(marked)
+        assert s is not None and t is not None and s != t
+        assert "<" not in text and text.endswith(".")
+    assert len(synthetic_rows(per_template=1)) < len(rows)
+
+
+def test_cameo_weak_rows(tmp_path):
+    from detente.weak import cameo_rows, read_cameo2plover
+    mp = tmp_path / "c2p.txt"
+    mp.write_text("# header\n04: CONSULT\n042: CONSULT, , diplomatic # Make a visit\n"
+                  "0233: REQUEST, aid # Appeal for humanitarian aid\n145: PROTEST # riot\n"
+                  "081: RETREAT # Ease administrative sanctions\n")
+    assert read_cameo2plover(mp)["081"] == "YIELD"
+    cs = tmp_path / "cameo.csv"
+    cs.write_text("eventtype_ID,name,code,goldstein,nsLeft,nsRight,description,usage_notes,example,root_code,order\n"
+                  "1,CONSULT,4,1,1,2,,,,4,1\n2,Make a visit,42,1.9,3,4,,,,4,2\n"
+                  "3,Appeal for humanitarian aid,233,3.4,5,6,,,,2,3\n4,Protest violently,145,-7,7,8,,,,14,4\n"
+                  "5,Ease administrative sanctions,81,5,9,10,,,,8,5\n")
+    rows = dict((m, lab) for lab, m in cameo_rows(cs, mp))
+    labs = sorted(rows.values())
+    assert labs == ["CONSULT", "PROTEST", "REQUEST", "YIELD"]
+    assert any("made a visit with <t>" in m for m in rows)
+
+
+def test_balanced_weights():
+    import numpy as np
+    from detente.classifier import balanced_weights
+    y = np.array([0, 0, 0, 1])
+    w = balanced_weights(y)
+    assert np.allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])     # = sklearn's class_weight="balanced"
+    w2 = balanced_weights(np.array([0, 0, 1, 1]), np.array([1.0, 0.5, 1.0, 1.0]))
+    assert w2[1] == 0.5 * w2[0] and np.isclose(w2.sum(), 3.5)

@@ -8,8 +8,10 @@ Features are cheap and come from the spaCy parse already computed by the pipelin
   * trigger-lexicon votes (data/triggers.tsv): each trigger found in the sentence votes for its
     event, weighted by its prior and by where it sits (on the path > between > elsewhere);
   * the mean of spaCy's contextual token vectors (doc.tensor) over the path tokens.
-A multinomial logistic regression is trained on these (train.py); weights ship as
-data/models/relation.npz + relation.json (numpy + JSON, no pickle).
+A multinomial logistic regression is trained on these (train.py), averaged (ENSEMBLE_WEIGHT) with a
+TF-IDF word 1-3-gram logistic regression over `placeholder_text`; both are trained on the PLV rows
+plus down-weighted synthetic template rows (weak.py), class-balanced via `balanced_weights`.
+Weights ship as data/models/relation.npz + relation.json (numpy + JSON, no pickle).
 """
 from __future__ import annotations
 
@@ -224,7 +226,8 @@ class NgramModel:
         return _softmax(z)
 
     @classmethod
-    def fit(cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0):
+    def fit(cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0,
+            sample_weight=None):
         from collections import Counter
 
         from sklearn.linear_model import LogisticRegression
@@ -234,8 +237,8 @@ class NgramModel:
         idf = np.array([np.log((1 + n) / (1 + df[g])) + 1.0 for g in sorted(vocab, key=vocab.get)])
         tmp = cls(vocab, idf, np.zeros((n_classes, len(vocab))), np.zeros(n_classes))
         X = tmp.transform(texts)
-        clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
-        clf.fit(X, y)
+        clf = LogisticRegression(C=C, max_iter=3000, random_state=seed)
+        clf.fit(X, y, sample_weight=balanced_weights(y, sample_weight))
         coef = np.zeros((n_classes, len(vocab)), dtype=np.float32)
         inter = np.full(n_classes, -10.0, dtype=np.float32)
         coef[clf.classes_] = clf.coef_
@@ -249,7 +252,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-ENSEMBLE_WEIGHT = 0.5      # weight of the feature model; 1 - this for the n-gram model
+ENSEMBLE_WEIGHT = 0.3      # weight of the feature model; 1 - this for the n-gram model (CV-tuned)
 
 
 class RelationClassifier:
@@ -330,7 +333,8 @@ class RelationClassifier:
 
 def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_count: int = 2,
         classes: tuple[str, ...] = PLV_CLASSES, temperature: float | None = None,
-        seed: int = 0, texts: list[str] | None = None) -> RelationClassifier:
+        seed: int = 0, texts: list[str] | None = None, sample_weight=None,
+        ngram_C: float = 10.0) -> RelationClassifier:
     """Train the logistic regression; features seen in fewer than `min_count` items are dropped."""
     from collections import Counter
 
@@ -341,19 +345,32 @@ def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_co
     vocab = {k: i for i, k in enumerate(sorted(k for k, c in cnt.items() if c >= min_count))}
     X = to_matrix(feats, vocab)
     y = np.array([classes.index(lab) for lab in labels])
-    clf = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
-    clf.fit(X, y)
+    clf = LogisticRegression(C=C, max_iter=3000, random_state=seed)
+    clf.fit(X, y, sample_weight=balanced_weights(y, sample_weight))
     coef = np.zeros((len(classes), len(vocab)), dtype=np.float32)
     inter = np.full(len(classes), -10.0, dtype=np.float32)
     coef[clf.classes_] = clf.coef_
     inter[clf.classes_] = clf.intercept_
     model = RelationClassifier(vocab, coef, inter, classes)
     if texts is not None:
-        model.ngram = NgramModel.fit(texts, y, len(classes), seed=seed)
+        model.ngram = NgramModel.fit(texts, y, len(classes), C=ngram_C, seed=seed,
+                                     sample_weight=sample_weight)
         model.ensemble_weight = ENSEMBLE_WEIGHT
     if temperature:
         model.temperature = temperature
     return model
+
+
+def balanced_weights(y: np.ndarray, sample_weight=None) -> np.ndarray:
+    """Per-item weights: the item's own weight (1 for gold rows, lower for weak rows) times the
+    "balanced" class weight total / (n_classes * class total), computed on the weighted counts."""
+    y = np.asarray(y)
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    tot = np.bincount(y, weights=sw)
+    present = tot > 0
+    cw = np.zeros_like(tot)
+    cw[present] = sw.sum() / (present.sum() * tot[present])
+    return sw * cw[y]
 
 
 def to_matrix(feats, vocab, dtype=np.float64):

@@ -68,7 +68,7 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
 
 def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
     from .classifier import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
-    from .train import cross_validate, fit_temperature, plv_items, read_plv
+    from .train import cross_validate, fit_temperature, plv_items, read_plv, weak_training_data
 
     rows = read_plv(path)
     items = plv_items(rows)
@@ -82,7 +82,9 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
             raise InputError(f"--cv {cv} needs at least {cv} labelled rows", str(path))
         fl = [feats[i] for i in labelled]
         labs = [rows[i].label for i in labelled]
-        logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled])
+        # the synthetic weak-label rows join every training fold (as in `detente train`), never a test fold
+        logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled],
+                                   extra=weak_training_data())
         # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
         # we report calibration at the shipped default temperature of 1 and after OOF fitting.
         temp = fit_temperature(logits, y)
@@ -198,7 +200,8 @@ def eval_ner(path, mentions: str = "chunks", finder=None, all_events: bool = Fal
     from .pipeline import load_nlp
 
     nlp = load_nlp()
-    finder = finder or EventFinder()
+    # sentence-level task: one-sided events (no recipient) still mark their source
+    finder = finder or EventFinder(require_target=False)
     af = _actor_finder() if mentions == "actors" else None
     counts = {r: Counter() for r in ("S", "T")}
     for toks, tags in read_bio(path):
@@ -217,10 +220,11 @@ def eval_ner(path, mentions: str = "chunks", finder=None, all_events: bool = Fal
             evs = finder.find(doc, ms, None, "ner")
             if evs:
                 best = max(evs, key=lambda e: (not e.flags["negated"], bool(e.recipient), e.confidence))
-                m = by_code[best.actor[0].code]
-                pred.add(("S", m.start, m.end))
-                if best.recipient:
-                    m = by_code[best.recipient[0].code]
+                m = by_code.get(best.actor[0].code)
+                if m is not None:
+                    pred.add(("S", m.start, m.end))
+                m = by_code.get(best.recipient[0].code) if best.recipient else None
+                if m is not None:
                     pred.add(("T", m.start, m.end))
         for role in ("S", "T"):
             g = {s for s in gold if s[0] == role}
@@ -273,7 +277,7 @@ def eval_penta(path, finder=None) -> dict:
     from .pipeline import load_nlp
 
     nlp = load_nlp()
-    finder = finder or EventFinder()
+    finder = finder or EventFinder(require_target=False)   # sentence-level: one-sided events count
     rows = read_penta(path)
     gold, pred = [], []
     for (text, lab), doc in zip(rows, nlp.pipe((t for t, _ in rows), batch_size=64)):

@@ -62,7 +62,54 @@ TARGET_PREPS = {"with", "against", "on", "to", "at", "toward", "towards", "into"
 SYMMETRIC_TYPES = {"CONSULT", "COOPERATE"}
 SYMMETRIC_LEMMAS = {"meet", "meeting", "talk", "summit", "negotiate", "negotiation", "discuss",
                     "discussion", "confer", "consult", "consultation", "cooperate", "cooperation",
-                    "collaborate", "partner", "clash", "fight", "fighting", "trade"}
+                    "collaborate", "partner", "clash", "fight", "fighting", "trade", "joint"}
+UNKNOWN = "---"
+# Event types only political/state actors perform, and the private sectors that cannot.
+STATE_ONLY_TYPES = {"CONSULT", "AID", "MOBILIZE", "SANCTION"}
+PRIVATE_SECTORS = {"CVL", "REF", "BUS", "MED", "EDU", "HLH", "LAB", "REL", "SPT"}
+# Verbs whose subject undergoes the event named in their prepositional phrase ("died in a strike").
+VICTIM_VERBS = {"die", "perish", "suffer", "survive", "lose", "flee", "mourn", "injure", "wound",
+                "kill", "hurt", "escape", "face", "endure", "recover", "be", "remain", "go"}
+# Verbal "attacks" by people are criticism ("Starmer attacks Westminster's politics").
+VERBAL_ATTACK = {"attack", "slam", "blast", "hit", "savage", "lash"}
+# Event types that are coded without a recipient (deploy, withdraw, protest, arrest, attack...).
+UNTARGETED_TYPES = {"MOBILIZE", "RETREAT", "PROTEST", "COERCE", "ASSAULT"}
+# Types whose recipient may be a place the actor acts upon ("struck targets near Kharkiv").
+LOCATION_TARGET_TYPES = {"ASSAULT", "MOBILIZE"}
+# Reactions whose recipient is often only implied by the previous sentence ("rejected the proposal").
+ANAPHORIC_TYPES = {"ACCUSE", "REJECT", "SUPPORT", "CONCEDE", "THREATEN", "SANCTION"}
+ANAPHORIC_DETS = {"the", "this", "that", "these", "those", "its", "such"}
+ANAPHORIC_NOUNS = {"move", "decision", "proposal", "plan", "demand", "threat", "measure", "step",
+                   "vote", "call", "offer", "request", "decree", "ruling", "announcement", "it",
+                   "this", "that", "them", "accusation", "claim", "allegation", "statement"}
+PAIRWISE_LEMMAS = {"agree", "agreement", "deal", "sign", "accord", "pact", "treaty", "reconcile",
+                   "truce", "exchange", "clash", "fight", "fighting", "war"}
+LOCATIVE_PREPS = {"in", "at", "inside", "near", "across", "throughout", "within", "around",
+                  "outside", "during", "since", "after", "before", "until", "amid"}
+SOURCE_PREPS = {"of", "from"}
+DEEP_DEPS = {"dobj", "pobj", "prep", "poss", "compound", "amod", "nmod", "dative", "iobj", "obj",
+             "xcomp", "acl", "appos", "conj", "oprd", "attr"}
+# Heads that are never political agents by themselves (weather, disasters, accidents, diseases).
+NON_AGENT = {"flood", "floods", "earthquake", "quake", "storm", "hurricane", "typhoon", "cyclone",
+             "fire", "wildfire", "blaze", "landslide", "avalanche", "heatwave", "drought", "tsunami",
+             "eruption", "volcano", "crash", "accident", "collision", "derailment", "disease",
+             "virus", "covid", "covid-19", "pandemic", "epidemic", "outbreak", "cholera", "weather",
+             "rain", "snow", "lightning", "tornado", "inflation", "recession", "market", "price",
+             "prices", "stock", "shares", "sales", "demand", "economy"}
+# Nouns that make a nationality adjective an actor ("Russian missiles", "Chinese warships").
+AGENT_HEADS = {"missile", "rocket", "drone", "jet", "warplane", "plane", "aircraft", "warship",
+               "ship", "vessel", "boat", "submarine", "tank", "artillery", "gunboat", "helicopter",
+               "fighter", "bomber", "shell", "strike", "airstrike", "attack", "shelling", "bombardment",
+               "unit", "battalion", "brigade", "division", "regiment", "delegation", "negotiator",
+               "side", "authority", "state", "nation", "country", "government", "official",
+               "navy", "army", "force", "troop", "soldier", "police", "guard", "agent", "spy",
+               "hacker", "operative", "diplomat", "envoy", "regime", "junta", "coalition", "ally",
+               "counterpart", "counterparts", "leader", "minister", "president", "team",
+               "satellite", "balloon", "militia", "militant", "rebel", "insurgent", "gunman", "fighter",
+               "forces", "troops", "sanction", "tariff", "measure", "decision", "proposal", "offer",
+               "demand", "request", "statement", "move", "action", "operation", "offensive",
+               "invasion", "occupation", "blockade", "retaliation", "response", "parliament",
+               "court", "media", "television", "agency", "company", "firm", "lender", "bank"}
 YEAR_RE = re.compile(r"^(1[89]\d\d|20\d\d)$")
 COOP_EVENTS = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
 
@@ -229,10 +276,16 @@ class EventFinder:
     """Finds PLOVER events in a parsed spaCy Doc given actor mentions (see module doc)."""
 
     def __init__(self, ontology: Ontology | None = None, classifier=None, keep_negated: bool = True,
-                 use_classifier: bool = True, lexicon_weight: float = 0.6):
+                 use_classifier: bool = True, lexicon_weight: float = 0.6,
+                 require_target: bool = True, keep_unknown: bool = False):
         self.onto = ontology or load_ontology()
         self.index = TriggerIndex(self.onto.triggers)
         self.keep_negated = keep_negated
+        # require_target: drop events without a recipient unless their type is coded without one
+        # (UNTARGETED_TYPES) and the actor is a known political actor; keep_unknown: keep events
+        # whose actor country is unknown ("---")
+        self.require_target = require_target
+        self.keep_unknown = keep_unknown
         self.lexicon_weight = lexicon_weight
         if classifier is None and use_classifier:
             from .classifier import RelationClassifier
@@ -245,24 +298,34 @@ class EventFinder:
     # ------------------------------------------------------------------ public API
     def roles(self, doc, mentions: list[Mention], story_date: date | None = None) -> list[tuple[int, int | None]]:
         """(source mention index, target mention index or None) of every candidate event."""
-        return [(a, b) for _c, a, b, *_ in self._pending(doc, mentions, story_date)]
+        n = len(mentions)
+        pending, _ms = self._pending(doc, mentions, story_date)
+        # inferred actors (extra mentions past the input list) are reported by the mention they
+        # came from, so indices always point into `mentions`
+        return [(_ms[a].antecedent if a >= n else a, (_ms[b].antecedent if b >= n else b) if b is not None else None)
+                for _c, a, b, *_ in pending]
 
     def find(self, doc, mentions: list[Mention], story_date: date | None, doc_id: str) -> list[Event]:
         events: list[Event] = []
-        pending = self._pending(doc, mentions, story_date)
+        pending, mentions = self._pending(doc, mentions, story_date)
         if not pending:
             return events
         probs = None
         if self.classifier is not None:
             items = []
-            for c, a, b, sent, si, sym in pending:
+            for c, a, b, sent, si, sym, _pen in pending:
                 ms = mentions[a]
                 mt = mentions[b] if b is not None else None
                 items.append(RelItem(sent=sent, src=(ms.start, ms.end),
                                      tgt=(mt.start, mt.end) if mt else None, trigger=c.head))
             probs = self.classifier.predict_proba(items)
-        for k, (c, a, b, sent, si, sym) in enumerate(pending):
+        for k, (c, a, b, sent, si, sym, pen) in enumerate(pending):
             ev_type, conf = self._decide(c, probs[k] if probs is not None else None, b is not None)
+            conf = round(conf * pen, 3)
+            if ev_type == "ASSAULT" and mentions[a].actor.kind == "person" and \
+                    doc[c.head].lemma_.lower() in VERBAL_ATTACK and doc[c.head].pos_ in ("VERB", "NOUN"):
+                # a named politician "attacks"/"launches an attack on" someone: criticism
+                ev_type = "ACCUSE"
             if c.flags["negated"] and not self.keep_negated:
                 continue
             cameo = c.cameo if ev_type == c.event else self.onto.default_cameo(ev_type)
@@ -285,35 +348,63 @@ class EventFinder:
         return events
 
     def _pending(self, doc, mentions, story_date):
-        tok2m: dict[int, int] = {}
+        """Candidate dyads: [(cand, src, tgt, sent, sent_index, symmetric, confidence factor)] and
+        the mention list they index (the input plus actors inferred here, e.g. "ministers from A
+        and B" -> A's and B's ministers)."""
+        mentions = list(mentions)
+        n_in = len(mentions)
+        tok2m: dict[int, list[int]] = {}
         for mi, m in enumerate(mentions):
             for i in range(m.start, m.end):
-                tok2m.setdefault(i, mi)
-        pending: list[tuple] = []     # (cand, src_mention, tgt_mention, sent, sent_index)
+                tok2m.setdefault(i, []).append(mi)
+        pending: list[tuple] = []
+        recent: list[tuple[int, int, int | None]] = []   # (sent index, src, tgt) of kept dyads
         for si, sent in enumerate(doc.sents):
             cands = self._candidates(sent, story_date)
             for c in cands:
                 if c.suppressed:
                     continue
-                srcs = self._resolve(doc, c.sources, tok2m, mentions)
-                tgts = []
-                for ti in c.targets:       # targets are in priority order: first resolving group wins
-                    got = self._resolve(doc, [ti], tok2m, mentions)
-                    got = [g for g in got if g not in srcs]
-                    if got:
-                        group = {ti} | {x.i for x in doc[ti].conjuncts}
-                        tgts = self._resolve(doc, [t for t in c.targets if t in group], tok2m, mentions)
-                        break
-                tgts = [t for t in tgts if t not in srcs and not any(
-                    _same_actor(mentions[t].actor, mentions[a].actor) for a in srcs)]
+                pen = 1.0
+                srcs: list[int] = []
+                for ti in c.sources:
+                    for mi in self._arg_mentions(doc, doc[ti], tok2m, mentions, "source"):
+                        if mi not in srcs:
+                            srcs.append(mi)
+                srcs = self._upgrade_unknown(doc, srcs, tok2m, mentions)
                 if not srcs:
                     continue
-                symmetric = (c.event in SYMMETRIC_TYPES and
-                             any(doc[i].lemma_.lower() in SYMMETRIC_LEMMAS for i in c.tokens))
-                if symmetric and len(srcs) > 1 and not any(
+                if not self.keep_unknown:
+                    srcs = [a for a in srcs if mentions[a].actor.code != UNKNOWN]
+                    if not srcs:
+                        continue
+                src_codes = {_country_of(mentions[a]) for a in srcs}
+                tgts: list[int] = []
+                for ti in c.targets:       # targets are in priority order: first resolving group wins
+                    got = [g for g in self._arg_mentions(doc, doc[ti], tok2m, mentions, "target", c.event)
+                           if g not in srcs and (self.keep_unknown or mentions[g].actor.code != UNKNOWN)]
+                    if got:
+                        tgts = got
+                        break
+                if not tgts and c.event not in UNTARGETED_TYPES | {"PROTEST"}:
+                    tgts = self._deep_target(doc, c, tok2m, mentions, srcs)
+                    if tgts:
+                        pen *= 0.85
+                tgts = [t for t in tgts if t not in srcs and not any(
+                    _same_actor(mentions[t].actor, mentions[a].actor) for a in srcs)]
+                if not tgts and c.event in ANAPHORIC_TYPES and self.require_target:
+                    tgts = self._discourse_target(doc, c, si, recent, mentions, src_codes)
+                    if tgts:
+                        pen *= 0.75
+                lemmas = {doc[i].lemma_.lower() for i in c.tokens}
+                symmetric = c.event in SYMMETRIC_TYPES and bool(lemmas & SYMMETRIC_LEMMAS)
+                distinct_src = len({_country_of(mentions[a]) for a in srcs}) > 1
+                if distinct_src and not tgts and (symmetric or lemmas & PAIRWISE_LEMMAS):
+                    # "A and B met / agreed / fought": every pair, each way
+                    symmetric = True
+                    pairs = [(a, b) for a in srcs for b in srcs if a != b]
+                elif symmetric and len(srcs) > 1 and not any(
                         doc[t].dep_ in ("dobj", "nsubjpass") or (doc[t].dep_ == "pobj" and doc[t].head.lower_ == "with")
                         for t in c.targets):
-                    # "A and B met": every pair, each way
                     pairs = [(a, b) for a in srcs for b in srcs if a != b]
                 else:
                     pairs = [(a, b) for a in srcs for b in (tgts or [None])]
@@ -326,8 +417,165 @@ class EventFinder:
                     seen.add((a, b))
                     if b is not None and _same_actor(mentions[a].actor, mentions[b].actor):
                         continue
-                    pending.append((c, a, b, sent, si, symmetric and b is not None))
-        return pending
+                    if b is None and self.require_target and not self._untargeted_ok(c, doc, mentions[a]):
+                        continue
+                    if c.event in STATE_ONLY_TYPES and mentions[a].actor.sector in PRIVATE_SECTORS:
+                        continue      # "citizens travelled to Syria" is not a visit, "firms sent" no aid
+                    if not self.keep_unknown and (mentions[a].actor.code == UNKNOWN or (
+                            b is not None and mentions[b].actor.code == UNKNOWN)):
+                        continue
+                    f = pen * _mention_factor(mentions[a]) * (_mention_factor(mentions[b]) if b is not None else 1.0)
+                    if doc[c.head].pos_ in ("NOUN", "PROPN"):
+                        f *= 0.92           # nominal trigger
+                    if b is None:
+                        f *= 0.9
+                    pending.append((c, a, b, sent, si, symmetric and b is not None, f))
+                    if not (c.flags["negated"] or c.flags["hypothetical"]):
+                        recent.append((si, a, b))
+        return pending, mentions
+
+    def _untargeted_ok(self, c: Candidate, doc, m: Mention) -> bool:
+        """An event without a recipient is kept only for types coded without one (deploy, withdraw,
+        protest, arrest, attack) from a verbal or strong trigger and a known actor."""
+        if c.event not in UNTARGETED_TYPES:
+            return False
+        if m.actor.code == UNKNOWN or m.confidence < 0.5:
+            return False
+        return c.trigger.weight >= 0.6 and (doc[c.head].pos_ in ("VERB", "AUX") or c.trigger.weight >= 0.8)
+
+    # ------------------------------------------------------------------ argument -> mentions
+    def _arg_mentions(self, doc, tok, tok2m, mentions, role: str, event: str = "") -> list[int]:
+        """Mentions an argument head stands for: the mention covering it, else the nearest one in
+        its noun phrase reached through possessives, modifiers and of/from/by phrases ("Russia's
+        army", "ministers from Armenia"). Places ("in Paris") are never participants, except the
+        target of an attack or deployment on foreign soil. Conjuncts of the mention found are
+        added ("imports from Canada and Mexico"). Same-span mentions ("the two leaders") all count."""
+        if tok.i in tok2m:
+            found = list(tok2m[tok.i])
+            via_mod = False
+        elif role == "source" and tok.lower_ in ("it", "they", "we") and tok.head.dep_ == "ccomp" \
+                and tok.head.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten", "promise", "pledge"}:
+            # "Peru said it would expel ...": the pronoun subject of reported speech is the speaker
+            found, via_mod = [], False
+            for ch in tok.head.head.children:
+                if ch.dep_ == "nsubj":
+                    for t in [ch] + list(ch.conjuncts):
+                        found += [mi for mi in tok2m.get(t.i, ()) if mi not in found]
+            if not found:
+                return []
+        else:
+            if tok.lemma_.lower() in NON_AGENT and role == "source":
+                return []
+            found, via_mod = _subtree_mentions(tok, tok2m, mentions, role)
+            if role == "source" and via_mod and tok.lemma_.lower() not in AGENT_HEADS \
+                    and tok.pos_ in ("NOUN", "PROPN"):
+                # "a British man", "Iranian actor": a nationality on a private person/thing
+                return []
+        out = []
+        for mi in found:
+            m = mentions[mi]
+            if m.is_location and not (role == "target" and event in LOCATION_TARGET_TYPES):
+                continue
+            if mi not in out:
+                out.append(mi)
+        for mi in list(out):
+            m = mentions[mi]
+            # conjuncts of the mention's head or of its modifier ("Armenian and Azerbaijani
+            # negotiators", "Japan and the Philippines")
+            cjs = [cj for t in doc[m.start:m.end] for cj in t.conjuncts
+                   if not (m.start <= cj.i < m.end)]
+            for cj in cjs:
+                for cm in tok2m.get(cj.i, ()):
+                    if cm not in out and not (mentions[cm].is_location and role == "source"):
+                        out.append(cm)
+        return out
+
+    def _upgrade_unknown(self, doc, srcs, tok2m, mentions) -> list[int]:
+        """'Foreign ministers from Armenia and Azerbaijan': an unknown-country actor whose phrase
+        names countries with of/from becomes one actor per country, keeping its sector."""
+        out = []
+        for a in srcs:
+            m = mentions[a]
+            if m.actor.code != UNKNOWN:
+                out.append(a)
+                continue
+            root = doc[m.start:m.end].root
+            extra = []
+            for ch in root.children:
+                if ch.dep_ == "prep" and ch.lower_ in ("of", "from"):
+                    for p in ch.children:
+                        if p.dep_ != "pobj":
+                            continue
+                        for t in [p] + list(p.conjuncts):
+                            for cm in tok2m.get(t.i, ()):
+                                cmm = mentions[cm]
+                                if cmm.actor.kind in ("country", "igo") and not cmm.is_location:
+                                    extra.append(cm)
+            if not extra:
+                out.append(a)
+                continue
+            for cm in extra:
+                cmm = mentions[cm]
+                act = dataclasses.replace(cmm.actor, sector=m.actor.sector or cmm.actor.sector,
+                                          text=m.text)
+                nm = dataclasses.replace(m, actor=act, confidence=min(1.0, cmm.confidence) * 0.9,
+                                         antecedent=a)
+                mentions.append(nm)
+                out.append(len(mentions) - 1)
+        return out
+
+    def _deep_target(self, doc, c: Candidate, tok2m, mentions, srcs) -> list[int]:
+        """Recipient nested deeper in the trigger's (or light verb's) object phrases: 'curbs on
+        travellers from China', 'work with the administration of President-elect Trump'."""
+        starts = [doc[c.head]]
+        if c.verb != c.head:
+            starts.append(doc[c.verb])
+        src_set = set(srcs)
+        src_codes = {_country_of(mentions[a]) for a in srcs}
+        best, best_d = [], 99
+        for st in starts:
+            stack = [(ch, 1) for ch in st.children if ch.dep_ in DEEP_DEPS and not
+                     (ch.dep_ == "prep" and ch.lower_ in LOCATIVE_PREPS)]
+            while stack:
+                t, d = stack.pop()
+                if d > 5 or d >= best_d:
+                    continue
+                if t.i in tok2m:
+                    ms = [mi for mi in tok2m[t.i] if mi not in src_set
+                          and _country_of(mentions[mi]) not in src_codes
+                          and not mentions[mi].is_location
+                          and (self.keep_unknown or mentions[mi].actor.code != UNKNOWN)]
+                    if ms:
+                        best, best_d = ms, d
+                        continue
+                for ch in t.children:
+                    if ch.dep_ in DEEP_DEPS and not (ch.dep_ == "prep" and ch.lower_ in LOCATIVE_PREPS):
+                        stack.append((ch, d + 1))
+        return best
+
+    def _discourse_target(self, doc, c: Candidate, si, recent, mentions, src_codes) -> list[int]:
+        """A reaction with no recipient in its sentence ('Beijing condemned the move', 'Mexico
+        rejected the threat', 'Canada vowed to retaliate') answers the latest event of the last
+        two sentences involving another party: its actor is the recipient."""
+        tok = doc[c.head]
+        objs = [ch for ch in list(tok.children) + list(doc[c.verb].children)
+                if ch.dep_ in ("dobj", "nsubjpass")]
+        if objs and not all(any(g.lower_ in ANAPHORIC_DETS for g in o.children) or
+                            o.lemma_.lower() in ANAPHORIC_NOUNS for o in objs):
+            return []              # the object is a fresh thing, not a reference to what came before
+        for s_i, a, b in reversed(recent):
+            if s_i >= si:
+                continue
+            if si - s_i > 2:
+                break
+            ca = _country_of(mentions[a])
+            if ca not in src_codes and ca != UNKNOWN:
+                return [a]
+            if b is not None and ca in src_codes:
+                cb = _country_of(mentions[b])
+                if cb not in src_codes and cb != UNKNOWN:
+                    return [b]
+        return []
 
     # ------------------------------------------------------------------ decisions
     def _decide(self, c: Candidate, p, has_target: bool = True) -> tuple[str, float]:
@@ -391,6 +639,11 @@ class EventFinder:
             for b in out:
                 if a is b or id(a) in drop or id(b) in drop:
                     continue
+                # "joint exercises/patrols": the modifier makes the activity a cooperation
+                if a.event == "COOPERATE" and doc[a.head].dep_ == "amod" and doc[a.head].head.i == b.head:
+                    a.tokens = sorted(set(a.tokens) | set(b.tokens))
+                    drop.add(id(b))
+                    continue
                 # b is a noun trigger hanging from verb trigger a
                 if b.verb == a.head and b.head != b.verb:
                     if a.event == b.event:
@@ -405,6 +658,13 @@ class EventFinder:
                         if not b.sources:
                             b.sources = a.sources
                         drop.add(id(a))
+                    elif doc[a.head].lemma_.lower() not in LIGHT_VERBS and \
+                            doc[b.head].pos_ in ("NOUN", "PROPN") and \
+                            doc[b.head].dep_ in ("dobj", "nsubjpass", "pobj") and \
+                            not any(ch.dep_ == "poss" for ch in doc[b.head].children):
+                        # the noun is what the verb event is about, not a second event by the
+                        # verb's subject: 'lifted sanctions', 'condemned the attack', 'discuss aid'
+                        drop.add(id(b))
         return [c for c in out if id(c) not in drop]
 
     def _arguments(self, c: Candidate, doc) -> None:
@@ -427,6 +687,10 @@ class EventFinder:
             vs, vt = (agent, psubj) if (agent or psubj) else (subj, [])
             if tok.dep_ in ("nsubj", "nsubjpass"):
                 vs = []           # "the attack killed X": the verb's subject is the trigger itself
+            vs = [t for t in vs if t.i != tok.i]   # "triggered by the invasion of X": not X
+            if tok.dep_ == "pobj" and (verb.lemma_.lower() in VICTIM_VERBS or
+                                       any(ch.dep_ == "auxpass" for ch in verb.children)):
+                vs = []           # "soldiers died in a strike", "X was hit in an attack": victims
             sources = own_src or vs or mods
             targets = own_tgt + ([m for m in mods if m not in sources] if sources else []) + vt
             if verb.i != tok.i and verb.lemma_.lower() in LIGHT_VERBS | {"stag"}:
@@ -478,6 +742,15 @@ class EventFinder:
         for t in chain:
             if t.dep_ == "advcl" and any(ch.dep_ == "mark" and ch.lower_ in ("if", "unless") for ch in t.children):
                 f["hypothetical"] = True
+        # "Mexico said it would announce countermeasures": 'would' in reported speech after a
+        # past reporting verb is the future of the past, not a hypothetical, unless a condition
+        # ("if", "unless") or another modal (could, should) is present
+        mods = {ch.lower_ for t in (tok, verb) for ch in t.children if ch.dep_ == "aux" or ch.tag_ == "MD"}
+        if f["hypothetical"] and "would" in mods and not (mods & (MODAL_HYPO - {"would"})) and \
+                verb.dep_ == "ccomp" and verb.head.lemma_.lower() in REPORTING | {"promise", "pledge", "vow", "warn"} and \
+                verb.head.tag_ in ("VBD", "VBN") and not _has_condition(verb):
+            f["hypothetical"] = False
+            f["future"] = True
         # background year: "in 1999"
         if story_date is not None:
             for t in chain[:2]:
@@ -545,17 +818,29 @@ class EventFinder:
                     # intention to cooperate/meet -> AGREE
                     c.cameo = _agree_code(c)
                     c.event, c.mode = "AGREE", None
-                    c.flags["future"] = True
+                    if plem in FUTURE_HEADS:
+                        c.flags["future"] = True
                     break
                 if plem in FUTURE_HEADS and cur.dep_ == "xcomp":
                     c.flags["future"] = True
                 if plem in REPORTING:
                     break
                 cur = parent
-        # THREATEN/AGREE that absorbed something: future intention
+        # "X said it would impose tariffs unless Y ...": a conditional use of force or sanctions
+        # announced (reported speech) is a threat (an event now), not a hypothetical one
         for c in cands:
-            if c.event in ("THREATEN", "AGREE") and not c.suppressed:
-                c.flags["future"] = c.flags["future"] or c.event == "AGREE" and bool(c.absorbed)
+            if c.suppressed or c.event not in ("SANCTION", "ASSAULT", "COERCE", "MOBILIZE"):
+                continue
+            v = doc[c.verb]
+            mods = {ch.lower_ for ch in v.children if ch.dep_ == "aux" or ch.tag_ == "MD"}
+            if mods & {"would", "will", "'ll"} and not mods & {"could", "should", "might", "may", "must"} \
+                    and not c.flags["negated"] and _has_condition(v) and v.dep_ == "ccomp" \
+                    and v.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten"}:
+                c.cameo = {"SANCTION": "1312", "ASSAULT": "138", "MOBILIZE": "138"}.get(c.event, "130")
+                c.mode = {"SANCTION": "restrict", "ASSAULT": "violence", "MOBILIZE": "violence"}.get(c.event, "restrict")
+                c.event = "THREATEN"
+                c.flags["hypothetical"] = False
+                c.flags["future"] = False
 
     def _make(self, doc, tok, event) -> Candidate:
         trig = Trigger(pattern=tok.lemma_.lower(), pos="VERB", event=event, mode=None, context=(),
@@ -565,29 +850,6 @@ class EventFinder:
         self._arguments(c, doc)
         self._flags(c, doc, None)
         return c
-
-    # ------------------------------------------------------------------ mentions
-    @staticmethod
-    def _resolve(doc, toks: list[int], tok2m: dict[int, int], mentions: list[Mention]) -> list[int]:
-        """Mention indices for argument head tokens: the mention covering the token, else the
-        nearest mention inside its noun-phrase subtree (not crossing clauses)."""
-        out: list[int] = []
-        for i in toks:
-            if i in tok2m:
-                mi = tok2m[i]
-            else:
-                mi = _nearest_in_subtree(doc[i], tok2m)
-            if mi is not None and mi not in out:
-                out.append(mi)
-                # "imports from Canada and Mexico": the conjuncts of the mention found
-                m = mentions[mi]
-                root = doc[m.start:m.end].root
-                for cj in root.conjuncts:
-                    cm = tok2m.get(cj.i)
-                    if cm is not None and cm not in out:
-                        out.append(cm)
-        return out
-
 
 PREP_RANK = {p: k for k, p in enumerate(
     ["against", "on", "with", "to", "at", "toward", "towards", "into", "upon", "over", "around", "near",
@@ -604,20 +866,51 @@ def _target_rank(t) -> tuple[int, int]:
     return (30, t.i)
 
 
-def _nearest_in_subtree(tok, tok2m):
-    best, best_d = None, 99
-    stack = [(tok, 0)]
+def _subtree_mentions(tok, tok2m, mentions, role):
+    """Nearest mentions below a noun through possessive/modifier/of-phrase links (not across
+    clauses). Returns (mention indices, reached only through an adjective/compound modifier)."""
+    best, best_d, best_mod = [], 99, False
+    max_d = 2 if role == "source" else 3
+    stack = [(tok, 0, True)]
     while stack:
-        t, d = stack.pop()
-        if t.i in tok2m and d < best_d:
-            best, best_d = tok2m[t.i], d
-        if d >= 3:
+        t, d, mod_only = stack.pop()
+        if d and t.i in tok2m and d <= best_d:
+            if d < best_d:
+                best, best_d, best_mod = [], d, True
+            best += [mi for mi in tok2m[t.i] if mi not in best]
+            best_mod = best_mod and mod_only
+            continue
+        if d >= max_d:
             continue
         for ch in t.children:
-            if ch.dep_ in ("relcl", "acl", "advcl", "ccomp", "xcomp", "appos", "conj", "cc", "punct"):
-                continue
-            stack.append((ch, d + 1))
-    return best
+            dep = ch.dep_
+            if dep in ("poss",):
+                stack.append((ch, d + 1, False))
+            elif dep in ("compound", "amod", "nmod", "nummod"):
+                stack.append((ch, d + 1, mod_only))
+            elif dep == "prep" and (ch.lower_ in SOURCE_PREPS if role == "source" else ch.lower_ not in LOCATIVE_PREPS):
+                stack.append((ch, d + 1, False))
+            elif dep == "pobj" and t.dep_ == "prep":
+                stack.append((ch, d, mod_only))
+    return best, best_mod
+
+
+def _has_condition(verb) -> bool:
+    """The clause has an if/unless condition ("would impose tariffs unless ...")."""
+    return any(ch.dep_ == "advcl" and any(g.dep_ == "mark" and g.lower_ in ("if", "unless")
+                                           for g in ch.children) for ch in verb.children)
+
+
+def _country_of(m: Mention) -> str:
+    return m.actor.country or m.actor.code
+
+
+def _mention_factor(m: Mention) -> float:
+    """Confidence factor of an actor: inferred/unknown actors make weaker events."""
+    f = 0.6 + 0.4 * max(0.0, min(1.0, m.confidence))
+    if m.actor.code == UNKNOWN:
+        f *= 0.7
+    return f
 
 
 def _same_actor(x: Actor, y: Actor) -> bool:
