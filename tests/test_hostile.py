@@ -352,10 +352,10 @@ def _db_bytes(db: Path) -> int:
 
 @pytest.fixture()
 def small_disk(tmp_path):
-    """A real 3 MB filesystem (tmpfs), when this machine lets us mount one."""
+    """A real 2 MB filesystem (tmpfs), when this machine lets us mount one."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here; the RLIMIT_FSIZE test covers write errors")
     try:
@@ -397,10 +397,11 @@ def test_write_error_stops_with_a_clear_message_and_no_partial_document(tmp_path
 
 
 def test_disk_full_on_a_real_small_filesystem(tmp_path, small_disk):
-    stories = _stories(tmp_path / "s.jsonl", 300)
+    n = 600  # enough text that the database cannot fit in the 2 MB filesystem
+    stories = _stories(tmp_path / "s.jsonl", n)
     db = small_disk / "e.duckdb"
     r = run_cli("code", stories, "--db", db, "--batch-size", "16", timeout=900)
-    docs = _check_stopped_cleanly(r, db, {f"d{i}" for i in range(300)}, ("No space left", "disk"))
+    docs = _check_stopped_cleanly(r, db, {f"d{i}" for i in range(n)}, ("No space left", "disk"))
     # Move the database somewhere with room; the rerun completes it.
     big = tmp_path / "moved.duckdb"
     shutil.copy(db, big)
@@ -408,4 +409,4 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path, small_disk):
         shutil.copy(db.with_name(db.name + ".wal"), big.with_name(big.name + ".wal"))
     r = run_cli("code", stories, "--db", big, "-q", timeout=900)
     assert r.returncode == 0, r.stderr
-    assert _integrity(big)[0] == {f"d{i}" for i in range(300)}
+    assert _integrity(big)[0] == {f"d{i}" for i in range(n)}
