@@ -67,7 +67,8 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
 
         try:
             stats = run_dask(list(inputs), db=db, parquet_dir=parquet_dir or "events_parquet",
-                             scheduler=scheduler, workers=workers, limit=limit, quiet=quiet)
+                             scheduler=scheduler, workers=workers, limit=limit, quiet=quiet,
+                             batch_size=batch_size)
         except DetenteError as e:
             _die(str(e))
         if not quiet:

@@ -59,6 +59,17 @@ class Document:
     metadata: dict[str, Any] = field(default_factory=dict)
     origin: str | None = None           # file path (and line) it was read from, for error messages
 
+    def __post_init__(self):
+        # The Python API is called with ISO strings and datetimes as often as with dates; the
+        # resolvers compare dates, so take the date part here rather than fail deep inside.
+        if isinstance(self.date, dt.datetime):
+            self.date = self.date.date()
+        elif isinstance(self.date, str):
+            try:
+                self.date = dt.date.fromisoformat(self.date.strip()[:10])
+            except ValueError:
+                raise ValueError(f"Document {self.id!r}: date {self.date!r} is not an ISO date (YYYY-MM-DD)") from None
+
     @property
     def content_hash(self) -> str:
         return content_hash(self.text)
