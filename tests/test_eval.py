@@ -49,8 +49,10 @@ def test_eval_plv_shipped_model(tmp_path, runner):
     out = tmp_path / "pred.tsv"
     r = runner.invoke(eval_group, ["plv", str(f), "--predictions", str(out)])
     assert r.exit_code == 0, r.output
-    for word in ("accuracy", "macro-F1", "confusion", "ECE", "pairs/s", "ASSAULT"):
+    for word in ("accuracy", "macro-F1", "confusion", "ECE", "pairs/s", "ASSAULT", "sentence encoder"):
         assert word in r.output
+    fast = runner.invoke(eval_group, ["plv", str(f), "--fast", "--json"])
+    assert fast.exit_code == 0 and json.loads(fast.output)["encoder"] is False
     preds = [ln.split("\t") for ln in out.read_text().splitlines()]
     assert len(preds) == len(PLV_ROWS) and preds[0][0] == "u0"
     assert all(0.0 <= float(c) <= 1.0 for _, _, c in preds)
@@ -65,7 +67,8 @@ def test_eval_plv_cv(tmp_path, runner):
     r = runner.invoke(eval_group, ["plv", str(f), "--cv", "2", "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
-    assert res["mode"].startswith("2-fold")
+    assert res["mode"].startswith("2-fold") and res["encoder"] is True
+    assert "fast_model_only" in res and 0.0 <= res["encoder_share"] <= 1.0
     assert 0.0 <= res["macro_f1"] <= 1.0 and res["n"] == len(PLV_ROWS)
 
 

@@ -269,6 +269,15 @@ class RelationClassifier:
         self.meta = meta or {}
         self.ngram: NgramModel | None = None
         self.ensemble_weight = 1.0
+        # Second opinion from the sentence encoder (encoder.py): a linear layer over relation
+        # vectors, mixed in with weight encoder_weight for pairs whose fast-model probability
+        # is below encoder_below (1.0: every pair). use_encoder=False: fast model only.
+        self.encoder_coef: np.ndarray | None = None
+        self.encoder_intercept: np.ndarray | None = None
+        self.encoder_weight = 0.0
+        self.encoder_below = 1.0
+        self.use_encoder: bool | None = None   # None: $DETENTE_ENCODER (encoder.encoder_from_env)
+        self.encoder_calls = 0          # pairs sent to the encoder (for reports)
 
     # -- persistence (numpy + json only)
     def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
@@ -280,12 +289,17 @@ class RelationClassifier:
             arrays.update(ng_coef=self.ngram.coef_t.T.astype(np.float16), ng_idf=self.ngram.idf,
                           ng_intercept=self.ngram.intercept)
             ngrams = sorted(self.ngram.vocab, key=self.ngram.vocab.get)
+        encoder = None
+        if self.encoder_coef is not None:
+            from .encoder import MODEL_ID
+            arrays.update(enc_coef=self.encoder_coef.astype(np.float16), enc_intercept=self.encoder_intercept)
+            encoder = {"model": MODEL_ID, "weight": self.encoder_weight, "below": self.encoder_below}
         np.savez_compressed(out / f"{name}.npz", **arrays)
         feats = sorted(self.vocab, key=self.vocab.get)
         (out / f"{name}.json").write_text(json.dumps(
             {"classes": list(self.classes), "features": feats, "ngrams": ngrams,
              "temperature": self.temperature, "ensemble_weight": self.ensemble_weight,
-             "meta": self.meta}, indent=0))
+             "encoder": encoder, "meta": self.meta}, indent=0))
 
     @classmethod
     def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> "RelationClassifier":
@@ -301,6 +315,11 @@ class RelationClassifier:
             model.ngram = NgramModel({g: i for i, g in enumerate(meta["ngrams"])}, arr["ng_idf"],
                                      arr["ng_coef"], arr["ng_intercept"])
             model.ensemble_weight = meta.get("ensemble_weight", ENSEMBLE_WEIGHT)
+        if meta.get("encoder") and "enc_coef" in arr.files:
+            model.encoder_coef = arr["enc_coef"].astype(np.float32)
+            model.encoder_intercept = arr["enc_intercept"].astype(np.float32)
+            model.encoder_weight = float(meta["encoder"]["weight"])
+            model.encoder_below = float(meta["encoder"]["below"])
         return model
 
     @classmethod
@@ -312,19 +331,51 @@ class RelationClassifier:
         X = to_matrix(feats, self.vocab, dtype=np.float32)
         return np.asarray(X @ self.coef_t) + self.intercept
 
-    def log_proba_raw(self, feats, texts=None) -> np.ndarray:
-        """Log of the (untempered) ensemble probabilities."""
+    @property
+    def has_encoder(self) -> bool:
+        """True when pairs the fast model is unsure of go to the sentence encoder."""
+        if self.encoder_coef is None:
+            return False
+        if self.use_encoder is None:
+            from .encoder import encoder_from_env
+            return encoder_from_env()
+        return self.use_encoder
+
+    def fast_proba(self, feats, texts=None) -> np.ndarray:
+        """Untempered probabilities of the fast model (feature LR + n-gram LR)."""
         p = _softmax(self.decision(feats))
         if self.ngram is not None and texts is not None and self.ensemble_weight < 1.0:
             p = self.ensemble_weight * p + (1 - self.ensemble_weight) * self.ngram.proba(texts)
+        return p
+
+    def encoder_proba(self, vectors: np.ndarray) -> np.ndarray:
+        return _softmax(vectors @ self.encoder_coef.T + self.encoder_intercept)
+
+    def mix(self, p_fast: np.ndarray, p_enc: np.ndarray) -> np.ndarray:
+        return (1 - self.encoder_weight) * p_fast + self.encoder_weight * p_enc
+
+    def log_proba_raw(self, feats, texts=None, items=None, vectors=None) -> np.ndarray:
+        """Log of the (untempered) ensemble probabilities. With `items` (RelItems) or precomputed
+        encoder `vectors`, pairs the fast model is unsure of also get the encoder's opinion."""
+        p = self.fast_proba(feats, texts)
+        if self.has_encoder and (items is not None or vectors is not None) and len(p):
+            unsure = np.flatnonzero(p.max(axis=1) < self.encoder_below)
+            if len(unsure):
+                if vectors is None:
+                    from .encoder import relation_vectors
+                    vec = relation_vectors([items[i] for i in unsure])
+                else:
+                    vec = vectors[unsure]
+                self.encoder_calls += len(unsure)
+                p[unsure] = self.mix(p[unsure], self.encoder_proba(vec))
         return np.log(np.clip(p, 1e-12, 1.0))
 
-    def predict_proba_feats(self, feats, texts=None) -> np.ndarray:
-        return _softmax(self.log_proba_raw(feats, texts) / self.temperature)
+    def predict_proba_feats(self, feats, texts=None, items=None) -> np.ndarray:
+        return _softmax(self.log_proba_raw(feats, texts, items) / self.temperature)
 
     def predict_proba(self, items) -> np.ndarray:
         texts = [placeholder_text(it) for it in items] if self.ngram is not None else None
-        return self.predict_proba_feats([featurize(it) for it in items], texts)
+        return self.predict_proba_feats([featurize(it) for it in items], texts, items)
 
     def predict(self, items) -> list[tuple[str, float]]:
         p = self.predict_proba(items)

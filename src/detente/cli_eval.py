@@ -45,11 +45,13 @@ def eval_group():
 @click.option("--predictions", type=click.Path(dir_okay=False), help="write uid<TAB>pred_root<TAB>confidence")
 @click.option("--json", "as_json", is_flag=True, help="print metrics as JSON")
 @click.option("--cv", type=int, default=None, help="K-fold cross-validation trained on FILE itself")
-def eval_plv_cmd(file, predictions, as_json, cv):
+@click.option("--fast", is_flag=True, help="the fast model alone, as `detente code` classifies by default "
+              "(default here: as `detente code --accurate`, with the sentence encoder on unsure pairs)")
+def eval_plv_cmd(file, predictions, as_json, cv, fast):
     """Classify each <s>source</s>/<t>target</t> relation (CONCEDE and RETREAT count as YIELD)."""
     from .evaluate import eval_plv
     try:
-        res = eval_plv(file, cv=cv)
+        res = eval_plv(file, cv=cv, encoder=not fast)
     except (DetenteError, OSError) as e:
         _fail(e)
     preds = res.pop("predictions")
@@ -60,10 +62,16 @@ def eval_plv_cmd(file, predictions, as_json, cv):
     if as_json:
         _echo_json(res)
         return
-    click.echo(f"PLV {res['file']}: {res['rows']} rows, {res['mode']}")
+    click.echo(f"PLV {res['file']}: {res['rows']} rows, {res['mode']}; "
+               + (f"fast model + sentence encoder on unsure pairs ({res['encoder_share']:.0%} of pairs), "
+                  "as `detente code --accurate`"
+                  if res.get("encoder") else "fast model only, as `detente code` by default"))
     if "pairs_per_second" in res:
         click.echo(f"  speed: {res['pairs_per_second']:.0f} pairs/s (features+classifier, after parse); "
                    f"classifier alone {res['pairs_per_second_classifier_only']:.0f} pairs/s")
+    if "fast_model_only" in res:
+        fm = res["fast_model_only"]
+        click.echo(f"  fast model alone (same folds): accuracy {fm['accuracy']:.4f}, macro-F1 {fm['macro_f1']:.4f}")
     if "accuracy" not in res:
         click.echo("  no gold labels: predictions only")
         return
@@ -118,11 +126,14 @@ def eval_penta_cmd(file, as_json):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--include-flagged", is_flag=True, help="also count negated/hypothetical predictions")
-def eval_events_cmd(file, as_json, include_flagged):
+@click.option("--accurate", is_flag=True, help="code as `detente code --accurate` (sentence encoder on)")
+def eval_events_cmd(file, as_json, include_flagged, accurate):
     """End-to-end (source country, event, target country) P/R/F1 against gold JSONL documents."""
     from .evaluate import eval_events
+    from .pipeline import Coder
     try:
-        res = eval_events(file, include_flagged=include_flagged)
+        res = eval_events(file, coder=Coder(accurate=True) if accurate else None,
+                          include_flagged=include_flagged)
     except (DetenteError, OSError) as e:
         _fail(e)
     if as_json:
@@ -149,12 +160,13 @@ def eval_events_cmd(file, as_json, include_flagged):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="output directory [default: the package's data/models]")
 @click.option("--cv", type=int, default=5, show_default=True, help="folds for the calibration run")
-def train_command(plv, conflibert, out_dir, cv):
+@click.option("--no-encoder", is_flag=True, help="train the fast model only (no sentence-encoder head)")
+def train_command(plv, conflibert, out_dir, cv, no_encoder):
     """Train the relation classifier and write relation.npz/relation.json (reproduces shipped weights)."""
     from .train import default_model_dir, shared_data_dir, train_plv
     plv = plv or str(shared_data_dir() / "plover" / "PLV_train.tsv")
     out_dir = out_dir or str(default_model_dir())
     try:
-        train_plv(plv, out_dir, k=cv, log=click.echo)
+        train_plv(plv, out_dir, k=cv, log=click.echo, encoder=not no_encoder)
     except (DetenteError, OSError) as e:
         _fail(e)

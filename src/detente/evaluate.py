@@ -66,7 +66,10 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
 # ---------------------------------------------------------------- PLV
 
 
-def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
+def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bool = True) -> dict:
+    """Relation classification on a PLV file, by default as `detente code --accurate` classifies
+    (fast model + sentence encoder on unsure pairs); encoder=False: the fast model alone, as
+    `detente code` does by default."""
     from .classifier import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
     from .train import cross_validate, fit_temperature, plv_items, read_plv, weak_training_data
 
@@ -76,15 +79,27 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
     feats = [featurize(it) for it in items]
     texts = [placeholder_text(it) for it in items]
     labelled = [i for i, r in enumerate(rows) if r.label in PLV_CLASSES]
-    result: dict = {"file": str(path), "rows": len(rows)}
+    result: dict = {"file": str(path), "rows": len(rows), "encoder": encoder}
     if cv:
         if len(labelled) < cv:
             raise InputError(f"--cv {cv} needs at least {cv} labelled rows", str(path))
         fl = [feats[i] for i in labelled]
         labs = [rows[i].label for i in labelled]
         # the synthetic weak-label rows join every training fold (as in `detente train`), never a test fold
+        extra = weak_training_data()
+        vectors = None
+        if encoder:
+            from .encoder import relation_vectors
+            vectors = relation_vectors([items[i] for i in labelled])
+            extra.vectors = relation_vectors(extra.items)
+        details: dict = {}
         logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled],
-                                   extra=weak_training_data())
+                                   extra=extra, vectors=vectors, details=details)
+        if encoder:
+            result["encoder_share"] = round(details["encoder_share"], 4)
+            fast_pred = details["fast_logits"].argmax(axis=1)
+            result["fast_model_only"] = classification_metrics(
+                [PLV_CLASSES[k] for k in y], [PLV_CLASSES[k] for k in fast_pred], list(PLV_CLASSES))
         # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
         # we report calibration at the shipped default temperature of 1 and after OOF fitting.
         temp = fit_temperature(logits, y)
@@ -99,14 +114,25 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0) -> dict:
         elapsed = None
     else:
         model = model or RelationClassifier.load_default()
+        model.use_encoder = encoder
+        result["encoder"] = model.has_encoder
         t1 = time.perf_counter()
-        probs_all = model.predict_proba_feats(feats, texts)
+        if model.has_encoder:
+            # load the encoder outside the timing (a coder loads it once per process)
+            from .encoder import get_encoder
+            get_encoder()
+            t0 = time.perf_counter() - (t1 - t0)
+            t1 = time.perf_counter()
+        model.encoder_calls = 0
+        probs_all = model.predict_proba_feats(feats, texts, items)
         elapsed = (time.perf_counter() - t0)
         result["mode"] = "shipped model" if model.meta.get("trained_on") else "model"
         result["model_trained_on"] = model.meta.get("trained_on")
         result["pairs_per_second"] = round(len(items) / max(elapsed, 1e-9), 1)
         result["pairs_per_second_classifier_only"] = round(
             len(items) / max(time.perf_counter() - t1, 1e-9), 1)
+        if model.has_encoder:
+            result["encoder_share"] = round(model.encoder_calls / max(1, len(items)), 4)
     preds = [(PLV_CLASSES[int(k)], float(p[k])) for p, k in zip(probs_all, probs_all.argmax(axis=1))]
     result["predictions"] = [(rows[i].uid, preds[i][0], round(preds[i][1], 4)) for i in range(len(rows))]
     if labelled:

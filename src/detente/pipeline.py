@@ -78,7 +78,10 @@ class Coder:
     """Turns documents into events. Build once; call `code()` or `code_many()` many times."""
 
     def __init__(self, nlp=None, actor_finder=None, event_finder=None, date_resolver=None,
-                 place_resolver=None):
+                 place_resolver=None, accurate: bool | None = None):
+        """accurate: let the sentence encoder give a second opinion on the event type of pairs
+        the fast classifier is unsure of (slower; see encoder.py). None: $DETENTE_ENCODER
+        (unset: off), which is how `detente code --accurate` reaches worker processes."""
         from .actors import ActorFinder
         from .events import EventFinder
         from .places import PlaceResolver
@@ -89,6 +92,9 @@ class Coder:
         self.event_finder = event_finder or EventFinder()
         self.date_resolver = date_resolver or DateResolver()
         self.place_resolver = place_resolver or PlaceResolver()
+        clf = getattr(self.event_finder, "classifier", None)
+        if accurate is not None and clf is not None:
+            clf.use_encoder = bool(accurate)
 
     # -- one parsed chunk -> events
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:

@@ -118,11 +118,14 @@ SYNTHETIC_WEIGHT = 0.3
 
 @dataclass
 class ExtraData:
-    """Weakly labelled rows added to every training fold: features, n-gram texts, labels, weights."""
+    """Weakly labelled rows added to every training fold: features, n-gram texts, labels, weights
+    (and, when the encoder is trained, their relation vectors)."""
     feats: list
     texts: list
     labels: list
     weights: list
+    items: list | None = None
+    vectors: np.ndarray | None = None
 
 
 def weak_training_data(nlp=None, weight: float = SYNTHETIC_WEIGHT) -> ExtraData:
@@ -134,13 +137,40 @@ def weak_training_data(nlp=None, weight: float = SYNTHETIC_WEIGHT) -> ExtraData:
         rows.append(PlvRow(uid=f"syn{i}", label=lab, text=text, src=s, tgt=t))
     items = plv_items(rows, nlp)
     return ExtraData([featurize(it) for it in items], [placeholder_text(it) for it in items],
-                     [r.label for r in rows], [weight] * len(rows))
+                     [r.label for r in rows], [weight] * len(rows), items=items)
+
+
+# The encoder head: a logistic regression over encoder.relation_vectors, mixed into the fast
+# model's probabilities with weight ENCODER_WEIGHT for pairs whose fast probability is below
+# ENCODER_BELOW. Values chosen by 5-fold CV on PLV_train (see README "Accuracy").
+ENCODER_C = 10.0
+ENCODER_WEIGHT = 0.3
+ENCODER_BELOW = 0.5
+
+
+def fit_encoder_head(vectors: np.ndarray, labels: list[str], weights, C: float = ENCODER_C, seed: int = 0):
+    from sklearn.linear_model import LogisticRegression
+
+    from .classifier import balanced_weights
+    y = np.array([PLV_CLASSES.index(lab) for lab in labels])
+    clf = LogisticRegression(C=C, max_iter=5000, random_state=seed)
+    clf.fit(vectors, y, sample_weight=balanced_weights(y, np.asarray(weights, dtype=float)))
+    coef = np.zeros((len(PLV_CLASSES), vectors.shape[1]), dtype=np.float32)
+    inter = np.full(len(PLV_CLASSES), -10.0, dtype=np.float32)
+    coef[clf.classes_] = clf.coef_
+    inter[clf.classes_] = clf.intercept_
+    # stored as float16: round now so cross-validation scores the weights that ship
+    return coef.astype(np.float16).astype(np.float32), inter
 
 
 def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, texts=None,
-                   extra: ExtraData | None = None):
+                   extra: ExtraData | None = None, vectors: np.ndarray | None = None,
+                   encoder_below: float = ENCODER_BELOW, details: dict | None = None):
     """Stratified K-fold: out-of-fold log-probabilities (untempered) and gold indices.
-    `extra` rows (weak labels) are added to each training fold only."""
+    `extra` rows (weak labels) are added to each training fold only. With `vectors` (relation
+    vectors of the rows; extra.vectors for the weak rows) the encoder head is trained per fold
+    and mixed in as at run time; `details` then receives the fast model's out-of-fold
+    probabilities and the share of rows sent to the encoder."""
     y = np.array([PLV_CLASSES.index(lab) for lab in labels])
     logits = np.zeros((len(labels), len(PLV_CLASSES)))
     counts = np.bincount(y, minlength=len(PLV_CLASSES))
@@ -152,12 +182,33 @@ def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, tex
     else:
         from sklearn.model_selection import KFold
         splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y))))
+    fast = np.zeros_like(logits)
     for tr, te in splits:
         m = _fit_with_extra([feats[i] for i in tr], [labels[i] for i in tr], C,
                             [texts[i] for i in tr] if texts is not None else None, extra)
-        logits[te] = m.log_proba_raw([feats[i] for i in te],
-                                     [texts[i] for i in te] if texts is not None else None)
+        te_texts = [texts[i] for i in te] if texts is not None else None
+        fast[te] = m.fast_proba([feats[i] for i in te], te_texts)
+        if vectors is not None:
+            _attach_encoder(m, vectors[tr], [labels[i] for i in tr], extra, encoder_below)
+            logits[te] = m.log_proba_raw([feats[i] for i in te], te_texts, vectors=vectors[te])
+        else:
+            logits[te] = m.log_proba_raw([feats[i] for i in te], te_texts)
+    if details is not None:
+        details["fast_logits"] = np.log(np.clip(fast, 1e-12, 1.0))
+        details["encoder_share"] = float(np.mean(fast.max(axis=1) < encoder_below)) if vectors is not None else 0.0
     return logits, y
+
+
+def _attach_encoder(model, vectors, labels, extra: ExtraData | None, below: float) -> None:
+    w = [1.0] * len(labels)
+    if extra is not None and extra.vectors is not None:
+        vectors = np.vstack([vectors, extra.vectors])
+        labels = list(labels) + list(extra.labels)
+        w = w + list(extra.weights)
+    model.encoder_coef, model.encoder_intercept = fit_encoder_head(vectors, labels, w)
+    model.encoder_weight = ENCODER_WEIGHT
+    model.encoder_below = below
+    model.use_encoder = True
 
 
 def _fit_with_extra(feats, labels, C, texts, extra: ExtraData | None):
@@ -172,7 +223,7 @@ DEFAULT_C = 1.0
 
 
 def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 5, C: float = DEFAULT_C,
-              log=print, synthetic: bool = True) -> RelationClassifier:
+              log=print, synthetic: bool = True, encoder: bool = True) -> RelationClassifier:
     rows = [r for r in read_plv(plv_path) if r.label in PLV_CLASSES]
     log(f"read {len(rows)} labelled rows from {plv_path}")
     items = plv_items(rows)
@@ -182,18 +233,35 @@ def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 
     extra = weak_training_data() if synthetic else None
     if extra is not None:
         log(f"added {len(extra.labels)} synthetic weak-label rows (weight {SYNTHETIC_WEIGHT}) to training")
-    logits, y = cross_validate(feats, labels, k=k, C=C, texts=texts, extra=extra)
+    vectors = None
+    if encoder:
+        from .encoder import relation_vectors
+        vectors = relation_vectors(items)
+        if extra is not None:
+            extra.vectors = relation_vectors(extra.items)
+        log(f"encoder relation vectors: {vectors.shape[0]} rows x {vectors.shape[1]}")
+    details: dict = {}
+    logits, y = cross_validate(feats, labels, k=k, C=C, texts=texts, extra=extra, vectors=vectors,
+                               details=details)
     temp = fit_temperature(logits, y)
     pred = logits.argmax(axis=1)
     from sklearn.metrics import f1_score
     mf1 = f1_score(y, pred, average="macro")
-    log(f"{k}-fold CV: accuracy {np.mean(pred == y):.4f}, macro-F1 {mf1:.4f}; temperature {temp}")
+    fast_f1 = f1_score(y, details["fast_logits"].argmax(axis=1), average="macro")
+    log(f"{k}-fold CV: accuracy {np.mean(pred == y):.4f}, macro-F1 {mf1:.4f}; temperature {temp}"
+        + (f" (fast model alone {fast_f1:.4f}; encoder consulted for {details['encoder_share']:.0%} of rows)"
+           if encoder else ""))
     model = _fit_with_extra(feats, labels, C, texts, extra)
+    if encoder:
+        _attach_encoder(model, vectors, labels, extra, ENCODER_BELOW)
     model.temperature = temp
     model.meta = {"trained_on": Path(plv_path).name, "n": len(rows), "C": C,
                   "synthetic_rows": len(extra.labels) if extra is not None else 0,
                   "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,
                   "ensemble_weight": model.ensemble_weight,
+                  "encoder": {"C": ENCODER_C, "weight": ENCODER_WEIGHT, "below": ENCODER_BELOW,
+                              "cv_share": round(details["encoder_share"], 4),
+                              "cv_macro_f1_fast_only": round(float(fast_f1), 4)} if encoder else None,
                   "cv_k": k, "cv_macro_f1": round(float(mf1), 4)}
     if out_dir is not None:
         model.save(out_dir)
