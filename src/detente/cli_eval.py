@@ -47,11 +47,17 @@ def eval_group():
 @click.option("--cv", type=int, default=None, help="K-fold cross-validation trained on FILE itself")
 @click.option("--fast", is_flag=True, help="the fast model alone, as `detente code` classifies by default "
               "(default here: as `detente code --accurate`, with the sentence encoder on unsure pairs)")
-def eval_plv_cmd(file, predictions, as_json, cv, fast):
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, exists=True),
+              help="a model directory written by `detente train --out DIR` (default: the shipped model)")
+def eval_plv_cmd(file, predictions, as_json, cv, fast, model_dir):
     """Classify each <s>source</s>/<t>target</t> relation (CONCEDE and RETREAT count as YIELD)."""
     from .evaluate import eval_plv
     try:
-        res = eval_plv(file, cv=cv, encoder=not fast)
+        model = None
+        if model_dir:
+            from .classifier import RelationClassifier
+            model = RelationClassifier.load(model_dir)
+        res = eval_plv(file, cv=cv, encoder=not fast, model=model)
     except (DetenteError, OSError) as e:
         _fail(e)
     preds = res.pop("predictions")

@@ -113,6 +113,7 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         result["temperature"] = temp
         elapsed = None
     else:
+        shipped = model is None
         model = model or RelationClassifier.load_default()
         model.use_encoder = encoder
         result["encoder"] = model.has_encoder
@@ -126,7 +127,7 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         model.encoder_calls = 0
         probs_all = model.predict_proba_feats(feats, texts, items)
         elapsed = (time.perf_counter() - t0)
-        result["mode"] = "shipped model" if model.meta.get("trained_on") else "model"
+        result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"
         result["model_trained_on"] = model.meta.get("trained_on")
         result["pairs_per_second"] = round(len(items) / max(elapsed, 1e-9), 1)
         result["pairs_per_second_classifier_only"] = round(
