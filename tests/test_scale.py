@@ -113,12 +113,27 @@ def test_cli_workers_2_same_events_as_workers_1(tmp_path):
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("dask.distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+    from detente.distributed import local_cluster
+    cluster = local_cluster(2)           # the cluster `detente code --engine dask --workers 2` starts
     client = distributed.Client(cluster)
     yield client
     client.close()
     cluster.close()
+
+
+def _worker_settings():
+    import os
+
+    import dask
+    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled"),
+            os.environ.get("OMP_NUM_THREADS"))
+
+
+def test_local_cluster_worker_settings(dask_client):
+    # each worker process: glibc's own trim threshold (not the nanny's 65536), no profiler, 1 BLAS thread
+    got = dask_client.run(_worker_settings)
+    assert len(got) == 2
+    assert all(v == (None, False, "1") for v in got.values()), got
 
 
 def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_client):

@@ -350,7 +350,7 @@ def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: 
     from .run import RunStats
 
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError as e:  # pragma: no cover - dask is a dependency
         raise DetenteError(f"--engine dask needs dask.distributed: {e}") from None
 
@@ -367,12 +367,7 @@ def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: 
             except OSError as e:
                 raise DetenteError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
         else:
-            _limit_env_threads()
-            import dask
-
-            with dask.config.set(WORKER_CONFIG):
-                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+            cluster = local_cluster(workers)
             client = Client(cluster)
     store = None
     try:
@@ -422,6 +417,17 @@ def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: 
             cluster.close()
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def local_cluster(workers: int):
+    """A LocalCluster of `workers` single-threaded worker processes with WORKER_CONFIG."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    _limit_env_threads()
+    with dask.config.set(WORKER_CONFIG):
+        return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=40)
 
 
 def _limit_env_threads() -> None:
