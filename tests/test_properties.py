@@ -311,10 +311,6 @@ def test_whole_coder_never_raises_and_spans_hold(coder, text, story_date):
         assert ev.event and ev.actor
 
 
-@pytest.mark.xfail(strict=False, raises=UnicodeEncodeError,
-                   reason="actors.ActorFinder.resolve_text passes raw text to spaCy; a lone surrogate "
-                          "(possible from JSON escapes) raises UnicodeEncodeError. Fix: normalise_text() "
-                          "the phrase first (see docs/ROBUSTNESS.md).")
 def test_resolve_text_with_a_lone_surrogate(resolvers):
     _, actors, _, _ = resolvers
     actor = actors.resolve_text("Russian \ud800 troops", None)

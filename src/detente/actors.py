@@ -123,10 +123,15 @@ _NAME_LIKE_COUNTRIES = frozenset({"jordan", "chad", "georgia", "israel", "india"
                                   "ireland", "holland", "england", "wales", "scotland", "victoria",
                                   "jamaica", "sudan", "iran", "iraq", "syria", "malta", "angola"})
 _NO_STORY_COUNTRY = frozenset({"IGO", "NGO"})
+_COUP_WORDS = frozenset({"coup", "coups", "putsch", "overthrew", "overthrown", "ousted", "deposed",
+                         "junta", "takeover"})
+_LIST_SEPS = frozenset({",", "and", "or", "&"})
 _NONSTATE = frozenset({"REB", "UAF", "SEP", "CRM"})
 _TWO_WORDS = frozenset({"two", "both"})
 _PLURAL_PERSON = frozenset({"leaders", "presidents", "ministers", "men", "women", "premiers",
                             "heads", "chancellors", "counterparts", "envoys", "diplomats"})
+_PLURAL_STATES = frozenset({"countries", "nations", "governments", "states", "capitals", "neighbours",
+                            "neighbors"})
 _PLURAL_ANY = frozenset({"countries", "nations", "sides", "governments", "states", "neighbours",
                          "neighbors", "allies", "rivals", "parties", "capitals"})
 # One-token names that are also common given names/other places: skipped inside a PERSON entity
@@ -223,6 +228,8 @@ class _Entry:
     keyword: str = ""         # S: the keyword; P: the alias
     doc_only: bool = False    # P: resolves only to a person already mentioned in the document
     full: bool = False        # P: full name (not a surname / short alias)
+    modifier: bool = False    # S: adjective-like ("military support" is no actor); flag "mod"
+    junta: bool = False       # S: refers to the military rulers the story names; flag "junta"
 
 
 @dataclass
@@ -265,6 +272,7 @@ class ActorFinder:
         # first lowercase token -> list of (lower tokens, case modes, entry), longest first
         self._index: dict[str, list[tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...], _Entry]]] = {}
         self._seen_patterns: set = set()
+        self._mod_heads: set[str] = set()   # nouns that keep a preceding "mod" keyword an actor
         self.country_names: dict[str, str] = {}
         self.orgs: dict[str, list[dict[str, Any]]] = {}
         self.people: dict[str, _Person] = {}
@@ -362,8 +370,13 @@ class ActorFinder:
     def _load_sectors(self) -> None:
         for r in _read_tsv(self.data_dir / "sectors.tsv"):
             kw = r["keyword"]
+            flags = set(_split(r.get("flags", "").replace(",", "|")))
+            if "head" in flags or r["sector"] == "*":
+                self._mod_heads.add(kw.lower())
+                continue
             self._add(kw, _Entry(_S, r["sector"], r["sector"], priority=int(r.get("priority") or 2),
-                                 person_title=r.get("person", "0") == "1", keyword=kw), any_case=True)
+                                 person_title=r.get("person", "0") == "1", keyword=kw,
+                                 modifier="mod" in flags, junta="junta" in flags), any_case=True)
 
     # ------------------------------------------------------------------ resolution helpers
     def person_role(self, pid: str, date: dt.date | None) -> _Role | None:
@@ -515,6 +528,61 @@ class ActorFinder:
             return _Entry(_S, entry.sector, entry.sector, priority=2, keyword=lows[i])
         return entry
 
+    def _country_at(self, i: int, lows, texts, n: int) -> int:
+        """Length of a plain country name/adjective match at token i (0 if none)."""
+        if i < 0 or i >= n:
+            return 0
+        m = self._match_at(i, lows, texts, n)
+        return m[0] if m is not None and m[1].kind == _C and m[1].sector is None else 0
+
+    def _country_context(self, doc, i: int, lows) -> bool:
+        """A name-like country ("Niger", "Mali", "Jordan") that spaCy tagged PERSON is still the country
+        (1) before "'s" + a sector word ("Mali's military government") or (2) in a list of countries
+        ("Niger, Mali and Burkina Faso") holding a member that is not itself a name-like country tagged
+        PERSON, or holding three or more countries."""
+        n = len(lows)
+        texts = [_fold(t.text) for t in doc[max(0, i - 12):min(n, i + 14)]]
+        off = max(0, i - 12)
+        lw = lows[off:off + len(texts)]
+        nn = len(lw)
+        li = i - off
+        if li + 2 < nn and lw[li + 1] in _POSSESSIVE:
+            for j in range(li + 2, min(nn, li + 6)):
+                m = self._match_at(j, lw, texts, nn)
+                if m is not None and m[1].kind == _S:
+                    return True
+                if doc[off + j].dep_ not in ("amod", "compound", "advmod", "punct", "nmod"):
+                    break
+
+        def weak(j: int, k: int) -> bool:
+            return k == 1 and lw[j] in _NAME_LIKE_COUNTRIES and doc[off + j].ent_type_ == "PERSON"
+
+        members = [(li, 1)]
+        j = li + 1                       # rightwards: ", X", "and X", ", and X"
+        while j < nn and lw[j] in _LIST_SEPS:
+            j2 = j + 1 if j + 1 < nn and lw[j + 1] in _LIST_SEPS else j
+            k = self._country_at(j2 + 1, lw, texts, nn)
+            if not k:
+                break
+            members.append((j2 + 1, k))
+            j = j2 + 1 + k
+        j = li - 1                       # leftwards: "X ,", "X and"
+        while j >= 1 and lw[j] in _LIST_SEPS:
+            e = j - 1 if lw[j - 1] in _LIST_SEPS else j
+            found = 0
+            for st in range(max(0, e - 4), e):
+                k = self._country_at(st, lw, texts, nn)
+                if k and st + k == e:
+                    found = st
+                    members.append((st, k))
+                    break
+            else:
+                break
+            j = found - 1
+        if len(members) < 2:
+            return False
+        return len(members) >= 3 or any(not weak(j, k) for j, k in members)
+
     def _reject(self, doc, i: int, k: int, entry: _Entry, lows, person_start_of, person_end) -> bool:
         if entry.kind in (_C, _O) and k == 1 and i in person_start_of:
             s = person_start_of[i]
@@ -522,7 +590,7 @@ class ActorFinder:
             if e - s > 1:       # "Michael Jordan", "Chad Smith", "George Washington"
                 return True
             if entry.kind == _C and entry.sector is None and doc[i].ent_type_ == "PERSON" and \
-                    lows[i] in _NAME_LIKE_COUNTRIES:
+                    lows[i] in _NAME_LIKE_COUNTRIES and not self._country_context(doc, i, lows):
                 return True      # a lone "Jordan" tagged PERSON
         if entry.kind == _C and entry.key == "GEO" and lows[i] == "georgia":
             sent = doc[i].sent
@@ -544,6 +612,13 @@ class ActorFinder:
         if last.kind in ("2P", "2A", "PR", "R"):
             return False
         gap = nxt.start - last.end
+        if gap >= 1 and last.kind == _C and nxt.kind == _S and last.entry.sector is None and \
+                not (kinds & {_P, _O, "N"}):
+            j = last.end + 1 if lows[last.end] in _POSSESSIVE else last.end
+            if j < nxt.start and self._adjective_filler(doc, j, nxt.start, nxt.end):
+                # "Poland's nationalist government", "Israel's far-right finance minister",
+                # "the Polish nationalist government"
+                return True
         if gap == 1:
             g = lows[last.end]
             if g in _POSSESSIVE:
@@ -570,6 +645,19 @@ class ActorFinder:
             return last.kind in (_S, _C) and (last.kind != _S or last.entry.person_title or kinds & {_C})
         return True  # S
 
+    @staticmethod
+    def _adjective_filler(doc, a: int, b: int, head_end: int) -> bool:
+        """Tokens a..b-1 only modify the sector phrase ending at head_end (adjectives, hyphenated
+        compounds, adverbs: "nationalist", "right-wing", "far-right", "newly elected")."""
+        if b - a > 5:
+            return False
+        for t in doc[a:b]:
+            if t.dep_ not in ("amod", "compound", "advmod", "punct", "nmod", "npadvmod", "hyph") or \
+                    not (a <= t.head.i < head_end) or t.tag_ not in (
+                    "JJ", "JJR", "JJS", "VBN", "RB", "RBS", "HYPH", "NN", "NNP"):
+                return False
+        return True
+
     def _resolve(self, doc, items: list[_Item], date, lows, texts) -> list[Mention]:
         # group
         chunks: list[list[_Item]] = []
@@ -581,6 +669,7 @@ class ActorFinder:
         out: list[Mention] = []
         place_cands: list[int] = []            # mention indices of lone country/IGO chunks
         unknown: list[tuple[int, str | None]] = []   # "---" mentions (index, person title or None)
+        junta: set[int] = set()                # "---" mentions of "the junta"
         item_mention: dict[int, int] = {}     # id(N item) -> mention index
         person_full: dict[str, int] = {}       # person key -> index of the latest full mention
         person_meta: list[tuple[int, str | None, str, str | None]] = []  # (mention idx, gender, role, country)
@@ -630,13 +719,20 @@ class ActorFinder:
             if kind in ("2P", "2A"):
                 picked: list[int] = []
                 keys: set = set()
+                states = kind == "2A" and lows[end - 1] in _PLURAL_STATES
                 for idx in range(len(out) - 1, -1, -1):
                     a = out[idx].actor
                     if kind == "2P" and a.kind != "person":
                         continue
                     if kind == "2A" and a.kind == "unknown":
                         continue
-                    key = (a.kind, a.name if a.kind == "person" else a.code)
+                    if states:      # "the two countries" are states, never the UN or a group
+                        c = a.country if a.kind == "person" else a.code
+                        if a.kind not in ("country", "person") or c not in self.country_names:
+                            continue
+                        key = ("country", c)
+                    else:
+                        key = (a.kind, a.name if a.kind == "person" else a.code)
                     if key in keys:
                         continue
                     keys.add(key)
@@ -645,7 +741,14 @@ class ActorFinder:
                         break
                 if len(picked) == 2:
                     for idx in reversed(picked):
-                        copy_from(idx, start, end, 0.6)
+                        a = out[idx].actor
+                        if states and a.kind == "person":   # "Putin and Xi ... the two countries"
+                            full = out[idx].antecedent if out[idx].antecedent is not None else idx
+                            add(start, end, Actor(code=a.country, sector=None, kind="country",
+                                                  name=self.country_names.get(a.country),
+                                                  country=a.country), 0.6, full)
+                        else:
+                            copy_from(idx, start, end, 0.6)
                 continue
             if kind == "R":
                 mi = item_mention.get(first.ref)
@@ -661,6 +764,8 @@ class ActorFinder:
                 elif out[n0].actor.code == UNKNOWN_CODE and out[n0].antecedent is None:
                     last = chunk[-1]
                     title = last.entry.keyword if (last.kind == _S and last.entry.person_title) else None
+                    if any(it.kind == _S and it.entry.junta for it in chunk):
+                        junta.add(n0)
                     unknown.append((n0, title))
         if place_cands:
             self._mark_places(out, place_cands, lows)
@@ -680,9 +785,10 @@ class ActorFinder:
                         if m.antecedent is not None:
                             m.antecedent = remap.get(m.antecedent)
                     unknown = [(remap[i], t) for i, t in unknown if i in remap]
+                    junta = {remap[i] for i in junta if i in remap}
                     out[:] = kept
         if unknown:
-            self._resolve_unknown(out, unknown, lows, date, doc)
+            self._resolve_unknown(out, unknown, lows, date, doc, junta)
         return out
 
     def _mark_places(self, out: list[Mention], cands: list[int], lows) -> None:
@@ -713,7 +819,7 @@ class ActorFinder:
                 prev_loc_end = -1
 
     def _resolve_unknown(self, out: list[Mention], unknown: list[tuple[int, str | None]], lows, date,
-                         doc) -> None:
+                         doc, junta: set[int] = frozenset()) -> None:
         """Give a country to "---" sector mentions from context:
 
         * an ethnic/national-group adjective right before the phrase ("Kurdish fighters"): the group's
@@ -721,7 +827,9 @@ class ActorFinder:
         * otherwise the story's dominant country (the code of most country/person/group mentions: at
           least two, at least a third of them, strictly more than any other): "the government", "police", "the chancellor"
           (then resolved to the office holder of that country on the story date when people.tsv knows
-          one). Confidence 0.5 (or the office holder's 0.6)."""
+          one). Confidence 0.5 (or the office holder's 0.6);
+        * "the junta" (``junta`` flag in sectors.tsv): see ``_junta_country`` (never the dominant
+          country by count alone: a story about a junta is often mostly about a foreign state)."""
         counts: dict[str, int] = {}
         for m in out:
             c = m.actor.country
@@ -737,6 +845,13 @@ class ActorFinder:
             m = out[idx]
             a = m.actor
             if a.sector in _NO_STORY_COUNTRY:
+                continue
+            if idx in junta:
+                code = self._junta_country(out, idx, lows, doc)
+                if code is not None:
+                    m.actor = replace(a, code=code, country=code, kind="country",
+                                      name=self.country_names.get(code))
+                    m.confidence = 0.6
                 continue
             prev = lows[m.start - 1] if m.start > 0 else ""
             eth = _ETHNIC.get(prev)
@@ -766,6 +881,32 @@ class ActorFinder:
             name = a.name if a.kind == "person" else self.country_names.get(dominant)
             m.actor = replace(a, code=dominant, country=dominant, kind=kind, name=name)
             m.confidence = 0.5
+
+    def _junta_country(self, out: list[Mention], idx: int, lows, doc) -> str | None:
+        """Country of "the junta": (1) the latest earlier military-government mention ("Mali's military
+        government", "Niger's junta"); (2) the latest country named in a sentence about a coup ("the
+        army seized power in Niger"); (3) the one country named bare (no sector) in the story."""
+        def ok(a) -> bool:
+            return bool(a.country) and a.country in self.country_names and a.kind in ("country", "person")
+
+        for j in range(idx - 1, -1, -1):
+            a = out[j].actor
+            words = lows[out[j].start:out[j].end]
+            if ok(a) and (any(w in ("junta", "juntas") for w in words) or
+                          (a.sector in ("GOV", "MIL") and "military" in words and len(words) > 1)):
+                return a.country
+        for j in range(idx - 1, -1, -1):
+            a = out[j].actor
+            if ok(a) and a.kind == "country" and a.sector is None:
+                sent = doc[out[j].start].sent
+                sl = [lows[k] for k in range(sent.start, sent.end)]
+                if any(w in _COUP_WORDS for w in sl) or any(
+                        w in ("seized", "seize", "seizing", "took", "take", "taking") and k + 1 < len(sl)
+                        and sl[k + 1] == "power" for k, w in enumerate(sl)):
+                    return a.country
+        bare = {m.actor.code for m in out if m.actor.kind == "country" and m.actor.sector is None
+                and m.actor.code in self.country_names}
+        return bare.pop() if len(bare) == 1 else None
 
     def _resolve_chunk(self, doc, chunk, date, lows, texts, out, add, copy_from, person_full,
                        person_meta, item_mention, items) -> None:
@@ -881,8 +1022,27 @@ class ActorFinder:
             add(start, end, Actor(code=e.key, sector=sector, name=name, kind="country", country=e.key))
             return
         if secs:
+            if chunk[-1].kind == _S and chunk[-1].entry.modifier and self._modifier_use(doc, end, lows):
+                return      # "military support", "police reform", "government bonds": no actor
             sector = best_sector()
             add(start, end, Actor(code=UNKNOWN_CODE, sector=sector, kind="unknown"), 0.3)
+
+    def _modifier_use(self, doc, end: int, lows) -> bool:
+        """True when the adjective-like sector word ending at token ``end`` modifies a following
+        noun that does not keep it an actor: "military support", "police reform", "government
+        bonds", "government-backed" (but not "army officers", "military coup", "police raid")."""
+        n = len(doc)
+        if end >= n:
+            return False
+        if lows[end] == "-":        # "government-backed", "military-run"
+            return end + 1 < n and doc[end + 1].is_alpha and lows[end + 1] not in self._mod_heads
+        if doc[end].tag_ not in ("NN", "NNS"):
+            return False
+        tok = doc[end - 1]
+        head = tok.head.i
+        if head < end or tok.dep_ not in ("compound", "amod", "nmod", "npadvmod") or head - end > 3:
+            return False
+        return not any(lows[j] in self._mod_heads for j in range(end, head + 1))
 
     def _office_holder(self, code: str, title: str, date) -> str | None:
         """The one person holding `title` ("president", "foreign minister") for `code` on `date`
@@ -942,6 +1102,11 @@ class ActorFinder:
         """Resolve a free phrase ('Iranian Foreign Minister Mohammad Javad Zarif', 'the Kremlin',
         'a U.S. Supreme Court decision') to one Actor (the longest mention found), or None."""
         if not text or not text.strip():
+            return None
+        from .normalise import normalise_text
+
+        text = normalise_text(text)
+        if not text:
             return None
         if self._nlp is None:
             from .pipeline import load_nlp

@@ -9,17 +9,20 @@ Conventions (documented behaviour):
   * Passive voice: the by-agent is the actor, the passive subject the recipient.
   * Reported speech: the speaker of a reporting verb (say, claim, report...) is not the actor of the
     reported event; reporting verbs produce no event by themselves.
-  * Negation: explicit negation ("did not attack", "no talks") gives the event with
-    flags['negated']=True (set `keep_negated=False` to drop those). A denied act ("denied hacking")
-    does NOT produce the act at all; the denial itself is a REJECT (denier -> recipient of the act,
-    or the accuser if one is named).
+  * Negation: explicit negation ("did not attack", "no talks", "never recognised", "no longer
+    supports", "failed to reach a deal") gives the event with flags['negated']=True (set
+    `keep_negated=False` to drop those). A denied act ("denied hacking") does NOT produce the act
+    at all; the denial itself is a REJECT (denier -> recipient of the act, or the accuser if one
+    is named).
   * Embedded events under a trigger verb that governs them (threaten/urge/promise/refuse/deny/...)
     are absorbed into that event (its mode/context/CAMEO refined from the embedded act). Intention
     to cooperate or meet ("plans to meet", "pledged to work with") is AGREE (future=True);
     "will meet" stays CONSULT with future=True.
-  * Hypothetical: modal should/could/would/might/may or an "if" clause; future: will/shall/going
-    to/plan/intend/expected/scheduled; historical: "in 1999"-type background years more than one
-    year before the story date.
+  * Hypothetical: modal should/could/would/might/may, an "if" clause, or an act embedded under
+    urge/threaten/warn/demand/consider that no REQUEST/THREATEN trigger absorbed; future:
+    will/shall/going to/plan/intend/expected/scheduled/set/due to, "next week", "tomorrow".
+    The word lists are in data/event_modifiers.tsv. Historical: "in 1999"-type background years
+    here, and the story-date test of temporal.DateResolver in the pipeline.
 """
 from __future__ import annotations
 
@@ -39,7 +42,6 @@ REPORTING = {"say", "tell", "report", "claim", "state", "announce", "add", "note
              "expect", "understand"}
 NO_COMMENT = {"comment", "elaborate", "speculate", "respond", "say", "confirm", "discuss", "answer"}
 DENIAL = {"deny", "dismiss", "refute", "rebut"}
-REFUSAL = {"refuse", "decline", "reject", "fail", "oppose", "avoid", "stop"}
 INTENTION = {"plan", "intend", "want", "hope", "aim", "seek", "prepare", "expect", "wish",
              "decide", "agree", "promise", "pledge", "vow", "offer", "commit", "resolve", "consider",
              "propose", "be", "set", "due", "schedule", "ready", "willing", "try", "attempt",
@@ -47,9 +49,30 @@ INTENTION = {"plan", "intend", "want", "hope", "aim", "seek", "prepare", "expect
 INTENT_AGREE = {"plan", "intend", "want", "hope", "aim", "seek", "wish", "agree", "promise",
                 "pledge", "vow", "offer", "commit", "resolve", "propose", "ready", "willing",
                 "decide", "consider"}
-FUTURE_HEADS = {"plan", "intend", "expect", "schedule", "set", "due", "prepare", "aim"}
-MODAL_HYPO = {"should", "could", "would", "might", "may", "must", "ought"}
-MODAL_FUTURE = {"will", "shall", "'ll", "wo"}
+
+
+def _load_modifiers() -> dict[str, set[str]]:
+    """Flag words by class from data/event_modifiers.tsv (see that file's header)."""
+    from importlib import resources
+    out: dict[str, set[str]] = defaultdict(set)
+    text = resources.files("detente").joinpath("data", "event_modifiers.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("class\t"):
+            continue
+        cls, _, word = line.partition("\t")
+        out[cls.strip()].add(word.strip().lower())
+    return out
+
+
+_MODIFIERS = _load_modifiers()
+FUTURE_HEADS = _MODIFIERS["future_head"]        # plan, intend, expect, schedule, set, due ...
+MODAL_HYPO = _MODIFIERS["modal_hypo"]            # should, could, would, might, may, must, ought
+MODAL_FUTURE = _MODIFIERS["modal_future"]        # will, shall, 'll, wo
+FUTURE_TIME = _MODIFIERS["future_time"]          # tomorrow, next (week), upcoming, later
+HYPO_MARKS = _MODIFIERS["hypo_mark"]             # if, unless
+NEG_ADVERBS = _MODIFIERS["neg_adverb"]           # never, "no longer"
+REFUSAL = _MODIFIERS["neg_head"]                 # refuse, decline, reject, fail, oppose, avoid, stop
+HYPO_HEADS = _MODIFIERS["hypo_head"]             # urge, threaten, warn, ask, demand, consider ...
 LIGHT_VERBS = {"launch", "carry", "conduct", "stage", "stag", "hold", "impose", "announce", "issue",
                "make", "level", "file", "pay", "mount", "deliver", "begin", "start", "order",
                "unleash", "step", "lodge", "give", "take", "have", "do", "extend", "offer",
@@ -76,6 +99,8 @@ VERBAL_ATTACK = {"attack", "slam", "blast", "hit", "savage", "lash"}
 UNTARGETED_TYPES = {"MOBILIZE", "RETREAT", "PROTEST", "COERCE", "ASSAULT"}
 # Types whose recipient may be a place the actor acts upon ("struck targets near Kharkiv").
 LOCATION_TARGET_TYPES = {"ASSAULT", "MOBILIZE"}
+# Prepositions introducing the place an attack hits ("struck energy sites in Kharkiv").
+PLACE_PREPS = {"in", "on", "at", "near", "around", "outside", "across", "over", "into", "onto"}
 # Reactions whose recipient is often only implied by the previous sentence ("rejected the proposal").
 ANAPHORIC_TYPES = {"ACCUSE", "REJECT", "SUPPORT", "CONCEDE", "THREATEN", "SANCTION"}
 ANAPHORIC_DETS = {"the", "this", "that", "these", "those", "its", "such"}
@@ -111,6 +136,7 @@ AGENT_HEADS = {"missile", "rocket", "drone", "jet", "warplane", "plane", "aircra
                "invasion", "occupation", "blockade", "retaliation", "response", "parliament",
                "court", "media", "television", "agency", "company", "firm", "lender", "bank"}
 YEAR_RE = re.compile(r"^(1[89]\d\d|20\d\d)$")
+CONFLICT_EVENTS = {"SANCTION", "ASSAULT", "COERCE", "MOBILIZE"}
 COOP_EVENTS = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
 
 
@@ -176,7 +202,9 @@ class TriggerIndex:
                     if not self._pos_ok(trig, tok):
                         continue
                     for ch in tok.children:
-                        if ch.i > tok.i and (ch.lemma_.lower() == c or ch.text.lower() == c):
+                        if ch.i > tok.i and (ch.lemma_.lower() == c or ch.text.lower() == c) and \
+                                not any(p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME")
+                                        for p in ch.children):   # "called X on Monday"
                             found.append((trig, [tok.i, ch.i], tok.i, 2))
                             break
                 for trig in self.single.get(key, ()):
@@ -242,7 +270,9 @@ def _subject(verb, _depth=0):
             if objs and h.lemma_.lower() in OBJECT_CONTROL:
                 return [t for o in objs for t in _conjuncts(o)], [], []
             s, a, p = _subject(h, _depth + 1)
-            return (a or s), [], []
+            # "Poland is set/expected/scheduled to host": the passive subject of a raising head
+            # is the actor of the embedded verb
+            return (a or s or (p if h.lemma_.lower() in FUTURE_HEADS else [])), [], []
         if verb.dep_ == "conj":
             return _subject(h, _depth + 1)
         if verb.dep_ in ("relcl", "acl") and h.pos_ in ("NOUN", "PROPN"):
@@ -395,6 +425,12 @@ class EventFinder:
                     tgts = self._discourse_target(doc, c, si, recent, mentions, src_codes)
                     if tgts:
                         pen *= 0.75
+                if not tgts and c.event in LOCATION_TARGET_TYPES - {"MOBILIZE"}:
+                    # "Russian missiles struck facilities in the Kharkiv region": the country of
+                    # the place attacked is the recipient
+                    tgts = self._place_target(doc, c, mentions, src_codes)
+                    if tgts:
+                        pen *= 0.9
                 lemmas = {doc[i].lemma_.lower() for i in c.tokens}
                 symmetric = c.event in SYMMETRIC_TYPES and bool(lemmas & SYMMETRIC_LEMMAS)
                 distinct_src = len({_country_of(mentions[a]) for a in srcs}) > 1
@@ -450,11 +486,14 @@ class EventFinder:
         army", "ministers from Armenia"). Places ("in Paris") are never participants, except the
         target of an attack or deployment on foreign soil. Conjuncts of the mention found are
         added ("imports from Canada and Mexico"). Same-span mentions ("the two leaders") all count."""
-        if tok.i in tok2m:
+        own_poss = any(ch.dep_ == "poss" and ch.lower_ in ("its", "their", "our") for ch in tok.children) \
+            and all(mentions[mi].actor.code == UNKNOWN for mi in tok2m.get(tok.i, ()))
+        if tok.i in tok2m and not own_poss:
             found = list(tok2m[tok.i])
             via_mod = False
-        elif role == "source" and tok.lower_ in ("it", "they", "we") and tok.head.dep_ == "ccomp" \
+        elif role == "source" and (tok.lower_ in ("it", "they", "we") or own_poss) and tok.head.dep_ == "ccomp" \
                 and tok.head.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten", "promise", "pledge"}:
+            # ("The army said its soldiers did not fire": 'its soldiers' are the speaker's)
             # "Peru said it would expel ...": the pronoun subject of reported speech is the speaker
             found, via_mod = [], False
             for ch in tok.head.head.children:
@@ -553,6 +592,45 @@ class EventFinder:
                         stack.append((ch, d + 1))
         return best
 
+    def _place_target(self, doc, c: Candidate, mentions, src_codes) -> list[int]:
+        """A place (spaCy GPE/LOC entity) in the attacked object's phrase or in a locative phrase
+        of the trigger's clause, geocoded to a country other than the attacker's: a new country
+        mention appended to `mentions` (its index returned)."""
+        heads = [doc[i] for i in c.targets]
+        for t in (doc[c.head], doc[c.verb]):
+            heads += [p for ch in t.children if ch.dep_ == "prep" and ch.lower_ in PLACE_PREPS
+                      for p in ch.children if p.dep_ == "pobj"]
+        idx: set[int] = set()
+        for h in heads:
+            idx |= {t.i for t in h.subtree if abs(t.i - h.i) <= 6}
+        ents = [e for e in doc.ents if e.label_ in ("GPE", "LOC") and any(t.i in idx for t in e)]
+        # the small parser often leaves city names untagged ("attacked Odesa"): proper-noun runs
+        taken = {i for m in mentions for i in range(m.start, m.end)} | {t.i for e in ents for t in e}
+        i = min(idx, default=0)
+        while idx and i <= max(idx):
+            if i in idx and i not in taken and doc[i].pos_ == "PROPN" and doc[i].ent_type_ in ("", "GPE", "LOC"):
+                j = i
+                while j + 1 in idx and j + 1 not in taken and doc[j + 1].pos_ == "PROPN":
+                    j += 1
+                ents.append(doc[i:j + 1])
+                i = j + 1
+            else:
+                i += 1
+        if not ents:
+            return []
+        from .places import PlaceResolver
+        resolver = PlaceResolver()
+        for e in ents:
+            loc = resolver.lookup(e.text)
+            code = loc.country_code if loc else None
+            if not code or code in src_codes:
+                continue
+            actor = Actor(code=code, sector=None, text=e.text, kind="country", country=code)
+            mentions.append(Mention(start=e.start, end=e.end, start_char=e.start_char,
+                                    end_char=e.end_char, text=e.text, actor=actor, confidence=0.7))
+            return [len(mentions) - 1]
+        return []
+
     def _discourse_target(self, doc, c: Candidate, si, recent, mentions, src_codes) -> list[int]:
         """A reaction with no recipient in its sentence ('Beijing condemned the move', 'Mexico
         rejected the threat', 'Canada vowed to retaliate') answers the latest event of the last
@@ -612,6 +690,11 @@ class EventFinder:
             if tok.lemma_.lower() in REFUSAL | {"decline"} and any(
                     ch.dep_ == "xcomp" and ch.lemma_.lower() in NO_COMMENT for ch in tok.children):
                 continue          # "declined to comment" is a statement, not a rejection
+            deps = {ch.dep_ for ch in tok.children if ch.pos_ in ("NOUN", "PROPN", "PRON", "ADJ")}
+            if trig.mode == "phone" and tok.lemma_.lower() == "call" and verb is tok and (
+                    ("dobj" in deps and deps & {"oprd", "ccomp", "xcomp", "attr"}) or
+                    not deps & {"dobj", "oprd"}):
+                continue          # "called the vote a sham", "called for": naming, not a phone call
             c = Candidate(trigger=trig, tokens=toks, head=head, verb=verb.i, event=trig.event,
                           mode=trig.mode, context=trig.context, cameo=trig.cameo)
             self._arguments(c, doc)
@@ -718,7 +801,7 @@ class EventFinder:
         for t in chain:
             for ch in t.children:
                 low = ch.lower_
-                if ch.dep_ == "neg" or (ch.dep_ == "det" and low == "no") or low in ("never",):
+                if ch.dep_ == "neg" or (ch.dep_ == "det" and low == "no") or _neg_adverb(ch):
                     if t in (tok, verb):
                         f["negated"] = True
                 if ch.dep_ == "aux" or ch.tag_ == "MD":
@@ -726,8 +809,11 @@ class EventFinder:
                         f["hypothetical"] = True
                     elif low in MODAL_FUTURE:
                         f["future"] = True
-                if ch.dep_ == "mark" and low in ("if", "unless", "whether"):
+                if ch.dep_ == "mark" and (low in HYPO_MARKS or low == "whether"):
                     f["hypothetical"] = True
+        # a time word pointing ahead on the event's own clause ("meet next week", "visit tomorrow")
+        if verb.tag_ not in ("VBD", "VBN") and any(_future_time(ch) for t in (tok, verb) for ch in t.children):
+            f["future"] = True
             lem = t.lemma_.lower()
             if t is not tok and t is not verb:
                 if lem in FUTURE_HEADS:
@@ -746,8 +832,11 @@ class EventFinder:
         # past reporting verb is the future of the past, not a hypothetical, unless a condition
         # ("if", "unless") or another modal (could, should) is present
         mods = {ch.lower_ for t in (tok, verb) for ch in t.children if ch.dep_ == "aux" or ch.tag_ == "MD"}
+        # ... but a nominal trigger that is the subject of the 'would' clause is a supposition:
+        # "officials said an attack on X would lead to war" (the attack has not happened)
+        nominal_subject = tok.i != verb.i and tok.dep_ in ("nsubj", "nsubjpass")
         if f["hypothetical"] and "would" in mods and not (mods & (MODAL_HYPO - {"would"})) and \
-                verb.dep_ == "ccomp" and verb.head.lemma_.lower() in REPORTING | {"promise", "pledge", "vow", "warn"} and \
+                not nominal_subject and verb.dep_ == "ccomp" and verb.head.lemma_.lower() in REPORTING | {"promise", "pledge", "vow", "warn"} and \
                 verb.head.tag_ in ("VBD", "VBN") and not _has_condition(verb):
             f["hypothetical"] = False
             f["future"] = True
@@ -799,6 +888,17 @@ class EventFinder:
                         c.flags["negated"] = True
                         c.suppressed = False
                     break
+                if gov is not None and gov is not c and gov.event == "AGREE" and \
+                        c.event in CONFLICT_EVENTS and plem in FUTURE_HEADS | HYPO_HEADS and \
+                        cur.dep_ in ("xcomp", "ccomp", "dobj"):
+                    # "intends/plans to impose sanctions": not an agreement to cooperate; the
+                    # embedded act is coded, planned (future) or only proposed (hypothetical)
+                    gov.suppressed = True
+                    if plem in HYPO_HEADS:
+                        c.flags["hypothetical"] = True
+                    elif plem in FUTURE_HEADS:
+                        c.flags["future"] = True
+                    break
                 if gov is not None and gov is not c and gov.event in EMBEDDING and \
                         cur.dep_ in ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep"):
                     # absorb: THREATEN to impose tariffs / urge to halt / promise to work with
@@ -823,6 +923,13 @@ class EventFinder:
                     break
                 if plem in FUTURE_HEADS and cur.dep_ == "xcomp":
                     c.flags["future"] = True
+                if plem in HYPO_HEADS and cur.dep_ in ("xcomp", "ccomp", "dobj", "pcomp") and \
+                        not c.flags["negated"]:
+                    # "urged X to halt", "threatened to strike", "is considering sanctions": the
+                    # embedded act (when no REQUEST/THREATEN trigger absorbed it) is hypothetical
+                    c.flags["hypothetical"] = True
+                    c.flags["future"] = False
+                    break
                 if plem in REPORTING:
                     break
                 cur = parent
@@ -893,6 +1000,26 @@ def _subtree_mentions(tok, tok2m, mentions, role):
             elif dep == "pobj" and t.dep_ == "prep":
                 stack.append((ch, d, mod_only))
     return best, best_mod
+
+
+def _neg_adverb(tok) -> bool:
+    """'never', 'nowhere', or 'longer' in 'no longer' (event_modifiers.tsv neg_adverb)."""
+    low = tok.lower_
+    if low in NEG_ADVERBS:
+        return True
+    prev = tok.nbor(-1) if tok.i > 0 else None
+    return prev is not None and f"{prev.lower_} {low}" in NEG_ADVERBS
+
+
+def _future_time(tok) -> bool:
+    """A time modifier pointing ahead: 'tomorrow', 'next week', 'later this month', 'in the
+    coming days' (event_modifiers.tsv future_time)."""
+    if tok.dep_ not in ("npadvmod", "advmod", "prep", "tmod", "obl"):
+        return False
+    words = [t.lower_ for t in tok.subtree][:5]
+    if tok.dep_ == "prep" and tok.lower_ not in ("in", "on", "during", "by", "within"):
+        return False
+    return any(w in FUTURE_TIME for w in words) or (tok.dep_ == "prep" and "coming" in words)
 
 
 def _has_condition(verb) -> bool:
