@@ -20,6 +20,13 @@ def nlp():
 
 
 @pytest.fixture(scope="session")
+def af():
+    from detente.actors import ActorFinder
+
+    return ActorFinder()
+
+
+@pytest.fixture(scope="session")
 def coder(nlp):
     from detente.pipeline import Coder
 

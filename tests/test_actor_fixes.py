@@ -7,18 +7,6 @@ import pytest
 from detente.actors import ActorFinder
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from detente.pipeline import load_nlp
-
-    return load_nlp()
-
-
-@pytest.fixture(scope="module")
-def af():
-    return ActorFinder()
-
-
 def triples(af, nlp, text):
     return [(m.text, m.actor.code, m.actor.sector) for m in af.find(nlp(text), None)]
 

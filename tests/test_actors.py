@@ -12,18 +12,6 @@ from detente.model import Actor, Mention
 D = dt.date
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from detente.pipeline import load_nlp
-
-    return load_nlp()
-
-
-@pytest.fixture(scope="module")
-def af():
-    return ActorFinder()
-
-
 def find(af, nlp, text, date=None):
     return af.find(nlp(text), date)
 

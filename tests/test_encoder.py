@@ -14,12 +14,6 @@ from detente.encoder import DIM, N_BLOCKS, get_encoder, relation_vectors
 from detente.events import RelItem
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    from detente.pipeline import load_nlp
-    return load_nlp()
-
-
 def _items(nlp):
     doc = nlp("Russia shelled Ukrainian towns while France condemned the strikes.")
     sent = doc[:]
