@@ -32,8 +32,7 @@ def _find(evs, actor, event, recipient=None):
     ("The Chilean president will telephone his Argentine counterpart tomorrow.", "CHL", "CONSULT", "ARG"),
 ])
 def test_future_flag(run, text, actor, event, recipient):
-    evs = [e for e in run(text) if e.actor[0].code == actor and (event is None or e.event == event)
-           and e.recipient and e.recipient[0].code == recipient]
+    evs = _find(run(text), actor, event, recipient)
     assert evs, [(e.actor[0].code, e.event, e.recipient) for e in run(text)]
     assert all(e.flags["future"] and not e.flags["negated"] for e in evs)
 
@@ -60,8 +59,7 @@ def test_past_event_is_not_future(run):
     ("If Serbia attacks Kosovo, NATO will respond.", "SRB", "ASSAULT", "XKX"),
 ])
 def test_hypothetical_flag(run, text, actor, event, recipient):
-    evs = [e for e in run(text) if e.actor[0].code == actor and (event is None or e.event == event)
-           and e.recipient and e.recipient[0].code == recipient]
+    evs = _find(run(text), actor, event, recipient)
     assert evs and all(e.flags["hypothetical"] for e in evs)
 
 
@@ -90,8 +88,7 @@ def test_urged_and_threatened_acts_are_absorbed(run):
     ("Bolivia failed to reach a deal with Chile.", "BOL", None, "CHL"),
 ])
 def test_negated_flag(run, text, actor, event, recipient):
-    evs = [e for e in run(text) if e.actor[0].code == actor and (event is None or e.event == event)
-           and e.recipient and e.recipient[0].code == recipient]
+    evs = _find(run(text), actor, event, recipient)
     assert evs and all(e.flags["negated"] for e in evs)
 
 

@@ -191,6 +191,16 @@ def _ngrams(text: str, n_max: int = 3):
             yield " ".join(toks[i:i + n])
 
 
+def full_coef(clf, n_classes: int, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted sklearn LogisticRegression's weights laid out for all n_classes: a class absent
+    from the training rows gets zero weights and a -10 intercept (never predicted)."""
+    coef = np.zeros((n_classes, n_features), dtype=np.float32)
+    inter = np.full(n_classes, -10.0, dtype=np.float32)
+    coef[clf.classes_] = clf.coef_
+    inter[clf.classes_] = clf.intercept_
+    return coef, inter
+
+
 class NgramModel:
     """TF-IDF (sublinear tf, l2) word 1-3-gram logistic regression over placeholder_text."""
 
@@ -239,11 +249,7 @@ class NgramModel:
         X = tmp.transform(texts)
         clf = LogisticRegression(C=C, max_iter=3000, random_state=seed)
         clf.fit(X, y, sample_weight=balanced_weights(y, sample_weight))
-        coef = np.zeros((n_classes, len(vocab)), dtype=np.float32)
-        inter = np.full(n_classes, -10.0, dtype=np.float32)
-        coef[clf.classes_] = clf.coef_
-        inter[clf.classes_] = clf.intercept_
-        return cls(vocab, idf, coef, inter)
+        return cls(vocab, idf, *full_coef(clf, n_classes, len(vocab)))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -398,11 +404,7 @@ def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_co
     y = np.array([classes.index(lab) for lab in labels])
     clf = LogisticRegression(C=C, max_iter=3000, random_state=seed)
     clf.fit(X, y, sample_weight=balanced_weights(y, sample_weight))
-    coef = np.zeros((len(classes), len(vocab)), dtype=np.float32)
-    inter = np.full(len(classes), -10.0, dtype=np.float32)
-    coef[clf.classes_] = clf.coef_
-    inter[clf.classes_] = clf.intercept_
-    model = RelationClassifier(vocab, coef, inter, classes)
+    model = RelationClassifier(vocab, *full_coef(clf, len(classes), len(vocab)), classes)
     if texts is not None:
         model.ngram = NgramModel.fit(texts, y, len(classes), C=ngram_C, seed=seed,
                                      sample_weight=sample_weight)

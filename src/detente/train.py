@@ -151,14 +151,11 @@ ENCODER_BELOW = 0.5
 def fit_encoder_head(vectors: np.ndarray, labels: list[str], weights, C: float = ENCODER_C, seed: int = 0):
     from sklearn.linear_model import LogisticRegression
 
-    from .classifier import balanced_weights
+    from .classifier import balanced_weights, full_coef
     y = np.array([PLV_CLASSES.index(lab) for lab in labels])
     clf = LogisticRegression(C=C, max_iter=5000, random_state=seed)
     clf.fit(vectors, y, sample_weight=balanced_weights(y, np.asarray(weights, dtype=float)))
-    coef = np.zeros((len(PLV_CLASSES), vectors.shape[1]), dtype=np.float32)
-    inter = np.full(len(PLV_CLASSES), -10.0, dtype=np.float32)
-    coef[clf.classes_] = clf.coef_
-    inter[clf.classes_] = clf.intercept_
+    coef, inter = full_coef(clf, len(PLV_CLASSES), vectors.shape[1])
     # stored as float16: round now so cross-validation scores the weights that ship
     return coef.astype(np.float16).astype(np.float32), inter
 
