@@ -327,6 +327,12 @@ class EventStore:
                 pass
             if isinstance(e, StoreError):
                 raise
+            import duckdb
+
+            if isinstance(e, duckdb.InterruptException):
+                # Ctrl-C that arrived while DuckDB was executing: DuckDB reports the signal as
+                # its own exception; it is still the user's interrupt (exit 130), not a write error
+                raise KeyboardInterrupt from e
             raise StoreError(f"{self.path}: write failed, batch rolled back: {str(e).splitlines()[0]}") from e
         return len(docs), len(events)
 
