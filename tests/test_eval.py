@@ -49,7 +49,7 @@ def test_eval_plv_shipped_model(tmp_path, runner):
     out = tmp_path / "pred.tsv"
     r = runner.invoke(eval_group, ["plv", str(f), "--predictions", str(out)])
     assert r.exit_code == 0, r.output
-    for word in ("accuracy", "macro-F1", "confusion", "ECE", "pairs/s", "ASSAULT", "sentence encoder"):
+    for word in ("accuracy", "macro-F1", "confusion", "ECE", "pairs/s", "ASSAULT", "relation reader"):
         assert word in r.output
     fast = runner.invoke(eval_group, ["plv", str(f), "--fast", "--json"])
     assert fast.exit_code == 0 and json.loads(fast.output)["encoder"] is False
@@ -61,14 +61,17 @@ def test_eval_plv_shipped_model(tmp_path, runner):
     assert res["accuracy"] >= 0.75 and "calibration" in res and "per_class" in res
 
 
-def test_eval_plv_cv(tmp_path, runner):
+def test_eval_plv_cv(tmp_path, runner, monkeypatch):
+    pytest.importorskip("torch")
+    import detente.train_tuned as tt
+    monkeypatch.setattr(tt, "EPOCHS", 1)      # the reader is fine-tuned per fold: keep it short here
     f = tmp_path / "plv.tsv"
     _write_plv(f)
     r = runner.invoke(eval_group, ["plv", str(f), "--cv", "2", "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
     assert res["mode"].startswith("2-fold") and res["encoder"] is True
-    assert "fast_model_only" in res and 0.0 <= res["encoder_share"] <= 1.0
+    assert "fast_model_only" in res and "reader_only" in res and 0.0 <= res["encoder_share"] <= 1.0
     assert 0.0 <= res["macro_f1"] <= 1.0 and res["n"] == len(PLV_ROWS)
 
 
@@ -126,14 +129,36 @@ def test_eval_events(tmp_path, runner):
     assert "micro" in r.output
 
 
-def test_train_reproduces_small_model(tmp_path, runner):
+def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
+    pytest.importorskip("torch")
+    import detente.train_tuned as tt
+    monkeypatch.setattr(tt, "EPOCHS", 1)
     f = tmp_path / "plv.tsv"
     _write_plv(f)
     r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / "m"), "--cv", "2"])
     assert r.exit_code == 0, r.output
+    assert "reader alone" in r.output
     from detente.classifier import RelationClassifier
     m = RelationClassifier.load(tmp_path / "m")
     assert m.classes and m.coef.shape[0] == len(m.classes)
+    assert m.reader is not None and (tmp_path / "m" / "relation_reader.npz").exists()
+    assert m.meta["encoder"]["cv_macro_f1_reader_only"] >= 0
+    # the saved model evaluates in the accurate mode
+    r = runner.invoke(eval_group, ["plv", str(f), "--model", str(tmp_path / "m"), "--json"])
+    assert r.exit_code == 0 and json.loads(r.output)["encoder"] is True
+
+
+def test_train_fast_only_is_reproducible(tmp_path, runner):
+    f = tmp_path / "plv.tsv"
+    _write_plv(f)
+    for out in ("m1", "m2"):
+        r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / out), "--cv", "2",
+                                          "--no-encoder"])
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "m1" / "relation.npz").read_bytes() == (tmp_path / "m2" / "relation.npz").read_bytes()
+    from detente.classifier import RelationClassifier
+    m = RelationClassifier.load(tmp_path / "m1")
+    assert m.reader is None and not m.has_encoder
 
 
 @pytest.mark.skipif(not (SHARED / "plover" / "PLV_train.tsv").exists(), reason="shared data absent")

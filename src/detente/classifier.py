@@ -12,6 +12,10 @@ A multinomial logistic regression is trained on these (train.py), averaged (ENSE
 TF-IDF word 1-3-gram logistic regression over `placeholder_text`; both are trained on the PLV rows
 plus down-weighted synthetic template rows (weak.py), class-balanced via `balanced_weights`.
 Weights ship as data/models/relation.npz + relation.json (numpy + JSON, no pickle).
+
+The accurate mode adds a second opinion on the pairs the fast model is unsure of: a transformer
+reader fine-tuned on marked sentences (tuned.py), pooled with the fast probabilities (`mix`). Its
+weights ship as data/models/relation_reader.npz.
 """
 from __future__ import annotations
 
@@ -275,15 +279,13 @@ class RelationClassifier:
         self.meta = meta or {}
         self.ngram: NgramModel | None = None
         self.ensemble_weight = 1.0
-        # Second opinion from the sentence encoder (encoder.py): a linear layer over relation
-        # vectors, mixed in with weight encoder_weight for pairs whose fast-model probability
-        # is below encoder_below (1.0: every pair). use_encoder=False: fast model only.
-        self.encoder_coef: np.ndarray | None = None
-        self.encoder_intercept: np.ndarray | None = None
+        # Second opinion from the fine-tuned relation reader (tuned.py), mixed in (self.mix) with
+        # weight encoder_weight for pairs whose fast-model probability is below encoder_below (1.0:
+        # every pair). use_encoder=False: fast model only.
+        self.reader = None              # tuned.TunedHead
         self.encoder_weight = 0.0
         self.encoder_below = 1.0
-        self.use_encoder: bool | None = None   # None: $DETENTE_ENCODER (encoder.encoder_from_env)
-        self.encoder_calls = 0          # pairs sent to the encoder (for reports)
+        self.use_encoder: bool | None = None   # None: $DETENTE_ENCODER (tuned.encoder_from_env)
 
     # -- persistence (numpy + json only)
     def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
@@ -296,10 +298,11 @@ class RelationClassifier:
                           ng_intercept=self.ngram.intercept)
             ngrams = sorted(self.ngram.vocab, key=self.ngram.vocab.get)
         encoder = None
-        if self.encoder_coef is not None:
-            from .encoder import MODEL_ID
-            arrays.update(enc_coef=self.encoder_coef.astype(np.float16), enc_intercept=self.encoder_intercept)
-            encoder = {"model": MODEL_ID, "weight": self.encoder_weight, "below": self.encoder_below}
+        if self.reader is not None:
+            from .tuned import MODEL_ID, TUNED_LAYERS
+            self.reader.save(out / f"{name}_reader.npz")
+            encoder = {"model": MODEL_ID, "tuned_layers": TUNED_LAYERS, "file": f"{name}_reader.npz",
+                       "weight": self.encoder_weight, "below": self.encoder_below}
         np.savez_compressed(out / f"{name}.npz", **arrays)
         feats = sorted(self.vocab, key=self.vocab.get)
         (out / f"{name}.json").write_text(json.dumps(
@@ -321,9 +324,9 @@ class RelationClassifier:
             model.ngram = NgramModel({g: i for i, g in enumerate(meta["ngrams"])}, arr["ng_idf"],
                                      arr["ng_coef"], arr["ng_intercept"])
             model.ensemble_weight = meta.get("ensemble_weight", ENSEMBLE_WEIGHT)
-        if meta.get("encoder") and "enc_coef" in arr.files:
-            model.encoder_coef = arr["enc_coef"].astype(np.float32)
-            model.encoder_intercept = arr["enc_intercept"].astype(np.float32)
+        if meta.get("encoder") and (d / meta["encoder"].get("file", "-")).exists():
+            from .tuned import TunedHead
+            model.reader = TunedHead.load(d / meta["encoder"]["file"])
             model.encoder_weight = float(meta["encoder"]["weight"])
             model.encoder_below = float(meta["encoder"]["below"])
         return model
@@ -339,11 +342,11 @@ class RelationClassifier:
 
     @property
     def has_encoder(self) -> bool:
-        """True when pairs the fast model is unsure of go to the sentence encoder."""
-        if self.encoder_coef is None:
+        """True when pairs the fast model is unsure of go to the fine-tuned relation reader."""
+        if self.reader is None:
             return False
         if self.use_encoder is None:
-            from .encoder import encoder_from_env
+            from .tuned import encoder_from_env
             return encoder_from_env()
         return self.use_encoder
 
@@ -354,26 +357,32 @@ class RelationClassifier:
             p = self.ensemble_weight * p + (1 - self.ensemble_weight) * self.ngram.proba(texts)
         return p
 
-    def encoder_proba(self, vectors: np.ndarray) -> np.ndarray:
-        return _softmax(vectors @ self.encoder_coef.T + self.encoder_intercept)
+    @property
+    def encoder_calls(self) -> int:
+        """Pairs sent to the relation reader so far (for reports)."""
+        return self.reader.calls if self.reader is not None else 0
 
-    def mix(self, p_fast: np.ndarray, p_enc: np.ndarray) -> np.ndarray:
-        return (1 - self.encoder_weight) * p_fast + self.encoder_weight * p_enc
+    def mix(self, p_fast: np.ndarray, p_read: np.ndarray) -> np.ndarray:
+        """Weighted geometric mean of the two opinions, renormalised (log-linear pooling: a class
+        either model rules out stays unlikely; measured better than the arithmetic mean)."""
+        w = self.encoder_weight
+        z = (1 - w) * np.log(np.clip(p_fast, 1e-12, 1.0)) + w * np.log(np.clip(p_read, 1e-12, 1.0))
+        return _softmax(z)
 
-    def log_proba_raw(self, feats, texts=None, items=None, vectors=None) -> np.ndarray:
-        """Log of the (untempered) ensemble probabilities. With `items` (RelItems) or precomputed
-        encoder `vectors`, pairs the fast model is unsure of also get the encoder's opinion."""
+    def log_proba_raw(self, feats, texts=None, items=None, states=None) -> np.ndarray:
+        """Log of the (untempered) ensemble probabilities. With `items` (RelItems) or their
+        precomputed reader `states` (tuned.LowerEncoder.states), pairs the fast model is unsure
+        of also get the fine-tuned reader's opinion."""
         p = self.fast_proba(feats, texts)
-        if self.has_encoder and (items is not None or vectors is not None) and len(p):
+        if self.has_encoder and (items is not None or states is not None) and len(p):
             unsure = np.flatnonzero(p.max(axis=1) < self.encoder_below)
             if len(unsure):
-                if vectors is None:
-                    from .encoder import relation_vectors
-                    vec = relation_vectors([items[i] for i in unsure])
+                if states is None:
+                    p_read = self.reader.proba([items[i] for i in unsure])
                 else:
-                    vec = vectors[unsure]
-                self.encoder_calls += len(unsure)
-                p[unsure] = self.mix(p[unsure], self.encoder_proba(vec))
+                    self.reader.calls += len(unsure)
+                    p_read = self.reader.proba_states([states[i] for i in unsure])
+                p[unsure] = self.mix(p[unsure], p_read)
         return np.log(np.clip(p, 1e-12, 1.0))
 
     def predict_proba_feats(self, feats, texts=None, items=None) -> np.ndarray:

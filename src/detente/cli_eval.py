@@ -46,7 +46,8 @@ def eval_group():
 @click.option("--json", "as_json", is_flag=True, help="print metrics as JSON")
 @click.option("--cv", type=int, default=None, help="K-fold cross-validation trained on FILE itself")
 @click.option("--fast", is_flag=True, help="the fast model alone, as `detente code` classifies by default "
-              "(default here: as `detente code --accurate`, with the sentence encoder on unsure pairs)")
+              "(default here: as `detente code --accurate`, with the fine-tuned relation reader on unsure pairs; "
+              "with --cv that reader is fine-tuned per fold, which needs the `train` extra, PyTorch)")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, exists=True),
               help="a model directory written by `detente train --out DIR` (default: the shipped model)")
 def eval_plv_cmd(file, predictions, as_json, cv, fast, model_dir):
@@ -57,7 +58,8 @@ def eval_plv_cmd(file, predictions, as_json, cv, fast, model_dir):
         if model_dir:
             from .classifier import RelationClassifier
             model = RelationClassifier.load(model_dir)
-        res = eval_plv(file, cv=cv, encoder=not fast, model=model)
+        res = eval_plv(file, cv=cv, encoder=not fast, model=model,
+                       log=(lambda m: click.echo(m, err=True)) if cv else None)
     except (DetenteError, OSError) as e:
         _fail(e)
     preds = res.pop("predictions")
@@ -69,7 +71,7 @@ def eval_plv_cmd(file, predictions, as_json, cv, fast, model_dir):
         _echo_json(res)
         return
     click.echo(f"PLV {res['file']}: {res['rows']} rows, {res['mode']}; "
-               + (f"fast model + sentence encoder on unsure pairs ({res['encoder_share']:.0%} of pairs), "
+               + (f"fast model + relation reader on unsure pairs ({res['encoder_share']:.0%} of pairs), "
                   "as `detente code --accurate`"
                   if res.get("encoder") else "fast model only, as `detente code` by default"))
     if "pairs_per_second" in res:
@@ -78,6 +80,9 @@ def eval_plv_cmd(file, predictions, as_json, cv, fast, model_dir):
     if "fast_model_only" in res:
         fm = res["fast_model_only"]
         click.echo(f"  fast model alone (same folds): accuracy {fm['accuracy']:.4f}, macro-F1 {fm['macro_f1']:.4f}")
+    if "reader_only" in res:
+        ro = res["reader_only"]
+        click.echo(f"  relation reader alone (same folds): accuracy {ro['accuracy']:.4f}, macro-F1 {ro['macro_f1']:.4f}")
     if "accuracy" not in res:
         click.echo("  no gold labels: predictions only")
         return
@@ -132,7 +137,7 @@ def eval_penta_cmd(file, as_json):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--include-flagged", is_flag=True, help="also count negated/hypothetical predictions")
-@click.option("--accurate", is_flag=True, help="code as `detente code --accurate` (sentence encoder on)")
+@click.option("--accurate", is_flag=True, help="code as `detente code --accurate` (relation reader on)")
 def eval_events_cmd(file, as_json, include_flagged, accurate):
     """End-to-end (source country, event, target country) P/R/F1 against gold JSONL documents."""
     from .evaluate import eval_events
@@ -166,9 +171,9 @@ def eval_events_cmd(file, as_json, include_flagged, accurate):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="output directory [default: the package's data/models]")
 @click.option("--cv", type=int, default=5, show_default=True, help="folds for the calibration run")
-@click.option("--no-encoder", is_flag=True, help="train the fast model only (no sentence-encoder head)")
+@click.option("--no-encoder", is_flag=True, help="train the fast model only (no fine-tuned relation reader; no PyTorch needed)")
 def train_command(plv, conflibert, out_dir, cv, no_encoder):
-    """Train the relation classifier and write relation.npz/relation.json (reproduces shipped weights)."""
+    """Train the relation classifier; write relation.npz/.json and relation_reader.npz (reproduces the shipped weights)."""
     from .train import default_model_dir, shared_data_dir, train_plv
     plv = plv or str(shared_data_dir() / "plover" / "PLV_train.tsv")
     out_dir = out_dir or str(default_model_dir())

@@ -66,9 +66,9 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
 # ---------------------------------------------------------------- PLV
 
 
-def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bool = True) -> dict:
+def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bool = True, log=None) -> dict:
     """Relation classification on a PLV file, by default as `detente code --accurate` classifies
-    (fast model + sentence encoder on unsure pairs); encoder=False: the fast model alone, as
+    (fast model + fine-tuned relation reader on unsure pairs); encoder=False: the fast model alone, as
     `detente code` does by default."""
     from .classifier import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
     from .train import cross_validate, fit_temperature, plv_items, read_plv, weak_training_data
@@ -87,19 +87,22 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         labs = [rows[i].label for i in labelled]
         # the synthetic weak-label rows join every training fold (as in `detente train`), never a test fold
         extra = weak_training_data()
-        vectors = None
+        states = None
         if encoder:
-            from .encoder import relation_vectors
-            vectors = relation_vectors([items[i] for i in labelled])
-            extra.vectors = relation_vectors(extra.items)
+            from .train import reader_states
+            states = reader_states([items[i] for i in labelled])
+            extra.states = reader_states(extra.items)
+            extra.reader_states = reader_states(extra.reader_items)
         details: dict = {}
         logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled],
-                                   extra=extra, vectors=vectors, details=details)
+                                   extra=extra, states=states, details=details, log=log)
         if encoder:
             result["encoder_share"] = round(details["encoder_share"], 4)
-            fast_pred = details["fast_logits"].argmax(axis=1)
+            gold = [PLV_CLASSES[k] for k in y]
             result["fast_model_only"] = classification_metrics(
-                [PLV_CLASSES[k] for k in y], [PLV_CLASSES[k] for k in fast_pred], list(PLV_CLASSES))
+                gold, [PLV_CLASSES[k] for k in details["fast_logits"].argmax(axis=1)], list(PLV_CLASSES))
+            result["reader_only"] = classification_metrics(
+                gold, [PLV_CLASSES[k] for k in details["reader_logits"].argmax(axis=1)], list(PLV_CLASSES))
         # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
         # we report calibration at the shipped default temperature of 1 and after OOF fitting.
         temp = fit_temperature(logits, y)
@@ -120,11 +123,11 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         t1 = time.perf_counter()
         if model.has_encoder:
             # load the encoder outside the timing (a coder loads it once per process)
-            from .encoder import get_encoder
-            get_encoder()
+            from .tuned import get_lower_encoder
+            get_lower_encoder()
             t0 = time.perf_counter() - (t1 - t0)
             t1 = time.perf_counter()
-        model.encoder_calls = 0
+        model.reader.calls = 0 if model.reader is not None else None
         probs_all = model.predict_proba_feats(feats, texts, items)
         elapsed = (time.perf_counter() - t0)
         result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"

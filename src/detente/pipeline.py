@@ -79,8 +79,8 @@ class Coder:
 
     def __init__(self, nlp=None, actor_finder=None, event_finder=None, date_resolver=None,
                  place_resolver=None, accurate: bool | None = None):
-        """accurate: let the sentence encoder give a second opinion on the event type of pairs
-        the fast classifier is unsure of (slower; see encoder.py). None: $DETENTE_ENCODER
+        """accurate: let the fine-tuned relation reader give a second opinion on the event type of pairs
+        the fast classifier is unsure of (slower; see tuned.py). None: $DETENTE_ENCODER
         (unset: off), which is how `detente code --accurate` reaches worker processes."""
         from .actors import ActorFinder
         from .events import EventFinder
