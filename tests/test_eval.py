@@ -69,7 +69,8 @@ def test_eval_plv_cv(tmp_path, runner, monkeypatch):
     _write_plv(f)
     r = runner.invoke(eval_group, ["plv", str(f), "--cv", "2", "--json"])
     assert r.exit_code == 0, r.output
-    res = json.loads(r.output)
+    assert "fold 2/2" in r.stderr           # progress goes to stderr, the JSON alone to stdout
+    res = json.loads(r.stdout)
     assert res["mode"].startswith("2-fold") and res["encoder"] is True
     assert "fast_model_only" in res and "reader_only" in res and 0.0 <= res["encoder_share"] <= 1.0
     assert 0.0 <= res["macro_f1"] <= 1.0 and res["n"] == len(PLV_ROWS)

@@ -102,6 +102,8 @@ def test_training_learns_a_small_task_and_round_trips(tmp_path):
     states = get_lower_encoder().states(rows)
     y = np.array(y)
     head = train_tuned(states, y, balanced_weights(y), PLV_CLASSES, epochs=4, lr=3e-4)
+    tiny = float(np.finfo(np.float64).smallest_subnormal)
+    assert tiny * 1.0 > 0.0            # training left the CPU's subnormal handling as it found it
     assert len(head.layers) == TUNED_LAYERS
     held = [marked_text("Syria shelled Turkey at dawn.", (0, 5), (14, 20)),
             marked_text("Chile held talks with Peru.", (0, 5), (22, 26))]

@@ -53,9 +53,9 @@ def main() -> None:
               help="Longest story accepted, in characters; longer ones are reported and skipped "
                    "[default: 500000, or $DETENTE_MAX_STORY_CHARS].")
 @click.option("--accurate", is_flag=True,
-              help="Let a sentence encoder (MiniLM, CPU) give a second opinion on event types the fast "
-                   "classifier is unsure of: PLV macro-F1 0.80 -> 0.84 (cross-validated), about 20% "
-                   "fewer documents/s.")
+              help="Let the fine-tuned relation reader (MiniLM-based, CPU) give a second opinion on event "
+                   "types the fast classifier is unsure of: PLV macro-F1 0.80 -> 0.86 (5-fold CV); "
+                   "slower (see README, Accuracy).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler, parquet_dir, dedup,
              quiet, max_chars=None, accurate=False):

@@ -106,9 +106,18 @@ def train_tuned(states, y: np.ndarray, sample_weight: np.ndarray, classes: tuple
     """Fine-tune on rows of LowerEncoder.states with class indices y and per-row weights
     (already class-balanced by the caller)."""
     torch = _torch()
-    F = torch.nn.functional
     torch.manual_seed(seed)
-    torch.set_flush_denormal(True)      # denormal floats in the backward pass cost 1.6x here
+    # denormal floats in the backward pass cost 1.6x here; flushing them is process-wide CPU
+    # state, so it is switched off again when training ends (other code expects IEEE floats)
+    torch.set_flush_denormal(True)
+    try:
+        return _train(torch, states, y, sample_weight, classes, epochs, lr, seed, log)
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _train(torch, states, y, sample_weight, classes, epochs, lr, seed, log) -> TunedHead:
+    F = torch.nn.functional
     model = _modules(torch)(initial_layers(), len(classes))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     n = len(states)
