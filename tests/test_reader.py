@@ -172,3 +172,18 @@ def test_cli_code_accurate(tmp_path):
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in (tmp_path / "e.jsonl").read_text().splitlines()]
     assert any(x["event"] == "ASSAULT" for x in recs)
+
+
+def test_fast_mode_uses_its_own_calibration(nlp):
+    """Each mode is calibrated on its own out-of-fold logits: the fast temperature when the
+    reader is off, the mixed one when it is on."""
+    from detente.classifier import _softmax, featurize, placeholder_text
+    m = RelationClassifier.load_default()
+    assert m.fast_temperature and m.fast_temperature != m.temperature
+    items = _items(nlp)
+    feats, texts = [featurize(i) for i in items], [placeholder_text(i) for i in items]
+    m.use_encoder = False
+    raw = m.log_proba_raw(feats, texts)
+    assert np.allclose(m.predict_proba_feats(feats, texts), _softmax(raw / m.fast_temperature), atol=1e-6)
+    m.use_encoder, m.encoder_below = True, 0.0          # reader on, nobody unsure: same logits
+    assert np.allclose(m.predict_proba_feats(feats, texts, items), _softmax(raw / m.temperature), atol=1e-6)

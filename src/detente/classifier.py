@@ -276,6 +276,9 @@ class RelationClassifier:
         self.intercept = intercept.astype(np.float32)
         self.classes = tuple(classes)
         self.temperature = float(temperature)
+        # calibration of the fast model alone (fitted on its own out-of-fold logits): used when
+        # the reader is off; `temperature` is that of the mode trained last (with the reader)
+        self.fast_temperature: float | None = None
         self.meta = meta or {}
         self.ngram: NgramModel | None = None
         self.ensemble_weight = 1.0
@@ -307,7 +310,8 @@ class RelationClassifier:
         feats = sorted(self.vocab, key=self.vocab.get)
         (out / f"{name}.json").write_text(json.dumps(
             {"classes": list(self.classes), "features": feats, "ngrams": ngrams,
-             "temperature": self.temperature, "ensemble_weight": self.ensemble_weight,
+             "temperature": self.temperature, "fast_temperature": self.fast_temperature,
+             "ensemble_weight": self.ensemble_weight,
              "encoder": encoder, "meta": self.meta}, indent=0))
 
     @classmethod
@@ -320,6 +324,7 @@ class RelationClassifier:
         vocab = {f: i for i, f in enumerate(meta["features"])}
         model = cls(vocab, arr["coef"].astype(np.float32), arr["intercept"],
                     tuple(meta["classes"]), meta.get("temperature", 1.0), meta.get("meta"))
+        model.fast_temperature = meta.get("fast_temperature")
         if meta.get("ngrams"):
             model.ngram = NgramModel({g: i for i, g in enumerate(meta["ngrams"])}, arr["ng_idf"],
                                      arr["ng_coef"], arr["ng_intercept"])
@@ -386,7 +391,8 @@ class RelationClassifier:
         return np.log(np.clip(p, 1e-12, 1.0))
 
     def predict_proba_feats(self, feats, texts=None, items=None) -> np.ndarray:
-        return _softmax(self.log_proba_raw(feats, texts, items) / self.temperature)
+        t = self.temperature if self.has_encoder or not self.fast_temperature else self.fast_temperature
+        return _softmax(self.log_proba_raw(feats, texts, items) / t)
 
     def predict_proba(self, items) -> np.ndarray:
         texts = [placeholder_text(it) for it in items] if self.ngram is not None else None

@@ -287,6 +287,9 @@ def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 
         log("fine-tuning the relation reader on all rows")
         _attach_reader(model, states, labels, extra, ENCODER_BELOW, log=log)
     model.temperature = temp
+    if encoder:
+        model.fast_temperature = fit_temperature(details["fast_logits"], y)
+        log(f"fast model alone: temperature {model.fast_temperature} (used when the reader is off)")
     model.meta = {"trained_on": Path(plv_path).name, "n": len(rows), "C": C,
                   "synthetic_rows": len(extra.labels) if extra is not None else 0,
                   "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,

@@ -289,7 +289,8 @@ class TunedHead:
 
     # -- persistence (numpy only)
     def save(self, path: str | Path) -> None:
-        arrays = {f"l{n}_{k}": v.astype(np.float16) for n, lw in enumerate(self.layers) for k, v in lw.items()}
+        # fixed member order (LAYER_PARAMS), so that retraining rewrites the same bytes
+        arrays = {f"l{n}_{k}": lw[k].astype(np.float16) for n, lw in enumerate(self.layers) for k in LAYER_PARAMS}
         arrays.update(out_w=self.out_w.astype(np.float16), out_b=self.out_b,
                       classes=np.array(self.classes))
         np.savez_compressed(path, **arrays)
