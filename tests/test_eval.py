@@ -160,6 +160,10 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
     from detente.classifier import RelationClassifier
     m = RelationClassifier.load(tmp_path / "m1")
     assert m.reader is None and not m.has_encoder
+    # a model without a reader evaluates (in the fast mode) without --fast
+    r = runner.invoke(eval_group, ["plv", str(f), "--model", str(tmp_path / "m1"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["encoder"] is False
 
 
 @pytest.mark.skipif(not (SHARED / "plover" / "PLV_train.tsv").exists(), reason="shared data absent")

@@ -127,7 +127,8 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
             get_lower_encoder()
             t0 = time.perf_counter() - (t1 - t0)
             t1 = time.perf_counter()
-        model.reader.calls = 0 if model.reader is not None else None
+        if model.reader is not None:
+            model.reader.calls = 0
         probs_all = model.predict_proba_feats(feats, texts, items)
         elapsed = (time.perf_counter() - t0)
         result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"
