@@ -37,7 +37,9 @@ def test_future_weekday_is_next(nlp, resolver):
 
 
 def test_explicit_dates(nlp, resolver):
-    assert res(nlp, resolver, "The treaty was signed on November 25, 2024.")[0] == dt.date(2024, 11, 25)
+    assert res(nlp, resolver, "The treaty was signed on November 15, 2024.")[0] == dt.date(2024, 11, 15)
+    # past tense but a date after the story: never trusted (the story date stands)
+    assert res(nlp, resolver, "The treaty was signed on November 25, 2024.")[0] == MONDAY
     assert res(nlp, resolver, "Ministers met in Geneva on 12 March 2024.") == (dt.date(2024, 3, 12), True)
     assert res(nlp, resolver, "Iran and Iraq signed a deal on November 2.") == (dt.date(2024, 11, 2), False)
     assert res(nlp, resolver, "The rebels attacked the town on 2023-06-03.")[0] == dt.date(2023, 6, 3)
@@ -107,3 +109,38 @@ def test_speed(nlp, resolver):
     for _ in range(200):
         resolver.resolve(sent, MONDAY)
     assert (time.perf_counter() - t) / 200 < 0.005
+
+
+def test_never_after_the_story_unless_future(nlp, resolver):
+    # the issue-15 case: "first summit in 4 years" is not "in four years' time"
+    d, hist = res(nlp, resolver, "Leaders held their first summit in 4 years on Saturday.")
+    assert d <= MONDAY and not d.after_story
+    d, _ = res(nlp, resolver, "The two presidents will meet on Saturday in Lima.")
+    assert d == dt.date(2024, 11, 23) and d.after_story and d.precision == "day"
+    # a future clause, but further ahead than FUTURE_DAYS: a target, not an event date
+    d, _ = res(nlp, resolver, "The ministers will meet in 2031.")
+    assert d == MONDAY and not d.after_story
+
+
+def test_precision_is_kept(nlp, resolver):
+    cases = {"The two leaders met in 2019.": ("year", dt.date(2019, 1, 1)),
+             "Ministers met in Geneva in March 2024.": ("month", dt.date(2024, 3, 1)),
+             "Israel struck targets in Gaza last week.": ("week", dt.date(2024, 11, 11)),
+             "Police arrested 40 protesters yesterday.": ("day", dt.date(2024, 11, 17)),
+             "Police arrested 40 protesters.": ("day", MONDAY)}
+    for text, (prec, day) in cases.items():
+        d, _ = res(nlp, resolver, text)
+        assert (d.precision, d) == (prec, day), text
+
+
+def test_event_takes_precision_and_future_flag_from_resolved_date():
+    from detente.model import Actor, Event
+    from detente.temporal import ResolvedDate
+
+    ev = Event(doc_id="d", event="CONSULT", actor=[Actor("USA")], recipient=[Actor("CHN")], text="t", span=(0, 1))
+    ev.date = ResolvedDate(dt.date(2024, 12, 1), "month", after_story=True)
+    rec = ev.to_record()
+    assert rec["date"] == "2024-12-01" and rec["date_precision"] == "month" and rec["flags"]["future"]
+    assert type(ev.date) is dt.date
+    ev.date = dt.date(2024, 1, 2)          # a plain date: day precision
+    assert ev.to_record()["date_precision"] == "day"

@@ -148,6 +148,24 @@ class Event:
     sentence_index: int = 0
     coder_version: str = CODER_VERSION
     id: str = ""
+    # How much of `date` the text says: day | week | month | year ("" = not given: day if dated).
+    date_precision: str = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The date resolver returns a date that knows its precision and whether it lies after the
+        # story (temporal.ResolvedDate): keep both on the event, store a plain date. An event
+        # dated after its story is a future event by definition.
+        if name == "date":
+            if isinstance(value, dt.date) and hasattr(value, "precision"):
+                object.__setattr__(self, "date_precision", value.precision)
+                if getattr(value, "after_story", False) and isinstance(self.__dict__.get("flags"), dict):
+                    self.flags["future"] = True
+                value = dt.date(value.year, value.month, value.day)
+            elif "date" in self.__dict__:
+                object.__setattr__(self, "date_precision", "")
+        elif name == "date_precision" and not value and self.__dict__.get("date_precision"):
+            return                    # the dataclass default must not undo what `date` set
+        object.__setattr__(self, name, value)
 
     def make_id(self) -> str:
         """Stable id: same document, sentence, trigger, type and actors give the same id."""
@@ -166,6 +184,7 @@ class Event:
             "id": self.id,
             "doc_id": self.doc_id,
             "date": self.date.isoformat() if self.date else None,
+            "date_precision": (self.date_precision or "day") if self.date else None,
             "actor": [a.to_record() for a in self.actor],
             "recipient": [a.to_record() for a in self.recipient],
             "event": self.event,

@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS events (
     historical BOOLEAN,
     "symmetric" BOOLEAN,
     coder_version VARCHAR,
-    record JSON
+    record JSON,
+    date_precision VARCHAR
 );
 CREATE TABLE IF NOT EXISTS event_actors (
     event_id VARCHAR,
@@ -166,6 +167,7 @@ def event_row(ev: Event) -> dict[str, Any]:
         "hypothetical": bool(ev.flags.get("hypothetical")), "future": bool(ev.flags.get("future")),
         "historical": bool(ev.flags.get("historical")), "symmetric": bool(ev.symmetric),
         "coder_version": ev.coder_version, "record": json.dumps(rec, ensure_ascii=False),
+        "date_precision": rec["date_precision"],
     }
 
 
@@ -191,6 +193,7 @@ def record_row(rec: dict[str, Any], sentence_index: int = 0) -> dict[str, Any]:
         "future": bool(flags.get("future")), "historical": bool(flags.get("historical")),
         "symmetric": bool(rec.get("symmetric")), "coder_version": rec.get("coder_version"),
         "record": json.dumps(rec, ensure_ascii=False),
+        "date_precision": rec.get("date_precision") or ("day" if rec.get("date") else None),
     }
 
 
@@ -227,6 +230,8 @@ class EventStore:
         self.con = _connect(self.path, read_only)
         if not read_only:
             self.con.execute(SCHEMA)
+            # databases made before the column existed (the table is not recreated)
+            self.con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS date_precision VARCHAR")
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         else:
             tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}

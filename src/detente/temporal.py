@@ -27,6 +27,19 @@ Design (speed: this runs once per event):
   trigger's own clause are preferred.
 * "since 2014", "until March", "by 2030" do not date the event (ongoing state / deadline).
 
+Never after the story unless in the future. An expression whose date falls after the story date
+is used only when its clause is in the future tense ("will meet on Monday"), and only up to
+`FUTURE_DAYS` (366) days ahead: news reports plans for the coming months ("next year's summit"),
+while a date years ahead in a past-tense clause is a misreading ("the first summit in 4 years"
+read as "in 4 years' time") and one years ahead in a future clause is a target ("by 2030"), not
+an event date. A rejected expression leaves the story date. The returned date then says the
+event lies after the story (`ResolvedDate.after_story`), and the event is flagged future.
+
+Precision. The returned date is a `ResolvedDate` (a `datetime.date`) carrying `precision`:
+"day", "week", "month" or "year" -- how much of it the text actually says ("in March 2019" is
+month precision, dated 2019-03-01; "in 2019" year precision, dated 2019-01-01). Series by day or
+week leave out month- and year-precision events instead of piling them on the 1st.
+
 Never raises: any internal error gives `(story_date, False)`.
 """
 from __future__ import annotations
@@ -38,6 +51,24 @@ import re
 from dataclasses import dataclass
 
 HISTORICAL_DAYS = 30
+FUTURE_DAYS = 366
+PRECISIONS = ("day", "week", "month", "year")      # finest first
+
+
+class ResolvedDate(dt.date):
+    """An event date with how precise the text is about it, and whether it lies after the story."""
+
+    precision: str = "day"
+    after_story: bool = False
+
+    def __new__(cls, d: dt.date, precision: str = "day", after_story: bool = False):
+        self = super().__new__(cls, d.year, d.month, d.day)
+        self.precision = precision
+        self.after_story = after_story
+        return self
+
+    def __reduce__(self):            # survives pickling to worker processes with its attributes
+        return (ResolvedDate, (dt.date(self.year, self.month, self.day), self.precision, self.after_story))
 
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
@@ -119,6 +150,25 @@ class DateExpr:
     first: dt.date              # interval start (reported date)
     last: dt.date               # interval end (used for the historical test)
     precision: int              # 3 day, 2 week/month, 1 year or coarser
+    unit: str = ""              # the unit word of relative expressions ("week" in "two weeks ago")
+
+
+# The precision each kind of expression gives (relative kinds depend on their unit word).
+_KIND_PRECISION = {
+    "iso": "day", "dmy": "day", "mdy": "day", "dm": "day", "md": "day", "day_before_yesterday": "day",
+    "day_after_tomorrow": "day", "yesterday": "day", "last_night": "day", "today": "day", "tomorrow": "day",
+    "weekday": "day", "weekend": "day", "dateparser": "day", "my": "month", "rel_month": "month",
+    "year": "year", "decade": "year", "named_war": "year",
+}
+_UNIT_PRECISION = {"day": "day", "week": "week", "weekend": "day", "month": "month", "year": "year",
+                   "decade": "year", "days": "week", "weeks": "month", "months": "year", "years": "year",
+                   "decades": "year", "centuries": "year"}
+
+
+def expression_precision(e: "DateExpr") -> str:
+    if e.kind in _KIND_PRECISION:
+        return _KIND_PRECISION[e.kind]
+    return _UNIT_PRECISION.get(e.unit, {3: "day", 2: "month"}.get(e.precision, "year"))
 
 
 # ---------------------------------------------------------------- small date arithmetic
@@ -195,20 +245,21 @@ class DateResolver:
         self.historical_days = historical_days
 
     # public -------------------------------------------------------------------------
-    def resolve(self, sent, story_date: dt.date | None, trigger=None) -> tuple[dt.date | None, bool]:
+    def resolve(self, sent, story_date: dt.date | None, trigger=None) -> tuple[ResolvedDate | None, bool]:
         """(event date, historical) for the event in `sent` (a spaCy Span or Doc).
 
+        The date is a `ResolvedDate` (precision, after_story) or None without a story date.
         `trigger` (optional): the event's trigger token (spaCy Token) or its document-level
         character offset; dates in the trigger's clause are then preferred.
         """
+        if isinstance(story_date, dt.datetime):
+            story_date = story_date.date()
+        if story_date is not None and not isinstance(story_date, dt.date):
+            story_date = None
         try:
-            if isinstance(story_date, dt.datetime):
-                story_date = story_date.date()
-            if story_date is not None and not isinstance(story_date, dt.date):
-                story_date = None
             return self._resolve(sent, story_date, trigger)
         except Exception:   # noqa: BLE001 -- resolution must never break coding
-            return story_date, False
+            return _story(story_date), False
 
     def find_expressions(self, sent, story_date: dt.date | None) -> list[tuple[DateExpr, str]]:
         """All date expressions in the sentence with their clause role (for debugging/tests)."""
@@ -218,10 +269,12 @@ class DateResolver:
     def _resolve(self, sent, story_date, trigger):
         text = sent.text
         if not text or not text.strip():
-            return story_date, False
+            return _story(story_date), False
         exprs = self._expressions(sent, story_date)
+        if story_date is not None:
+            exprs = [e for e in exprs if self._future_ok(sent, e, story_date)]
         if not exprs:
-            return story_date, False
+            return _story(story_date), False
         trig_tok = self._trigger_token(sent, trigger)
         trig_clause = self._clause_verb(trig_tok) if trig_tok is not None else None
         best = None
@@ -242,7 +295,7 @@ class DateResolver:
             if best_key is None or key < best_key:
                 best, best_key = e, key
         if best is None:
-            return story_date, False
+            return _story(story_date), False
         historical = False
         if story_date is not None:
             ref = best.last
@@ -250,7 +303,16 @@ class DateResolver:
                 # year-or-coarser: "last year" / "in 2023" in a January story is background
                 ref = best.first + (best.last - best.first) / 2
             historical = (story_date - ref).days > self.historical_days
-        return best.first, historical
+        after = story_date is not None and best.first > story_date
+        return ResolvedDate(best.first, expression_precision(best), after), historical
+
+    def _future_ok(self, sent, e: DateExpr, story_date: dt.date) -> bool:
+        """A date after the story only in a future-tense clause, and at most FUTURE_DAYS ahead."""
+        if e.first <= story_date:
+            return True
+        if (e.first - story_date).days > FUTURE_DAYS:
+            return False
+        return self._tense_at(sent, e.start) == "future"
 
     @staticmethod
     def _trigger_token(sent, trigger):
@@ -283,6 +345,7 @@ class DateResolver:
                 taken.append((s, e))
                 if expr is not None:
                     expr.start, expr.end = s, e
+                    expr.unit = (m.groupdict().get("unit") or "").lower()
                     out.append(expr)
         if self.use_dateparser and story_date is not None:
             out.extend(self._entity_fallback(sent, story_date, taken))
@@ -561,6 +624,11 @@ def _tense(v) -> str:
     if v.tag_ in ("VBZ", "VBP"):
         return "present"
     return "unknown"
+
+
+def _story(story_date: dt.date | None) -> ResolvedDate | None:
+    """The story date as an event date (the sentence names no usable date): day precision."""
+    return None if story_date is None else ResolvedDate(story_date, "day", False)
 
 
 @functools.lru_cache(maxsize=4096)
