@@ -106,6 +106,38 @@ EVENT_COLUMNS = [
 DOC_COLUMNS = ["id", "content_hash", "source", "url", "title", "date", "text", "metadata", "origin",
                "n_events", "duplicate_of", "coded_at"]
 
+# `detente watch` (watch.py, alerts.py): per-source polling state and the alerts raised. Created
+# with the core tables so that every reader (API, `detente alerts`) finds them, empty or not.
+WATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS watch_sources (
+    source VARCHAR PRIMARY KEY,   -- URL or absolute path
+    kind VARCHAR,                 -- http | directory | jsonl
+    last_poll TIMESTAMP,          -- UTC
+    last_success TIMESTAMP,
+    etag VARCHAR,                 -- HTTP validators of the last response whose items are all stored
+    last_modified VARCHAR,
+    cursor VARCHAR,               -- files: how far the stored items go (see watch.py)
+    failures INTEGER,             -- consecutive failed polls (0 after a success)
+    last_status INTEGER,          -- last HTTP status
+    last_error VARCHAR,
+    items BIGINT                  -- documents stored from this source
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id VARCHAR PRIMARY KEY,       -- hash of `key`: one alert per rule and story / period
+    seq BIGINT,                   -- 1, 2, 3... in the order raised (the dashboard stream's cursor)
+    key VARCHAR,
+    rule VARCHAR,
+    kind VARCHAR,                 -- event | spike | cci_shift
+    created_at TIMESTAMP,         -- UTC
+    period DATE,
+    message VARCHAR,              -- the one-line text printed by the watcher
+    event_ids VARCHAR[],          -- the events behind the alert
+    details JSON,
+    webhook_status VARCHAR,       -- NULL (no webhook), pending, sent, failed
+    webhook_attempts INTEGER
+);
+"""
+
 
 class StoreError(DetenteError):
     """The database cannot be opened or written (locked, corrupt, disk full...)."""
@@ -232,6 +264,7 @@ class EventStore:
             self.con.execute(SCHEMA)
             # databases made before the column existed (the table is not recreated)
             self.con.execute("ALTER TABLE events ADD COLUMN IF NOT EXISTS date_precision VARCHAR")
+            self.con.execute(WATCH_SCHEMA)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         else:
             tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
