@@ -523,6 +523,7 @@ class WebhookSender:
         self._results: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._queued: set[str] = set()
+        self._busy = False
         self._thread = threading.Thread(target=self._loop, name="detente-webhook", daemon=True)
         self._thread.start()
 
@@ -558,6 +559,7 @@ class WebhookSender:
                 alert = self._queue.get(timeout=0.2)
             except queue.Empty:
                 continue
+            self._busy = True
             body = json.dumps(alert.payload(), default=str).encode("utf-8")
             delay, status, tries = self.first_delay, "failed", 0
             for attempt in range(1, self.attempts + 1):
@@ -579,11 +581,12 @@ class WebhookSender:
             self.log("info" if status == "sent" else "warning", "webhook_" + status, alert=alert.id,
                      attempts=tries)
             self._results.put((alert.id, status, tries))
+            self._busy = False
 
     def close(self, grace: float = 5.0) -> None:
         """Deliver what is queued for up to `grace` seconds, then stop (the rest stays pending)."""
         deadline = time.monotonic() + grace
-        while not self._queue.empty() and time.monotonic() < deadline:
+        while (self._busy or not self._queue.empty()) and time.monotonic() < deadline:
             time.sleep(0.05)
         self._stop.set()
         self._thread.join(max(0.0, deadline - time.monotonic()) + self.timeout + 0.5)

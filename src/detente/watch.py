@@ -435,6 +435,7 @@ class Watcher:
         self.webhook = (WebhookSender(webhook, attempts=webhook_attempts, first_delay=webhook_delay, log=self.log)
                         if webhook else None)
         self.store = None
+        self._closed = False
 
     # ------------------------------------------------------------------ control
     def stop(self, *_: Any) -> None:
@@ -672,11 +673,8 @@ class Watcher:
                  next_poll_in=round(delay, 1))
 
     # ------------------------------------------------------------------ the loop
-    def run(self) -> int:
-        """Poll until stopped (or once). Exit status: 0; with --once, 1 if a source failed or
-        items were skipped."""
-        from .store import StoreError
-
+    def start(self) -> None:
+        """Load the coder, raise the alerts a killed watcher left unevaluated, queue pending webhooks."""
         self.log("info", "watch_started", pid=os.getpid(), db=self.db, every=self.every, once=self.once,
                  sources=[s.key for s in self.sources], rules=[r.name for r in self.evaluator.rules],
                  webhook=self.webhook.url if self.webhook else None)
@@ -686,25 +684,38 @@ class Watcher:
             self._catch_up()
         finally:
             self._close()
+
+    def poll_due(self, force: bool = False) -> int:
+        """Poll the sources that are due (all of them with `force`); returns how many were polled."""
+        from .store import StoreError
+
+        now = time.monotonic()
+        due = [s for s in self.sources if force or self._due[s.key] <= now]
+        if not due:
+            return 0
+        try:
+            for s in due:
+                if self._stop.is_set():
+                    break
+                self.poll_source(s)
+            self._record_webhooks()
+        except StoreError as e:
+            # the database is busy (a long `detente code` run holds it) or failing: report, wait,
+            # try again; every batch stored is complete
+            self.log("error", "database_unavailable", error=str(e))
+            for s in due:
+                self._due[s.key] = max(self._due[s.key], time.monotonic() + min(self.every, 30))
+        finally:
+            self._close()          # let readers open the database between polls
+        return len(due)
+
+    def run(self) -> int:
+        """Poll until stopped (or once). Exit status: 0; with --once, 1 if a source failed or
+        items were skipped."""
+        self.start()
         try:
             while not self._stop.is_set():
-                now = time.monotonic()
-                due = [s for s in self.sources if self._due[s.key] <= now]
-                if due:
-                    try:
-                        for s in due:
-                            if self._stop.is_set():
-                                break
-                            self.poll_source(s)
-                        self._record_webhooks()
-                    except StoreError as e:
-                        # the database is busy (a long `detente code` run holds it) or failing:
-                        # report, wait, try again; stored batches are complete
-                        self.log("error", "database_unavailable", error=str(e))
-                        for s in due:
-                            self._due[s.key] = max(self._due[s.key], time.monotonic() + min(self.every, 30))
-                    finally:
-                        self._close()          # let readers open the database between polls
+                self.poll_due()
                 if self.once:
                     break
                 wait = max(0.0, min(self._due.values()) - time.monotonic())
@@ -712,10 +723,15 @@ class Watcher:
                 self._stop.wait(min(wait, 1.0) if self.webhook else wait)
                 self._record_webhooks()
         finally:
-            self._shutdown()
+            self.close()
         if self.once and (self.stats.failures or self.stats.errors):
             return 1
         return 0
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._shutdown()
 
     def _shutdown(self) -> None:
         if self.webhook is not None:
