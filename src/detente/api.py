@@ -574,6 +574,8 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         return Response(_world_js(), media_type="application/javascript",
                         headers={"Cache-Control": "max-age=86400"})
 
+    from .alerts_api import alerts_router
+    app.include_router(alerts_router(database))
     return app
 
 
