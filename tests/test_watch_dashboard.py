@@ -71,15 +71,15 @@ def test_alert_panel_updates_without_reload(coder, browser, tmp_path):
                 # the watcher polls again and raises a new alert: the open page shows it, newest first
                 feeds.set("/a.xml", rss([item("kharkiv"), item("cn-threat")]))
                 w.poll_due(force=True)
-                page.wait_for_function("document.querySelectorAll('#alerts > li').length === 2", timeout=30_000)
+                # (selectors, not wait_for_function: the page's CSP forbids evaluating strings)
+                page.wait_for_selector("#alerts > li:nth-child(2)", timeout=30_000)
                 assert panel.nth(0).get_attribute("data-rule") == "ukraine-conflict"
                 assert panel.nth(0).get_attribute("data-seq") == "2"
                 assert "Kharkiv" in panel.nth(0).inner_text()
                 assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
                 if page.evaluate("typeof window.showEvidence === 'function'"):
                     panel.nth(0).locator("li[data-event]").first.click()
-                    page.wait_for_function("document.querySelector('#evidence').innerText.includes('Kharkiv')",
-                                           timeout=15_000)
+                    page.wait_for_selector("#evidence:has-text('Kharkiv')", timeout=15_000)
                 assert not outside, outside
                 assert not errors, errors
                 page.close()
