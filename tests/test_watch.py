@@ -347,3 +347,21 @@ def test_rules_file_errors(tmp_path):
     assert r.returncode == 2 and "two actor codes" in r.stderr
     r = run_cli("watch", tmp_path / "r.yaml", "--db", tmp_path / "x.duckdb", "--once")
     assert r.returncode == 2 and "must be JSONL" in r.stderr
+
+
+def test_stories_coded_before_the_first_watch_are_history_not_alerts(coder, make_watcher, tmp_path):
+    from detente.ingest import read_inputs
+    from detente.run import CodingRun
+    from detente.store import EventStore
+
+    db = tmp_path / "watch.duckdb"
+    old = tmp_path / "old"
+    old.mkdir()
+    _story_file(old / "kharkiv.txt", "kharkiv")
+    with EventStore(db) as st:                      # a `detente code` run, before any watcher
+        assert CodingRun(st, coder=coder).run(read_inputs([str(old)])).coded == 1
+    with FeedServer() as srv:
+        srv.set("/a.xml", rss([item("cn-threat")]))
+        w = make_watcher([HttpFeedSource(srv.url("/a.xml"))], every=60)
+        w.poll_due(force=True)
+    assert q(db, "SELECT rule, details->>'doc_id' FROM alerts") == [("usa-chn", "cn-threat")]
