@@ -181,6 +181,8 @@ def test_webhook_is_retried_in_the_background_and_never_holds_up_coding(make_wat
         payload = hook.received[0]
         alert_id, ids = q(db, "SELECT id, event_ids FROM alerts")[0]
         assert payload["id"] == alert_id and payload["event_ids"] == ids and payload["rule"] == "usa-chn"
+        assert [e["id"] for e in payload["events"]] == ids              # with the evidence
+        assert payload["events"][0]["doc_id"] == "cn-threat" and payload["events"][0]["text"]
         time.sleep(0.3)
         w._record_webhooks()
         assert q(db, "SELECT webhook_status, webhook_attempts FROM alerts") == [("sent", 3)]
@@ -202,6 +204,7 @@ def test_undelivered_webhook_is_sent_after_a_restart(make_watcher, tmp_path):
         while not up.received and time.time() < deadline:
             time.sleep(0.1)
         assert [p["rule"] for p in up.received] == ["ukraine-conflict"]
+        assert "Kharkiv" in up.received[0]["events"][0]["text"]
         w2.close()
         assert q(db, "SELECT webhook_status FROM alerts") == [("sent",)]
 

@@ -225,6 +225,7 @@ class Alert:
     id: str = ""
     seq: int = 0
     created_at: dt.datetime | None = None
+    events: list[dict[str, Any]] | None = None     # evidence for the webhook (attach_evidence)
 
     def __post_init__(self):
         if not self.id:
@@ -235,7 +236,34 @@ class Alert:
         return {"id": self.id, "seq": self.seq, "rule": self.rule, "kind": self.kind,
                 "created_at": self.created_at.isoformat() + "Z" if self.created_at else None,
                 "period": self.period.isoformat() if self.period else None, "message": self.message,
-                "event_ids": list(self.event_ids), "details": self.details}
+                "event_ids": list(self.event_ids), "details": self.details,
+                **({"events": self.events} if self.events is not None else {})}
+
+
+EVIDENCE_COLUMNS = ("id", "date", "doc_id", "source_code", "source_sector", "event", "target_code",
+                    "target_sector", "quad_code", "confidence", "text")
+
+
+def evidence(con, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """{event id: its evidence (actors, type, sentence, document)} for the given events."""
+    from . import analysis as an
+
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return {}
+    df = an.events_by_id(con, ids)
+    out = {}
+    for rec in json.loads(df.to_json(orient="records", date_format="iso", default_handler=str)):
+        rec["date"] = (rec.get("date") or "")[:10] or None
+        out[rec["id"]] = {k: rec.get(k) for k in EVIDENCE_COLUMNS}
+    return out
+
+
+def attach_evidence(con, alerts: Sequence["Alert"]) -> None:
+    """Set each alert's `events` (sent with the webhook, so a receiver needs no database)."""
+    found = evidence(con, [i for a in alerts for i in a.event_ids])
+    for a in alerts:
+        a.events = [found[i] for i in a.event_ids if i in found]
 
 
 def _short(text: Any, n: int = 140) -> str:

@@ -15,25 +15,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from .alerts import list_alerts
+from .alerts import evidence, list_alerts
 
 STREAM_SECONDS = 25.0
 HEARTBEAT_SECONDS = 10.0
-EVIDENCE_COLUMNS = ("id", "date", "doc_id", "source_code", "source_sector", "event", "target_code",
-                    "target_sector", "quad_code", "confidence", "text")
 
 
 def _with_events(con, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Attach the events behind each alert (evidence sentence, document) to the rows."""
-    from . import analysis as an
-
-    ids = list(dict.fromkeys(i for r in rows for i in r["event_ids"]))
-    found: dict[str, dict[str, Any]] = {}
-    if ids:
-        df = an.events_by_id(con, ids)
-        for rec in json.loads(df.to_json(orient="records", date_format="iso", default_handler=str)):
-            rec["date"] = (rec.get("date") or "")[:10] or None
-            found[rec["id"]] = {k: rec.get(k) for k in EVIDENCE_COLUMNS}
+    found = evidence(con, [i for r in rows for i in r["event_ids"]])
     for r in rows:
         r["events"] = [found[i] for i in r["event_ids"] if i in found]
     return rows

@@ -477,12 +477,14 @@ class Watcher:
 
     # ------------------------------------------------------------------ alerts
     def _raise_alerts(self, doc_ids: list[str]) -> int:
-        from .alerts import batch_mark, record_alerts
+        from .alerts import attach_evidence, batch_mark, record_alerts
 
         con = self.store.con
         mark = batch_mark(con, doc_ids)
         alerts = self.evaluator.evaluate(self.store, doc_ids)
         added = record_alerts(con, alerts, mark, webhook=self.webhook is not None)
+        if self.webhook is not None and added:
+            attach_evidence(con, added)
         for a in added:
             self._emit(a)
         return len(added)
@@ -502,7 +504,7 @@ class Watcher:
     def _catch_up(self) -> None:
         """Alerts of batches stored by a watcher that was killed before evaluating them, and
         webhooks still pending from the last run."""
-        from .alerts import init_cursor, pending_webhook_alerts, unevaluated_batches
+        from .alerts import attach_evidence, init_cursor, pending_webhook_alerts, unevaluated_batches
 
         con = self.store.con
         init_cursor(con)
@@ -510,7 +512,9 @@ class Watcher:
             n = self._raise_alerts(doc_ids)
             self.log("info", "alerts_caught_up", batch=mark.isoformat(), documents=len(doc_ids), alerts=n)
         if self.webhook is not None:
-            for a in pending_webhook_alerts(con):
+            pending = pending_webhook_alerts(con)
+            attach_evidence(con, pending)
+            for a in pending:
                 self.webhook.submit(a)
 
     def _record_webhooks(self) -> None:
