@@ -429,7 +429,9 @@ class Watcher:
         self.log = log or JsonLog()
         self.out = out or sys.stdout
         self.stats = PollStats()
-        self._stop = threading.Event()
+        self._stopping = False
+        self._stop_logged = False
+        self._signal: str | None = None
         self._due = {s.key: 0.0 for s in self.sources}
         self._failing = {s.key: 0 for s in self.sources}
         self.webhook = (WebhookSender(webhook, attempts=webhook_attempts, first_delay=webhook_delay, log=self.log)
@@ -438,19 +440,37 @@ class Watcher:
         self._closed = False
 
     # ------------------------------------------------------------------ control
-    def stop(self, *_: Any) -> None:
-        if not self._stop.is_set():
-            self.log("info", "stopping", reason="signal")
-        self._stop.set()
+    # A signal handler runs in the main thread between two bytecodes, possibly while that thread
+    # holds a lock (the log's, an Event's): it must take none, or it can deadlock. So it only sets
+    # plain attributes; the loops look at them and the main thread logs the signal.
+    def stop(self, signame: str | None = None) -> None:
+        if signame and self._signal is None:
+            self._signal = signame
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        if self._stopping and not self._stop_logged:
+            self._stop_logged = True
+            self.log("info", "signal" if self._signal else "stopping", signal=self._signal)
+        return self._stopping
 
     def install_signal_handlers(self) -> None:
         def handler(signum, frame):
-            if self._stop.is_set() and signum == signal.SIGINT:
+            if self._stopping and signum == signal.SIGINT:
                 raise KeyboardInterrupt             # a second Ctrl-C: stop now
-            self.log("info", "signal", signal=signal.Signals(signum).name)
-            self.stop()
+            self.stop(signal.Signals(signum).name)
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+    def _sleep(self, seconds: float) -> None:
+        """Wait, waking every 0.2 s to see whether a signal asked to stop."""
+        end = time.monotonic() + seconds
+        while not self.stopping:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.2))
 
     @property
     def coder(self):
@@ -539,7 +559,7 @@ class Watcher:
     # ------------------------------------------------------------------ one source
     def _stoppable(self, poll: Poll) -> Iterator[Document | InputError]:
         for item in poll.items:
-            if self._stop.is_set():
+            if self.stopping:
                 return
             yield item
         poll.done = True
@@ -699,7 +719,7 @@ class Watcher:
             return 0
         try:
             for s in due:
-                if self._stop.is_set():
+                if self.stopping:
                     break
                 self.poll_source(s)
             self._record_webhooks()
@@ -718,13 +738,13 @@ class Watcher:
         items were skipped."""
         self.start()
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 self.poll_due()
                 if self.once:
                     break
                 wait = max(0.0, min(self._due.values()) - time.monotonic())
                 # wake at least every second to record webhook deliveries
-                self._stop.wait(min(wait, 1.0) if self.webhook else wait)
+                self._sleep(min(wait, 1.0) if self.webhook else wait)
                 self._record_webhooks()
         finally:
             self.close()
