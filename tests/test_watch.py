@@ -368,3 +368,26 @@ def test_stories_coded_before_the_first_watch_are_history_not_alerts(coder, make
         w = make_watcher([HttpFeedSource(srv.url("/a.xml"))], every=60)
         w.poll_due(force=True)
     assert q(db, "SELECT rule, details->>'doc_id' FROM alerts") == [("usa-chn", "cn-threat")]
+
+
+def test_detente_alerts_lists_alerts_even_while_a_writer_holds_the_database(make_watcher, tmp_path):
+    db = tmp_path / "watch.duckdb"
+    with FeedServer() as srv:
+        srv.set("/a.xml", rss([item("cn-threat"), item("kharkiv")]))
+        w = make_watcher([HttpFeedSource(srv.url("/a.xml"))], every=60)
+        w.poll_due(force=True)
+    r = run_cli("alerts", "--db", db, "--events")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("#2 ") and "[ukraine-conflict]" in lines[0]       # newest first
+    assert any("China threatened" in x for x in lines) and any("Kharkiv" in x for x in lines)
+    holder = duckdb.connect(str(db))              # a writer (a watcher coding a batch) holds the file
+    try:
+        r = run_cli("alerts", "--db", db, "--format", "jsonl", "--rule", "usa-chn")
+    finally:
+        holder.close()
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["rule"] for x in rows] == ["usa-chn"]
+    assert rows[0]["events"] and rows[0]["events"][0]["doc_id"] == "cn-threat"
+    assert rows[0]["event_ids"] == [e["id"] for e in rows[0]["events"]]
