@@ -6,7 +6,13 @@ ids of the events they count (`event_ids`), and each event row carries its docum
 character offsets of its evidence sentence (`doc_id`, `span_start`, `span_end`).
 
 Conventions shared by all functions
-  * Negated and hypothetical events are left out unless `include_flagged=True`.
+  * Negated and hypothetical events are left out unless `include_flagged=True`; historical
+    (background) and future (planned) events unless `include_historical` / `include_future`.
+  * A symmetric event (A met B), stored once each way, counts once in every undirected figure.
+  * Dates keep their precision (`date_precision`: day, week, month, year). A series leaves out
+    events dated less precisely than its period (a "in March" event is not in a day or week
+    series, an "in 2022" event in none but yearly ones) unless `include_imprecise=True`; how many
+    were left out is in `df.attrs["imprecise"]`.
   * Each distinct event counts once. A story repeated by near-duplicate copies is stored as one
     event with several rows in `mentions`; `weight="mentions"` counts each event once per mention.
   * Events without a date are left out of time series (their number is in `df.attrs["undated"]`).
@@ -36,14 +42,18 @@ import numpy as np
 import pandas as pd
 
 from .model import PLOVER_TYPES
-from .query import EventQuery, QueryError, parse_actor, parse_day
+from .query import EventQuery, QueryError, flag_sql, parse_actor, parse_day, symmetric_fold_sql
 
 FREQS = {"day": "D", "week": "W-SUN", "month": "M"}
 QUADS = (1, 2, 3, 4)
 QUAD_NAMES = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal conflict", 4: "material conflict"}
 CCI_DEFINITION = ("CCI = (cooperation - conflict) / (cooperation + conflict), cooperation = quad classes "
-                  "1+2, conflict = quad classes 3+4; -1 only conflict, +1 only cooperation, NaN no events")
+                  "1+2, conflict = quad classes 3+4; -1 only conflict, +1 only cooperation, undefined (null) for no events")
 MAX_TOP = 10_000
+# A series longer than this many periods is refused (3,660 days is ten years by day): building
+# and sending it costs time and memory for every request, whatever bounds were given.
+MAX_PERIODS = 3660
+PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
 
 EVENT_VIEW_COLUMNS = ["id", "date", "doc_id", "source_code", "source_sector", "event", "target_code",
                       "target_sector", "quad_code", "cameo_code", "goldstein", "event_scale", "event_text",
@@ -86,13 +96,16 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
 # --------------------------------------------------------------------------- events of a dyad
 
 def dyad_events(store: Any, a: str, b: str, *, directed: bool = False, since: Any = None, until: Any = None,
-                include_flagged: bool = False, types: str | list[str] | None = None) -> pd.DataFrame:
+                include_flagged: bool = False, types: str | list[str] | None = None,
+                include_historical: bool = False, include_future: bool = False,
+                quad: Any = None) -> pd.DataFrame:
     """The events between actors `a` and `b` ('USA', 'USA:GOV'); both directions unless `directed`.
 
     Adds `n_mentions` (documents reporting the event, at least 1) and `direction` ('a->b' when the
     first source actor is `a`, else 'b->a')."""
     q = EventQuery(dyad=(a, b), directed=directed, since=since, until=until, include_flagged=include_flagged,
-                   type=types)
+                   type=types, quad=quad, include_historical=include_historical, include_future=include_future,
+                   fold_symmetric=not directed)
     cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
             "AS n_mentions")
     sql, params = q.to_sql(columns=cols)
@@ -139,7 +152,8 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
 
 def dyad_series(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = False, since: Any = None,
                 until: Any = None, include_flagged: bool = False, weight: str = "events",
-                fill: bool = True) -> pd.DataFrame:
+                fill: bool = True, include_historical: bool = False, include_future: bool = False,
+                include_imprecise: bool = False, types: Any = None, quad: Any = None) -> pd.DataFrame:
     """Time series of the relation between `a` and `b`, one row per day/week/month.
 
     Columns: `period` (first day), `events`, `q1`..`q4` (counts by quad class), one count column per
@@ -150,14 +164,71 @@ def dyad_series(store: Any, a: str, b: str, *, freq: str = "week", directed: boo
     """
     f = _freq(freq)
     weight = _weight(weight)
-    ev = dyad_events(store, a, b, directed=directed, since=since, until=until, include_flagged=include_flagged)
-    return _series_from_events(ev, freq, f, since, until, weight, fill)
+    ev = dyad_events(store, a, b, directed=directed, since=since, until=until, include_flagged=include_flagged,
+                     include_historical=include_historical, include_future=include_future, types=types, quad=quad)
+    return _series_from_events(ev, freq, f, since, until, weight, fill, include_imprecise)
+
+
+def actor_series(store: Any, a: str, *, freq: str = "week", since: Any = None, until: Any = None,
+                 include_flagged: bool = False, weight: str = "events", include_historical: bool = False,
+                 include_future: bool = False, include_imprecise: bool = False, types: Any = None,
+                 quad: Any = None) -> pd.DataFrame:
+    """One actor against all: the series of every event `a` takes part in (either side), in the
+    same columns as `dyad_series`."""
+    f = _freq(freq)
+    q = EventQuery(involving=a, since=since, until=until, include_flagged=include_flagged, type=types, quad=quad,
+                   include_historical=include_historical, include_future=include_future, fold_symmetric=True)
+    cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
+            "AS n_mentions")
+    sql, params = q.to_sql(columns=cols)
+    ev = _con(store).execute(sql, params).df()
+    return _series_from_events(ev, freq, f, since, until, _weight(weight), True, include_imprecise)
+
+
+def precise_enough(ev: pd.DataFrame, freq: str) -> pd.Series:
+    """True for events whose date is at least as precise as the period (unknown counts as day)."""
+    if "date_precision" not in ev.columns or not len(ev):
+        return pd.Series(True, index=ev.index)
+    rank = ev["date_precision"].map(PRECISION_RANK).fillna(0)
+    return rank <= PRECISION_RANK[freq]
+
+
+def _as_date(v: Any) -> dt.date | None:
+    if v is None or (not isinstance(v, (dt.date, str)) and pd.isna(v)):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    return parse_day(v, "date")
+
+
+def check_periods(lo: Any, hi: Any, freq: str) -> None:
+    """Refuse a series of more than MAX_PERIODS periods, whichever bounds were given (a missing
+    bound is the first or last event's date, so `until=9999-12-31` alone is refused too)."""
+    lo, hi = _as_date(lo), _as_date(hi)
+    for d in (lo, hi):
+        if d is not None and not 1000 <= d.year <= 2200:   # pandas dates end in 2262
+            raise QueryError(f"date {d} out of range for a series (years 1000-2200)")
+    if lo is None or hi is None or lo > hi:
+        return
+    n = (hi - lo).days // {"day": 1, "week": 7, "month": 28}[freq] + 1
+    if n > MAX_PERIODS:
+        raise QueryError(f"period too long for {freq} resolution: about {n} {freq}s from {lo} to {hi} "
+                         f"(limit {MAX_PERIODS}); narrow since/until or use a coarser period")
 
 
 def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: Any, weight: str,
-                        fill: bool) -> pd.DataFrame:
+                        fill: bool, include_imprecise: bool = False) -> pd.DataFrame:
     undated = int(ev["date"].isna().sum()) if len(ev) else 0
     ev = ev[ev["date"].notna()].copy() if len(ev) else ev
+    imprecise = 0
+    if len(ev) and not include_imprecise:
+        keep = precise_enough(ev, freq)
+        imprecise = int((~keep).sum())
+        ev = ev[keep]
     cols = ["period", "events", "q1", "q2", "q3", "q4", "coop", "conflict", "cci", "goldstein", "event_scale",
             *PLOVER_TYPES, "event_ids"]
     if len(ev):
@@ -172,6 +243,7 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
     if fill:
         lo = parse_day(since, "since") or (ev["date"].min() if len(ev) else None)
         hi = parse_day(until, "until") or (ev["date"].max() if len(ev) else None)
+        check_periods(lo, hi, freq)          # before any date range is built
         lo, hi = (pd.Timestamp(lo) if lo is not None else None), (pd.Timestamp(hi) if hi is not None else None)
         if lo is not None and hi is not None and lo <= hi:
             rng = pd.period_range(lo, hi, freq=f).start_time.normalize()
@@ -184,7 +256,8 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
                     out[c] = out[c].fillna(0.0)
     out = _finish(out).reset_index()
     out = out[cols]
-    out.attrs.update({"undated": undated, "cci": CCI_DEFINITION, "freq": freq, "weight": weight})
+    out.attrs.update({"undated": undated, "imprecise": imprecise, "cci": CCI_DEFINITION, "freq": freq,
+                      "weight": weight})
     return out
 
 
@@ -192,7 +265,9 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
 
 def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = False, since: Any = None,
            until: Any = None, include_flagged: bool = False, window: int = 8, min_baseline: int = 3,
-           threshold: float = 2.0, min_events: int = 3, top: int = 5, weight: str = "events") -> pd.DataFrame:
+           threshold: float = 2.0, min_events: int = 3, top: int = 5, weight: str = "events",
+           include_historical: bool = False, include_future: bool = False,
+           include_imprecise: bool = False) -> pd.DataFrame:
     """Periods where the dyad's event count departs sharply from its own trailing baseline.
 
     For each period, the baseline is the `window` periods before it (at least `min_baseline` of them
@@ -214,8 +289,9 @@ def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = F
     base_since = None
     if start is not None:
         base_since = (pd.Period(pd.Timestamp(start), freq=f) - window).start_time.date()
-    ev = dyad_events(store, a, b, directed=directed, since=base_since, until=until, include_flagged=include_flagged)
-    s = _series_from_events(ev, freq, f, base_since, until, _weight(weight), True)
+    ev = dyad_events(store, a, b, directed=directed, since=base_since, until=until, include_flagged=include_flagged,
+                     include_historical=include_historical, include_future=include_future)
+    s = _series_from_events(ev, freq, f, base_since, until, _weight(weight), True, include_imprecise)
     n = s["events"].astype(float).to_numpy()
     rows = []
     by_id = ev.set_index("id") if len(ev) else None
@@ -248,7 +324,8 @@ def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = F
 
 # --------------------------------------------------------------------------- whole-database views
 
-def _filters(since: Any, until: Any, include_flagged: bool, alias: str = "e") -> tuple[str, list[Any]]:
+def _filters(since: Any, until: Any, include_flagged: bool, alias: str = "e", include_historical: bool = False,
+             include_future: bool = False, fold: bool = True) -> tuple[str, list[Any]]:
     where, params = [], []
     lo, hi = parse_day(since, "since"), parse_day(until, "until")
     if lo:
@@ -257,13 +334,17 @@ def _filters(since: Any, until: Any, include_flagged: bool, alias: str = "e") ->
     if hi:
         where.append(f"{alias}.date <= ?")
         params.append(hi)
-    if not include_flagged:
-        where.append(f"NOT {alias}.negated AND NOT {alias}.hypothetical")
+    flags = flag_sql(alias, include_flagged, include_historical, include_future)
+    if flags:
+        where.append(flags)
+    if fold:
+        where.append(symmetric_fold_sql(alias))
     return (" AND ".join(where) or "TRUE"), params
 
 
 def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20, include_flagged: bool = False,
-               role: str = "any") -> pd.DataFrame:
+               role: str = "any", include_historical: bool = False, include_future: bool = False,
+               q: str | None = None) -> pd.DataFrame:
     """Actors by number of distinct events they take part in (`role`: any, source or target).
 
     Columns: code, events, as_source, as_target, coop, conflict, cci, goldstein (mean)."""
@@ -271,8 +352,17 @@ def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20,
     roles = {"any": ("actor", "recipient"), "source": ("actor",), "target": ("recipient",)}
     if role not in roles:
         raise QueryError(f"bad role {role!r}: expected any, source or target")
-    where, params = _filters(since, until, include_flagged)
+    # a symmetric pair is one event for "any", but each row is its own role for source/target
+    where, params = _filters(since, until, include_flagged, include_historical=include_historical,
+                             include_future=include_future, fold=role == "any")
     r = roles[role]
+    match, mp = "", []
+    if q:
+        # actor picking by name: the code, or any name / words the stories used for the actor
+        pat = "%" + str(q).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        match = (" AND a.code IN (SELECT x.code FROM event_actors x WHERE x.code ILIKE ? ESCAPE '\\' "
+                 "OR x.name ILIKE ? ESCAPE '\\' OR x.text ILIKE ? ESCAPE '\\')")
+        mp = [pat, pat, pat]
     sql = f"""
         SELECT a.code,
                count(DISTINCT e.id) AS events,
@@ -282,10 +372,24 @@ def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20,
                count(DISTINCT e.id) FILTER (WHERE e.quad_code IN (3, 4)) AS conflict,
                avg(e.goldstein) AS goldstein
         FROM events e JOIN event_actors a ON a.event_id = e.id
-        WHERE {where} AND a.role IN ({','.join('?' * len(r))}) AND a.code IS NOT NULL
+        WHERE {where} AND a.role IN ({','.join('?' * len(r))}) AND a.code IS NOT NULL{match}
         GROUP BY a.code ORDER BY events DESC, a.code LIMIT ?"""
-    df = _con(store).execute(sql, params + list(r) + [n]).df()
-    return _with_cci(df)
+    con = _con(store)
+    df = con.execute(sql, params + list(r) + mp + [n]).df()
+    df = _with_cci(df)
+    names = _actor_names(con, list(df["code"]))
+    df["name"] = [names.get(c) for c in df["code"]]
+    return df
+
+
+def _actor_names(con: Any, codes: list[str]) -> dict[str, str]:
+    """The most used canonical name of each actor code (None where the stories gave none)."""
+    if not codes:
+        return {}
+    rows = con.execute(
+        "SELECT code, arg_max(name, n) FROM (SELECT code, name, count(*) AS n FROM event_actors "
+        "WHERE code IN (SELECT unnest(?)) AND name IS NOT NULL GROUP BY ALL) GROUP BY code", [codes]).fetchall()
+    return {c: nm for c, nm in rows}
 
 
 def _with_cci(df: pd.DataFrame) -> pd.DataFrame:
@@ -304,13 +408,15 @@ def _pairs_sql(where: str) -> str:
 
 
 def top_dyads(store: Any, *, since: Any = None, until: Any = None, n: int = 20, directed: bool = False,
-              include_flagged: bool = False, actor: str | None = None) -> pd.DataFrame:
+              include_flagged: bool = False, actor: str | None = None, include_historical: bool = False,
+              include_future: bool = False) -> pd.DataFrame:
     """Actor pairs by number of distinct events between them (undirected pairs sorted a < b unless
     `directed`). `actor` keeps only pairs involving that actor code.
 
     Columns: a, b, events, coop, conflict, cci, goldstein (mean)."""
     n = _positive(n, "n")
-    where, params = _filters(since, until, include_flagged)
+    where, params = _filters(since, until, include_flagged, include_historical=include_historical,
+                             include_future=include_future, fold=not directed)
     pa = "src" if directed else "least(src, tgt)"
     pb = "tgt" if directed else "greatest(src, tgt)"
     having, hp = "", []
@@ -335,12 +441,14 @@ class Network(NamedTuple):
 
 
 def network(store: Any, *, since: Any = None, until: Any = None, min_events: int = 1, max_edges: int = 200,
-            include_flagged: bool = False, actor: str | None = None) -> Network:
+            include_flagged: bool = False, actor: str | None = None, include_historical: bool = False,
+            include_future: bool = False, layout: bool = False) -> Network:
     """The actor network of a period: undirected edges weighted by distinct events and signed by
     the sign of their CCI (+1 mostly cooperation, -1 mostly conflict, 0 balanced)."""
     min_events = _positive(min_events, "min_events", 10**9)
     max_edges = _positive(max_edges, "max_edges", 5000)
-    edges = top_dyads(store, since=since, until=until, n=max_edges, include_flagged=include_flagged, actor=actor)
+    edges = top_dyads(store, since=since, until=until, n=max_edges, include_flagged=include_flagged, actor=actor,
+                      include_historical=include_historical, include_future=include_future)
     edges = edges[edges["events"] >= min_events].reset_index(drop=True)
     edges["sign"] = np.sign(edges["cci"].fillna(0)).astype(int)
     if edges.empty:
@@ -353,15 +461,58 @@ def network(store: Any, *, since: Any = None, until: Any = None, min_events: int
         nodes["degree"] = g.size()
         nodes = _with_cci(nodes.reset_index()).sort_values(["events", "code"], ascending=[False, True])
         nodes = nodes[["code", "events", "degree", "coop", "conflict", "cci"]].reset_index(drop=True)
+    if layout:
+        nodes = _with_layout(nodes, edges)
     return Network(nodes, edges)
 
 
+def _with_layout(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """Node positions (x, y in -1..1) from a force-directed layout (networkx's Fruchterman-Reingold,
+    weighted by log events, fixed seed so the picture is the same on every load)."""
+    nodes = nodes.copy()
+    if nodes.empty:
+        nodes["x"], nodes["y"] = pd.Series(dtype=float), pd.Series(dtype=float)
+        return nodes
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(nodes["code"])
+    for r in edges.itertuples():
+        g.add_edge(r.a, r.b, weight=1.0 + math.log(max(1, r.events)))
+    pos = nx.spring_layout(g, weight="weight", seed=7, k=1.6 / math.sqrt(max(1, len(g))), iterations=80)
+    xy = np.array([pos[c] for c in nodes["code"]], dtype=float)
+    xy /= np.abs(xy).max() or 1.0
+    xy = _spread(xy, min_dist=min(0.16, 2.4 / max(1, len(xy)) ** 0.5))
+    nodes["x"], nodes["y"] = xy[:, 0], xy[:, 1]
+    return nodes
+
+
+def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
+    """Push apart nodes closer than `min_dist` (a layout can put two actors on the same spot, and
+    then only one of them can be pointed at), then scale back into -1..1."""
+    xy = xy.copy()
+    rng = np.random.default_rng(7)
+    for _ in range(rounds):
+        d = xy[:, None, :] - xy[None, :, :]
+        dist = np.sqrt((d ** 2).sum(-1)) + np.eye(len(xy))
+        close = (dist < min_dist) & ~np.eye(len(xy), dtype=bool)
+        if not close.any():
+            break
+        zero = dist < 1e-9
+        d[zero] = rng.normal(size=(int(zero.sum()), 2)) * 1e-3
+        push = np.where(close[..., None], d / dist[..., None] * (min_dist - dist[..., None]) / 2, 0.0)
+        xy += push.sum(axis=1)
+    return xy / (np.abs(xy).max() or 1.0)
+
+
 def event_locations(store: Any, *, since: Any = None, until: Any = None, include_flagged: bool = False,
-                    dyad: tuple[str, str] | None = None, limit: int = 5000) -> pd.DataFrame:
+                    dyad: tuple[str, str] | None = None, limit: int = 5000, include_historical: bool = False,
+                    include_future: bool = False, types: Any = None, quad: Any = None) -> pd.DataFrame:
     """Places where events happened: one row per (place, lat, lon) with the number of events and
-    up to 20 of their ids."""
+    up to 20 of their ids (`/events?place=...` lists them all)."""
     limit = _positive(limit, "limit", 50_000)
-    q = EventQuery(dyad=dyad, since=since, until=until, include_flagged=include_flagged)
+    q = EventQuery(dyad=dyad, since=since, until=until, include_flagged=include_flagged, type=types, quad=quad,
+                   include_historical=include_historical, include_future=include_future, fold_symmetric=True)
     sql, params = q.to_sql(columns="e.id, e.loc_name, e.loc_country, e.lat, e.lon, e.quad_code")
     sql = sql.split(" ORDER BY ")[0]
     df = _con(store).execute(
@@ -391,10 +542,13 @@ def events_by_id(store: Any, ids: list[str]) -> pd.DataFrame:
     return df
 
 
-def stats(store: Any, *, include_flagged: bool = False) -> dict[str, Any]:
-    """Counts and coverage of a database."""
+def stats(store: Any, *, include_flagged: bool = False, include_historical: bool = False,
+          include_future: bool = False) -> dict[str, Any]:
+    """Counts and coverage of a database. `first_event`/`last_event` span the events counted (by
+    default neither historical nor future); `first_document`/`last_document` the stories."""
     con = _con(store)
-    where, params = _filters(None, None, include_flagged)
+    where, params = _filters(None, None, include_flagged, include_historical=include_historical,
+                             include_future=include_future)
     one = lambda sql, p=(): con.execute(sql, list(p)).fetchone()  # noqa: E731
     docs, first_doc, last_doc = one("SELECT count(*), min(date), max(date) FROM documents")
     n_ev, first, last = one(f"SELECT count(*), min(date), max(date) FROM events e WHERE {where}", params)
@@ -402,13 +556,40 @@ def stats(store: Any, *, include_flagged: bool = False) -> dict[str, Any]:
                                params).fetchall())
     by_quad = {str(k): v for k, v in con.execute(
         f"SELECT quad_code, count(*) FROM events e WHERE {where} GROUP BY 1 ORDER BY 1", params).fetchall()}
-    flagged = one("SELECT count(*) FILTER (WHERE negated), count(*) FILTER (WHERE hypothetical) FROM events")
+    flagged = one("SELECT count(*) FILTER (WHERE negated), count(*) FILTER (WHERE hypothetical), "
+                  "count(*) FILTER (WHERE historical), count(*) FILTER (WHERE future) FROM events")
     iso = lambda d: d.isoformat() if isinstance(d, (dt.date, dt.datetime)) else None  # noqa: E731
     return {"documents": docs, "events": n_ev, "first_event": iso(first), "last_event": iso(last),
             "first_document": iso(first_doc), "last_document": iso(last_doc),
             "duplicates": one("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL")[0],
             "mentions": one("SELECT count(*) FROM mentions")[0], "by_type": by_type, "by_quad": by_quad,
-            "negated": flagged[0], "hypothetical": flagged[1], "include_flagged": include_flagged}
+            "negated": flagged[0], "hypothetical": flagged[1], "historical": flagged[2], "future": flagged[3],
+            "include_flagged": include_flagged, "include_historical": include_historical,
+            "include_future": include_future}
+
+
+def default_view(store: Any, *, days: int = 365) -> dict[str, Any]:
+    """What a first look should show: the busiest dyad over the last `days` days of the *stories*
+    (not of event dates, which a stray historical or misread date can stretch), counting news
+    events only (no negated, hypothetical, historical or future ones), with a period that gives a
+    readable number of bars. Empty dict for a database without dyads."""
+    con = _con(store)
+    first_doc, last_doc = con.execute("SELECT min(date), max(date) FROM documents").fetchone()
+    if last_doc is None:
+        first_doc, last_doc = con.execute(
+            "SELECT min(date), max(date) FROM events WHERE NOT historical AND NOT future").fetchone()
+    if last_doc is None:
+        return {}
+    since = max(first_doc, last_doc - dt.timedelta(days=days))
+    top = top_dyads(store, since=since, until=last_doc, n=1)
+    if top.empty:
+        top = top_dyads(store, n=1)
+        if top.empty:
+            return {}
+    span = (last_doc - since).days
+    period = "day" if span <= 62 else "week" if span <= 730 else "month"
+    return {"a": top.iloc[0]["a"], "b": top.iloc[0]["b"], "events": int(top.iloc[0]["events"]),
+            "since": since.isoformat(), "until": last_doc.isoformat(), "period": period}
 
 
 def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) -> dict[str, Any] | None:
@@ -449,3 +630,88 @@ def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) 
                            (bool(v) if isinstance(v, (np.bool_,)) else v)) for k, v in r.items()})
     out["events"] = events
     return out
+
+
+# --------------------------------------------------------------------------- search
+
+MAX_TERMS = 8
+
+
+def search_terms(q: str) -> list[str]:
+    """Lower-case words of a query (2+ characters, at most MAX_TERMS, first occurrence order)."""
+    import re
+
+    out: list[str] = []
+    for w in re.findall(r"\w[\w'-]*", str(q).lower()):
+        if len(w) >= 2 and w not in out:
+            out.append(w)
+    return out[:MAX_TERMS]
+
+
+def _bm25(con: Any, rows_sql: str, params: list[Any], body: str, terms: list[str], phrase: str,
+          limit: int) -> pd.DataFrame:
+    """Rank the rows of `rows_sql` by Okapi BM25 (k1 = 1.2, b = 0.75) of `body` (an SQL expression
+    over those rows) for `terms`. A term's frequency is its number of occurrences as a substring of
+    the lower-cased body; rows matching more of the terms come first, then by score; the whole
+    query as a phrase adds 1. DuckDB's full-text index would be faster but its `fts` extension is
+    not in the wheel and cannot be installed offline, so this is plain SQL over a scan."""
+    sql = f"""
+        WITH r AS (SELECT *, lower({body}) AS _body FROM ({rows_sql})),
+        t AS (SELECT unnest(?::VARCHAR[]) AS term),
+        n AS (SELECT count(*) AS big_n, greatest(avg(length(_body)), 1) AS avgdl FROM r),
+        tf AS (SELECT r.id, t.term, (length(r._body) - length(replace(r._body, t.term, ''))) // length(t.term) AS tf,
+                      length(r._body) AS dl
+               FROM r, t WHERE contains(r._body, t.term)),
+        df AS (SELECT term, count(*) AS df FROM tf GROUP BY term),
+        sc AS (SELECT tf.id, count(*) AS matched,
+                      sum(ln(1 + (n.big_n - df.df + 0.5) / (df.df + 0.5))
+                          * tf.tf * 2.2 / (tf.tf + 1.2 * (0.25 + 0.75 * tf.dl / n.avgdl))) AS score
+               FROM tf JOIN df USING (term), n GROUP BY tf.id)
+        SELECT r.* EXCLUDE (_body), sc.score + CASE WHEN contains(r._body, ?) THEN 1 ELSE 0 END AS score,
+               CASE WHEN position(? IN r._body) > 0 THEN position(? IN r._body)
+                    ELSE position(? IN r._body) END AS _hit
+        FROM r JOIN sc USING (id)
+        ORDER BY sc.matched DESC, score DESC, r.id LIMIT ?"""
+    first = terms[0] if terms else phrase
+    return con.execute(sql, list(params) + [terms, phrase, phrase, phrase, first, limit]).df()
+
+
+def search(store: Any, q: str, *, limit: int = 20, include_flagged: bool = False, include_historical: bool = True,
+           include_future: bool = True) -> dict[str, Any]:
+    """Evidence sentences and stories ranked by BM25 for the words of `q` (see `_bm25`).
+    Events carry their document and sentence offsets; stories a snippet around the first hit."""
+    con = _con(store)
+    limit = _positive(limit, "limit", 1000)
+    phrase = " ".join(str(q).lower().split())
+    terms = search_terms(q) or ([phrase] if phrase else [])
+    if not terms:
+        raise QueryError("empty search")
+    ev_sql, ev_params = EventQuery(include_flagged=include_flagged, include_historical=include_historical,
+                                   include_future=include_future, fold_symmetric=True).to_sql(
+        columns="e.id, e.date, e.doc_id, e.event, e.source_code, e.target_code, e.text, e.span_start, e.span_end")
+    ev_sql = ev_sql.split(" ORDER BY ")[0]
+    ev = _bm25(con, ev_sql, ev_params, "coalesce(text, '')", terms, phrase, limit).drop(columns=["_hit"])
+    docs = _bm25(con, "SELECT id, title, date, source, n_events, text FROM documents", [],
+                 "coalesce(title, '') || ' ' || coalesce(text, '')", terms, phrase, limit)
+    if len(docs):
+        def snippet(r):
+            title = r["title"] or ""
+            pos = max(0, int(r["_hit"]) - 1 - len(title) - 1) if r["_hit"] else 0
+            text = r["text"] or ""
+            start = max(0, pos - 80)
+            return ("…" if start else "") + text[start:start + 220] + ("…" if start + 220 < len(text) else "")
+        docs["snippet"] = docs.apply(snippet, axis=1)
+    else:
+        docs["snippet"] = pd.Series(dtype=str)
+    docs = docs.drop(columns=["text", "_hit"])
+    return {"q": q, "terms": terms, "events": _json_rows(ev), "documents": _json_rows(docs)}
+
+
+def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    import json
+
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].dt.strftime("%Y-%m-%d")
+    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False, default_handler=str))

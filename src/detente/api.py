@@ -1,18 +1,23 @@
 """REST API and dashboard over a Detente database (`detente serve`).
 
-Read-only: every endpoint is a GET; nothing can change the data, so there is no token. Every user
-value reaches SQL as a bound parameter (through `EventQuery` and `analysis`), page sizes are capped,
-request bodies and URLs are size-limited, static files come from a fixed allow-list (plotly.js from
-the installed plotly package), CORS is closed unless origins are given.
+Read-only: every endpoint is a GET (HEAD works too); nothing can change the data, so there is no
+token. Every user value reaches SQL as a bound parameter (through `EventQuery` and `analysis`),
+page sizes are capped, request bodies and URLs are size-limited, static files come from a fixed
+allow-list (plotly.js from the installed plotly package, Swagger UI and ReDoc from the installed
+fastapi-offline package), the Host header must name this server (DNS rebinding), CORS is closed
+unless origins are given. Responses of 1 KiB or more are gzip-compressed when the client accepts it.
 
 Serving while coding. DuckDB lets one process open a file read-write, and while it does no other
-process can open it at all, not even read-only. So:
-  * live mode (default): each request opens its own short-lived read-only connection (retried a
-    few times over ~0.3 s). If a coding run holds the file, the request is answered from a private
-    snapshot copy of the database (made by copying the file and its WAL, validated by opening it,
-    refreshed at most every `refresh` seconds); the response header `X-Detente-Source` says which.
-  * snapshot mode (`--snapshot`): the server never opens the live file; it serves a private copy
-    refreshed in the background every `refresh` seconds, so it can never stop a writer from starting.
+process can open it at all, not even read-only; a reader holding the file (even read-only) stops a
+writer from starting. So the server never opens the live file: it serves a private snapshot copy
+(the file and its WAL, validated by opening it). In the default mode the copy is refreshed when
+the live file has changed (checked at most once a second, copied at most every
+`max(2 s, 10 x the last copy's duration)`); with `--snapshot` only every `refresh` seconds, in the
+background. The response header `X-Detente-Source` says which copy answered.
+
+Load. Work on the database is limited (`max_work` requests at once; the rest wait their turn, up
+to `queue_timeout` seconds, then 503 with Retry-After), not connections: idle or slow clients hold
+a socket, never a slot.
 """
 
 
@@ -57,11 +62,16 @@ def _is_lock_error(e: Exception) -> bool:
 class Database:
     """Read-only access to a DuckDB file that a coding run may be writing to (see module doc)."""
 
-    def __init__(self, path: str | Path, snapshot: bool = False, refresh: float = 30.0, retries: int = 4):
+    def __init__(self, path: str | Path, snapshot: bool = False, refresh: float = 30.0, retries: int = 4,
+                 check_every: float = 1.0):
         self.path = str(path)
         self.snapshot_only = snapshot
         self.refresh = float(refresh)
         self.retries = retries
+        self.check_every = check_every
+        self._checked = 0.0
+        self._copy_seconds = 0.0
+        self._source_stat: tuple | None = None
         if not os.path.exists(self.path):
             raise StoreError(f"{self.path}: no such database (run `detente code` first)")
         self._dir = tempfile.mkdtemp(prefix="detente-snap-")
@@ -72,21 +82,10 @@ class Database:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         atexit.register(self.close)
+        self.refresh_snapshot()
         if snapshot:
-            self.refresh_snapshot()
             self._thread = threading.Thread(target=self._refresher, name="detente-snapshot", daemon=True)
             self._thread.start()
-        else:
-            try:
-                con = self._open_live()
-                try:
-                    _check_schema(con, self.path)
-                finally:
-                    con.close()
-            except StoreError as e:
-                if "in use" not in str(e):
-                    raise
-                self.refresh_snapshot()           # the writer holds it: start from a copy
 
     # ---------------------------------------------------------------- live
     def _open_live(self):
@@ -117,6 +116,7 @@ class Database:
                 self._gen += 1
                 dst = os.path.join(self._dir, f"snap-{self._gen}.duckdb")
                 try:
+                    t0 = time.monotonic()
                     before = _stat(self.path)
                     shutil.copyfile(self.path, dst)
                     if os.path.exists(self.path + ".wal"):
@@ -137,6 +137,8 @@ class Database:
                     continue
                 old = self._snap
                 self._snap = (con, dst, time.time())
+                self._source_stat = before
+                self._copy_seconds = time.monotonic() - t0
                 if old is not None:
                     self._old.append(old)
                 while len(self._old) > 2:                      # keep recent ones for in-flight requests
@@ -156,33 +158,32 @@ class Database:
             except Exception as e:  # keep serving the last good copy
                 log.warning("snapshot refresh failed: %s", e)
 
-    def _snapshot_cursor(self, max_age: float | None):
-        if self._snap is None or (max_age is not None and time.time() - self._snap[2] > max_age):
-            try:
-                self.refresh_snapshot()
-            except StoreError:
-                if self._snap is None:
-                    raise
-        con, _, made = self._snap
-        return con.cursor(), made
+    def _maybe_refresh(self) -> None:
+        """Default mode: copy again when the live file changed, without making requests wait on
+        each other (one request copies; the others keep using the current copy meanwhile)."""
+        now = time.monotonic()
+        if now - self._checked < self.check_every:
+            return
+        self._checked = now
+        if _stat(self.path) == self._source_stat:
+            return
+        made = self._snap[2] if self._snap else 0.0
+        if time.time() - made < max(2.0, 10 * self._copy_seconds):
+            return
+        if self._lock.locked():
+            return
+        try:
+            self.refresh_snapshot()
+        except StoreError as e:
+            log.warning("snapshot refresh failed: %s", e)
 
     @contextlib.contextmanager
     def connect(self):
-        """Yield (connection, source) for one request; source is 'live' or 'snapshot <time>'."""
-        con = None
+        """Yield (cursor, source) for one request; source is 'snapshot <time the copy was made>'."""
         if not self.snapshot_only:
-            try:
-                con = self._open_live()
-            except StoreError as e:
-                if "in use" not in str(e):
-                    raise
-        if con is not None:
-            try:
-                yield con, "live"
-            finally:
-                con.close()
-            return
-        cur, made = self._snapshot_cursor(None if self.snapshot_only else self.refresh)
+            self._maybe_refresh()
+        con, _, made = self._snap
+        cur = con.cursor()
         try:
             yield cur, "snapshot " + dt.datetime.fromtimestamp(made, dt.timezone.utc).isoformat(timespec="seconds")
         finally:
@@ -314,31 +315,126 @@ def _world_js() -> bytes:
     return _WORLD_CACHE["js"]
 
 
+# --------------------------------------------------------------------------- load, host, HEAD
+
+class WorkLimiter:
+    """At most `slots` requests work on the database at once; the others wait their turn (up to
+    `timeout` seconds, then StoreError -> 503 with Retry-After). Connections are not counted:
+    an idle keep-alive socket costs nothing here."""
+
+    def __init__(self, slots: int, timeout: float):
+        self.slots = slots
+        self.timeout = timeout
+        self._sem = threading.BoundedSemaphore(slots)
+
+    @contextlib.contextmanager
+    def slot(self):
+        if not self._sem.acquire(timeout=self.timeout):
+            raise Busy(f"server busy: no free worker within {self.timeout:g} s, retry shortly")
+        try:
+            yield
+        finally:
+            self._sem.release()
+
+
+class Busy(StoreError):
+    """No worker slot came free in time."""
+
+
+def host_of(header: str) -> str:
+    """The host part of a Host header ('[::1]:8000' -> '::1', 'Example.org.:80' -> 'example.org')."""
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1:h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0].rstrip(".") if h.count(":") == 1 else h.rstrip(".")
+
+
+def allowed_hosts_for(bind_host: str, extra: list[str] | None = None) -> set[str]:
+    """Names a browser may use to reach this server: the bound address, the loopback names when
+    bound to loopback or to every interface, and any --allowed-host. Anything else is refused, so
+    a DNS-rebinding page (evil.example resolving to 127.0.0.1) cannot read the database."""
+    hosts = {host_of(bind_host)}
+    if hosts & {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""}:
+        hosts |= {"127.0.0.1", "localhost", "::1"}
+    hosts |= {host_of(h) for h in (extra or []) if h.strip()}
+    hosts.discard("0.0.0.0")
+    hosts.discard("::")
+    return hosts
+
+
+class HeadAsGet:
+    """ASGI middleware: answer HEAD like GET (same status and headers, no body)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+        scope = dict(scope, method="GET")
+
+        async def send_no_body(message):
+            if message["type"] == "http.response.body":
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+        return await self.app(scope, receive, send_no_body)
+
+
+DOCS_ASSETS = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css",
+               "redoc.standalone.js": "application/javascript", "favicon.png": "image/png"}
+
+
+def docs_asset_path(name: str) -> Path:
+    """Swagger UI and ReDoc files shipped by the fastapi-offline package (pinned): /docs and
+    /redoc work without the internet."""
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static" / name
+
+
 # --------------------------------------------------------------------------- the app
 
 def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 30.0,
-               cors_origins: list[str] | None = None):
-    """The FastAPI app serving `db_path` read-only (see module docstring)."""
+               cors_origins: list[str] | None = None, host: str = "127.0.0.1",
+               allowed_hosts: list[str] | None = None, max_work: int = 4, queue_timeout: float = 30.0):
+    """The FastAPI app serving `db_path` read-only (see module docstring). `host` is the address
+    the server binds (with `allowed_hosts`, the Host names it answers to)."""
     from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+    from starlette.middleware.gzip import GZipMiddleware
+
+    from . import api_models as M
 
     database = Database(db_path, snapshot=snapshot, refresh=refresh)
-    app = FastAPI(title="Detente API", version="0.1.0",
+    limiter = WorkLimiter(max_work, queue_timeout)
+    hosts = allowed_hosts_for(host, allowed_hosts)
+    app = FastAPI(title="Detente API", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Political event data (PLOVER) with evidence: events, documents, dyad series, "
-                              "actors, network. Read-only. " + an.CCI_DEFINITION,
+                              "actors, network. Read-only. By default only news events are counted: negated, "
+                              "hypothetical, historical and future events are left out unless asked "
+                              "(include_flagged, include_historical, include_future), and a symmetric event "
+                              "(A met B) counts once in undirected views. " + an.CCI_DEFINITION,
                   # The size limits apply to every route, so every route documents them.
                   responses={413: {"description": "Request body too large"},
-                             414: {"description": "Request URL too long"}})
+                             414: {"description": "Request URL too long"},
+                             503: {"description": "Busy or database unavailable; retry"}})
     app.state.database = database
+    app.state.allowed_hosts = hosts
 
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET"],
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "HEAD"],
                            allow_headers=[], allow_credentials=False)
 
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next):
+        if host_of(request.headers.get("host", "")) not in hosts:
+            return JSONResponse({"detail": "unknown Host header (see detente serve --allowed-host)"},
+                                status_code=400)
         if len(str(request.url)) > MAX_URL:
             return JSONResponse({"detail": f"request URL longer than {MAX_URL} characters"}, status_code=414)
         cl = request.headers.get("content-length")
@@ -352,7 +448,18 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             response.headers["Content-Security-Policy"] = (
                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
                 "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'")
+        elif request.url.path in ("/docs", "/redoc"):
+            # the docs pages start with an inline script; nothing they load may leave this server
+            # (ReDoc's footer asks a CDN for its logo: refused here, the page hides it)
+            response.headers["Content-Security-Policy"] = (
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+                "frame-ancestors 'none'")
         return response
+
+    # outermost last: HEAD is turned into GET before anything else sees it; bodies are gzipped
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HeadAsGet)
 
     def _422(msg: str) -> JSONResponse:
         return JSONResponse({"detail": [{"type": "value_error", "loc": ["query"], "msg": msg}]}, status_code=422)
@@ -363,7 +470,7 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
     @app.exception_handler(StoreError)
     async def store_error(request, exc):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request, exc):
@@ -374,47 +481,75 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         return JSONResponse({"detail": errs}, status_code=422)
 
     def run(fn, response: Response):
-        """Run fn(connection) on a fresh read-only connection; DetenteError -> 422/503."""
-        with database.connect() as (con, source):
+        """Run fn(cursor) on the current snapshot within a worker slot; DetenteError -> 422/503."""
+        with limiter.slot(), database.connect() as (con, source):
             response.headers["X-Detente-Source"] = source
             return fn(con)
 
     Day = Annotated[str | None, Query(pattern=DATE_RE, description="YYYY-MM-DD")]
     Actor = Annotated[str | None, Query(pattern=ACTOR_RE, description="Actor code, e.g. USA or USA:GOV")]
     Flagged = Annotated[bool, Query(description="Include negated and hypothetical events")]
+    Historical = Annotated[bool, Query(description="Include historical (background) events, e.g. 'since Russia "
+                                                   "invaded last year'")]
+    Future = Annotated[bool, Query(description="Include future (planned, announced) events")]
+    Types = Annotated[str | None, Query(max_length=200, description="PLOVER type(s), comma-separated")]
+    Quad = Annotated[str | None, Query(pattern=r"^[1-4](,[1-4]){0,3}$", description="Quad class(es) 1-4")]
 
     # ------------------------------------------------------------------ data endpoints
-    @app.get("/events", summary="Events matching the filters of `detente events`, paginated")
-    def events(response: Response, actor: Actor = None, target: Actor = None,
+    @app.get("/events", summary="Events matching the filters of `detente events`, paginated",
+             response_model=M.EventsPage)
+    def events(request: Request, response: Response, actor: Actor = None, target: Actor = None,
                dyad: Annotated[str | None, Query(max_length=40, description="A,B: events between two actors")] = None,
-               directed: bool = False,
-               type: Annotated[str | None, Query(max_length=200, description="PLOVER type(s), comma-separated")] = None,
-               quad: Annotated[str | None, Query(pattern=r"^[1-4](,[1-4]){0,3}$")] = None,
+               directed: bool = False, type: Types = None, quad: Quad = None,
                since: Day = None, until: Day = None,
                q: Annotated[str | None, Query(max_length=200, description="Text in the evidence sentence")] = None,
                doc_id: Annotated[str | None, Query(max_length=512)] = None,
-               include_flagged: Flagged = False,
-               order: Literal["date", "-date", "confidence"] = "date",
+               involving: Annotated[str | None, Query(pattern=ACTOR_RE, description="Events with this actor on "
+                                                                                    "either side")] = None,
+               lat: Annotated[float | None, Query(ge=-90, le=90, description="Events at this place (with lon)")] = None,
+               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+               include_flagged: Flagged = False, include_historical: Historical = False,
+               include_future: Future = False,
+               order: Annotated[Literal["date", "-date", "confidence"],
+                                Query(description="Sort order; ties are broken by event id, so pages are stable")]
+               = "date",
                limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
         filters = dict(actor=actor, target=target, dyad=dyad, directed=directed, type=type, quad=quad,
-                       since=since, until=until, text=q, doc_id=doc_id, include_flagged=include_flagged)
+                       involving=involving,
+                       since=since, until=until, text=q, doc_id=doc_id, include_flagged=include_flagged,
+                       include_historical=include_historical, include_future=include_future, fold_symmetric=None)
+        if (lat is None) != (lon is None):
+            raise QueryError("lat and lon go together")
 
         def go(con):
-            sql, params = EventQuery(**filters).to_sql(columns="e.id")
-            total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
-            qq = EventQuery(**filters, limit=limit, offset=offset, order=order)
+            base = EventQuery(**filters)
+            sql, params = base.to_sql(columns="e.id")
+            place, pp = "", []
+            if lat is not None:
+                place, pp = " WHERE lat = ? AND lon = ?", [lat, lon]
+                sql, params = base.to_sql(columns="e.id, e.lat, e.lon")
+            total = con.execute(f"SELECT count(*) FROM ({sql}){place}", params + pp).fetchone()[0]
+            qq = EventQuery(**filters, limit=None if lat is not None else limit,
+                            offset=0 if lat is not None else offset, order=order)
             cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
                     "AS n_mentions, (SELECT d.title FROM documents d WHERE d.id = e.doc_id) AS doc_title")
             sql, params = qq.to_sql(columns=cols)
+            if lat is not None:
+                sql = f"SELECT * FROM ({sql}) WHERE lat = ? AND lon = ? LIMIT ? OFFSET ?"
+                params = params + [lat, lon, limit, offset]
             df = con.execute(sql, params).df()
-            return {"total": int(total), "limit": limit, "offset": offset, "events": _records(df)}
+            nxt = None
+            if offset + limit < total:
+                nxt = str(request.url.include_query_params(offset=offset + limit))
+            return {"total": int(total), "limit": limit, "offset": offset, "next": nxt, "events": _records(df)}
         return run(go, response)
 
     not_found = {404: {"description": "No such item", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}}
 
-    @app.get("/events/{event_id}", summary="One event with its PLOVER record and evidence", responses=not_found)
+    @app.get("/events/{event_id}", summary="One event with its PLOVER record and evidence", responses=not_found,
+             response_model=M.EventRecord)
     def event(response: Response, event_id: Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]):
         def go(con):
             row = con.execute("SELECT record FROM events WHERE id = ?", [event_id]).fetchone()
@@ -426,10 +561,12 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             return rec
         return run(go, response)
 
-    @app.get("/documents/{doc_id}", summary="A document's text with the evidence of each event marked",
-             responses=not_found)
+    # `:path`: document ids may hold '/' (files in subfolders, RSS guids that are URLs)
+    @app.get("/documents/{doc_id:path}", summary="A document's text with the evidence of each event marked",
+             responses=not_found, response_model=M.DocumentOut)
     def document(response: Response, doc_id: Annotated[str, PathParam(max_length=512)],
-                 include_flagged: Flagged = True):
+                 include_flagged: Annotated[bool, Query(description="Include negated and hypothetical events")]
+                 = True):
         def go(con):
             d = an.document_evidence(con, doc_id, include_flagged=include_flagged)
             if d is None:
@@ -443,9 +580,14 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
     APath = Annotated[str, PathParam(pattern=ACTOR_RE, description="Actor code, e.g. USA or USA:GOV")]
 
-    @app.get("/dyads/{a}/{b}/series", summary="Time series of the relation between a and b")
+    @app.get("/dyads/{a}/{b}/series", summary="Time series of the relation between a and b",
+             response_model=M.SeriesOut)
     def series(response: Response, a: APath, b: APath, period: Literal["day", "week", "month"] = "week",
                directed: bool = False, since: Day = None, until: Day = None, include_flagged: Flagged = False,
+               include_historical: Historical = False, include_future: Future = False,
+               include_imprecise: Annotated[bool, Query(description="Also count events dated only to a coarser "
+                                                                    "period (month or year)")] = False,
+               type: Types = None, quad: Quad = None,
                weight: Literal["events", "mentions"] = "events",
                max_ids: Annotated[int, Query(ge=0, le=1000)] = 100):
         a, b = _pair(a, b)
@@ -453,22 +595,39 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
         def go(con):
             s = an.dyad_series(con, a, b, freq=period, directed=directed, since=since, until=until,
-                               include_flagged=include_flagged, weight=weight)
-            s["n_ids"] = s["event_ids"].map(len)
-            s["event_ids"] = s["event_ids"].map(lambda v: v[:max_ids])
-            s["period_end"] = _period_end(s["period"], period)
-            types = s[list(PLOVER_TYPES)]
-            out = _records(s.drop(columns=list(PLOVER_TYPES)))
-            for row, t in zip(out, _records(types)):
-                row["types"] = {k: v for k, v in t.items() if v}
-            return {"a": a, "b": b, "directed": directed, "period": period, "weight": weight,
-                    "include_flagged": include_flagged, "cci_definition": an.CCI_DEFINITION,
-                    "undated": s.attrs.get("undated", 0), "series": out}
+                               include_flagged=include_flagged, weight=weight, include_historical=include_historical,
+                               include_future=include_future, include_imprecise=include_imprecise,
+                               types=type, quad=quad)
+            return _series_out(s, a, b, directed, period, weight, include_flagged, include_historical,
+                               include_future, include_imprecise, max_ids)
         return run(go, response)
 
-    @app.get("/dyads/{a}/{b}/spikes", summary="Periods where the dyad departs from its baseline")
+    @app.get("/actors/{a}/series", summary="One actor against all: the series of every event a takes part in",
+             response_model=M.SeriesOut)
+    def actor_series(response: Response, a: APath, period: Literal["day", "week", "month"] = "week",
+                     since: Day = None, until: Day = None, include_flagged: Flagged = False,
+                     include_historical: Historical = False, include_future: Future = False,
+                     include_imprecise: Annotated[bool, Query(description="Also count events dated only to a "
+                                                                          "coarser period")] = False,
+                     type: Types = None, quad: Quad = None, weight: Literal["events", "mentions"] = "events",
+                     max_ids: Annotated[int, Query(ge=0, le=1000)] = 100):
+        parse_actor(a)
+        a = a.upper()
+        _check_span(since, until, period)
+
+        def go(con):
+            s = an.actor_series(con, a, freq=period, since=since, until=until, include_flagged=include_flagged,
+                                weight=weight, include_historical=include_historical, include_future=include_future,
+                                include_imprecise=include_imprecise, types=type, quad=quad)
+            return _series_out(s, a, "*", False, period, weight, include_flagged, include_historical,
+                               include_future, include_imprecise, max_ids)
+        return run(go, response)
+
+    @app.get("/dyads/{a}/{b}/spikes", summary="Periods where the dyad departs from its baseline",
+             response_model=M.SpikesOut)
     def spikes(response: Response, a: APath, b: APath, period: Literal["day", "week", "month"] = "week",
                directed: bool = False, since: Day = None, until: Day = None, include_flagged: Flagged = False,
+               include_historical: Historical = False, include_future: Future = False,
                window: Annotated[int, Query(ge=1, le=520)] = 8,
                threshold: Annotated[float, Query(gt=0, le=100)] = 2.0,
                min_events: Annotated[int, Query(ge=1, le=10**6)] = 3):
@@ -478,7 +637,8 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         def go(con):
             sp = an.spikes(con, a, b, freq=period, directed=directed, since=since, until=until,
                            include_flagged=include_flagged, window=window, threshold=threshold,
-                           min_events=min_events)
+                           min_events=min_events, include_historical=include_historical,
+                           include_future=include_future)
             sp["event_ids"] = sp["event_ids"].map(lambda v: v[:200])
             top = {r["id"]: r for r in _records(an.events_by_id(con, [i for v in sp["top_event_ids"] for i in v]))}
             out = _records(sp)
@@ -487,33 +647,48 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             return {"a": a, "b": b, "period": period, "spikes": out}
         return run(go, response)
 
-    @app.get("/actors", summary="Top actors by number of events")
+    @app.get("/actors", summary="Top actors by number of events; q= looks actors up by code or name",
+             response_model=M.ActorsOut)
     def actors(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
+               include_historical: Historical = False, include_future: Future = False,
+               q: Annotated[str | None, Query(min_length=1, max_length=60,
+                                              description="Part of an actor code or name, e.g. 'chin'")] = None,
                n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
                role: Literal["any", "source", "target"] = "any"):
-        return run(lambda con: {"actors": _records(an.top_actors(con, since=since, until=until, n=n, role=role,
-                                                                  include_flagged=include_flagged))}, response)
+        return run(lambda con: {"actors": _records(an.top_actors(
+            con, since=since, until=until, n=n, role=role, q=q, include_flagged=include_flagged,
+            include_historical=include_historical, include_future=include_future))}, response)
 
-    @app.get("/dyads", summary="Top dyads by number of events")
+    @app.get("/dyads", summary="Top dyads by number of events", response_model=M.DyadsOut)
     def dyads(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
+              include_historical: Historical = False, include_future: Future = False,
               n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50, directed: bool = False, actor: Actor = None):
-        return run(lambda con: {"dyads": _records(an.top_dyads(con, since=since, until=until, n=n, directed=directed,
-                                                                actor=actor, include_flagged=include_flagged))},
-                   response)
+        return run(lambda con: {"dyads": _records(an.top_dyads(
+            con, since=since, until=until, n=n, directed=directed, actor=actor, include_flagged=include_flagged,
+            include_historical=include_historical, include_future=include_future))}, response)
 
-    @app.get("/network", summary="Actor network: edges weighted by events, signed by cooperation/conflict")
+    @app.get("/network", summary="Actor network: edges weighted by events, signed by cooperation/conflict",
+             response_model=M.NetworkOut)
     def network(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
+                include_historical: Historical = False, include_future: Future = False,
                 min_events: Annotated[int, Query(ge=1, le=10**6)] = 1,
-                max_edges: Annotated[int, Query(ge=1, le=2000)] = 200, actor: Actor = None):
+                max_edges: Annotated[int, Query(ge=1, le=2000)] = 200, actor: Actor = None,
+                layout: Annotated[bool, Query(description="Add force-directed node positions x, y "
+                                                          "(max_edges <= 300)")] = False):
+        if layout and max_edges > 300:
+            raise QueryError("layout needs max_edges <= 300")
+
         def go(con):
             net = an.network(con, since=since, until=until, min_events=min_events, max_edges=max_edges,
-                             actor=actor, include_flagged=include_flagged)
+                             actor=actor, include_flagged=include_flagged, include_historical=include_historical,
+                             include_future=include_future, layout=layout)
             return {"nodes": _records(net.nodes), "edges": _records(net.edges)}
         return run(go, response)
 
-    @app.get("/locations", summary="Event locations with counts and event ids")
+    @app.get("/locations", summary="Event locations with counts and event ids", response_model=M.LocationsOut)
     def locations(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-                  dyad: Annotated[str | None, Query(max_length=40)] = None,
+                  include_historical: Historical = False, include_future: Future = False,
+                  dyad: Annotated[str | None, Query(max_length=40)] = None, type: Types = None, quad: Quad = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 1000):
         pair = None
         if dyad:
@@ -521,36 +696,58 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             pair = _split_pair(dyad)
 
         def go(con):
-            return {"locations": _records(an.event_locations(con, since=since, until=until, dyad=pair,
-                                                             include_flagged=include_flagged, limit=limit))}
+            return {"locations": _records(an.event_locations(
+                con, since=since, until=until, dyad=pair, include_flagged=include_flagged, limit=limit,
+                include_historical=include_historical, include_future=include_future, types=type, quad=quad))}
         return run(go, response)
 
-    @app.get("/search", summary="Search evidence sentences and documents (titles and text)")
+    @app.get("/search", summary="Ranked search (BM25) over evidence sentences and documents",
+             response_model=M.SearchOut)
     def search(response: Response, q: Annotated[str, Query(min_length=2, max_length=200)],
-               include_flagged: Flagged = False, limit: Annotated[int, Query(ge=1, le=100)] = 20):
+               include_flagged: Flagged = False, include_historical: Historical = True,
+               include_future: Future = True, limit: Annotated[int, Query(ge=1, le=100)] = 20):
         def go(con):
-            ev = con.execute(*EventQuery(text=q, include_flagged=include_flagged, limit=limit,
-                                         order="-date").to_sql(
-                columns="e.id, e.date, e.doc_id, e.event, e.source_code, e.target_code, e.text, e.span_start, "
-                        "e.span_end")).df()
-            pat = "%" + _escape_like(q) + "%"
-            docs = con.execute(
-                "SELECT id, title, date, source, n_events, "
-                "CASE WHEN position(lower(?) IN lower(text)) > 0 THEN "
-                "substr(text, greatest(1, position(lower(?) IN lower(text)) - 80), 200) ELSE substr(text, 1, 200) "
-                "END AS snippet FROM documents WHERE (title ILIKE ? ESCAPE '\\' OR text ILIKE ? ESCAPE '\\') "
-                "ORDER BY date DESC NULLS LAST, id LIMIT ?", [q, q, pat, pat, limit]).df()
-            return {"q": q, "events": _records(ev), "documents": _records(docs)}
+            return _clean(an.search(con, q, limit=limit, include_flagged=include_flagged,
+                                    include_historical=include_historical, include_future=include_future))
         return run(go, response)
 
-    @app.get("/stats", summary="Counts and coverage of the database")
-    def stats(response: Response, include_flagged: Flagged = False):
-        return run(lambda con: an.stats(con, include_flagged=include_flagged), response)
+    @app.get("/stats", summary="Counts and coverage of the database, and the suggested first view",
+             response_model=M.StatsOut)
+    def stats(response: Response, include_flagged: Flagged = False, include_historical: Historical = False,
+              include_future: Future = False):
+        def go(con):
+            st = an.stats(con, include_flagged=include_flagged, include_historical=include_historical,
+                          include_future=include_future)
+            st["default_view"] = an.default_view(con) or None
+            return st
+        return run(go, response)
 
     @app.get("/health", include_in_schema=False)
     def health(response: Response):
         return run(lambda con: {"ok": True, "events": con.execute("SELECT count(*) FROM events").fetchone()[0]},
                    response)
+
+    # ------------------------------------------------------------------ docs (offline)
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="Detente API",
+                                   swagger_js_url="/vendor/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/vendor/docs/swagger-ui.css",
+                                   swagger_favicon_url="/vendor/docs/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc():
+        return get_redoc_html(openapi_url=app.openapi_url, title="Detente API",
+                              redoc_js_url="/vendor/docs/redoc.standalone.js",
+                              redoc_favicon_url="/vendor/docs/favicon.png", with_google_fonts=False)
+
+    @app.get("/vendor/docs/{name}", include_in_schema=False)
+    def docs_asset(name: str):
+        if name not in DOCS_ASSETS:               # allow-list: no user path reaches the disk
+            raise HTTPException(404, "not found")
+        return FileResponse(docs_asset_path(name), media_type=DOCS_ASSETS[name],
+                            headers={"Cache-Control": "max-age=86400"})
 
     # ------------------------------------------------------------------ dashboard and fixed static files
     @app.get("/", include_in_schema=False)
@@ -577,6 +774,23 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
     from .alerts_api import alerts_router
     app.include_router(alerts_router(database))
     return app
+
+
+def _series_out(s: pd.DataFrame, a: str, b: str, directed: bool, period: str, weight: str, include_flagged: bool,
+                include_historical: bool, include_future: bool, include_imprecise: bool,
+                max_ids: int) -> dict[str, Any]:
+    s["n_ids"] = s["event_ids"].map(len)
+    s["event_ids"] = s["event_ids"].map(lambda v: v[:max_ids])
+    s["period_end"] = _period_end(s["period"], period)
+    types = s[list(PLOVER_TYPES)]
+    out = _records(s.drop(columns=list(PLOVER_TYPES)))
+    for row, t in zip(out, _records(types)):
+        row["types"] = {k: v for k, v in t.items() if v}
+    return {"a": a, "b": b, "directed": directed, "period": period, "weight": weight,
+            "include_flagged": include_flagged, "include_historical": include_historical,
+            "include_future": include_future, "include_imprecise": include_imprecise,
+            "cci_definition": an.CCI_DEFINITION, "undated": s.attrs.get("undated", 0),
+            "imprecise": s.attrs.get("imprecise", 0), "series": out}
 
 
 def _check_span(since: str | None, until: str | None, period: str) -> None:

@@ -227,15 +227,20 @@ def _open_ro(db):
 @main.command("events")
 @click.option("--db", default=DEFAULT_DB, show_default=True)
 @query_options
+@click.option("--include-historical", is_flag=True,
+              help="Include historical (background) events, e.g. 'since Russia invaded last year'.")
+@click.option("--include-future", is_flag=True, help="Include future (planned, announced) events.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
-def events_cmd(db, limit, fmt, **kw):
-    """Query stored events."""
+def events_cmd(db, limit, fmt, include_historical, include_future, **kw):
+    """Query stored events (news events only: negated, hypothetical, historical and future events
+    are left out unless asked)."""
     from .export import write_csv, write_jsonl
 
     store = _open_ro(db)
     try:
         filters = _filters(**kw)
+        filters.update(include_historical=include_historical, include_future=include_future)
         if fmt == "table":
             df = store.events(limit=limit, **filters)
             if df.empty:

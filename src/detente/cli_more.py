@@ -64,6 +64,9 @@ def _common(f):
         click.option("--until", help="To date (YYYY-MM-DD)."),
         click.option("--all", "include_flagged", is_flag=True,
                      help="Include negated and hypothetical events (excluded by default)."),
+        click.option("--include-historical", is_flag=True,
+                     help="Include historical (background) events, e.g. 'since Russia invaded last year'."),
+        click.option("--include-future", is_flag=True, help="Include future (planned, announced) events."),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                      show_default=True),
     ]
@@ -100,8 +103,11 @@ _period = click.option("--period", "freq", type=click.Choice(["day", "week", "mo
 @click.option("--weight", type=click.Choice(["events", "mentions"]), default="events", show_default=True,
               help="mentions: count each event once per story reporting it.")
 @click.option("--types", "show_types", is_flag=True, help="Also print one count column per PLOVER type.")
+@click.option("--include-imprecise", is_flag=True,
+              help="Also count events dated only to a coarser period (a month or year in a week series).")
 @_common
-def series_cmd(dyad, directed, freq, weight, show_types, db, since, until, include_flagged, fmt):
+def series_cmd(dyad, directed, freq, weight, show_types, include_imprecise, db, since, until, include_flagged,
+               include_historical, include_future, fmt):
     """Time series of a dyad: counts by quad class and type, mean Goldstein, CCI, event ids."""
     from . import analysis as an
     from .model import PLOVER_TYPES
@@ -109,7 +115,12 @@ def series_cmd(dyad, directed, freq, weight, show_types, db, since, until, inclu
     a, b = _split_dyad(dyad)
     with _open_ro(db) as st:
         df = _run(lambda: an.dyad_series(st, a, b, freq=freq, directed=directed, since=since, until=until,
-                                         include_flagged=include_flagged, weight=weight))
+                                         include_flagged=include_flagged, weight=weight,
+                                         include_historical=include_historical, include_future=include_future,
+                                         include_imprecise=include_imprecise))
+    if df.attrs.get("imprecise") and fmt == "table":
+        click.echo(f"({df.attrs['imprecise']} events dated less precisely than a {freq} left out; "
+                   f"--include-imprecise counts them)", err=True)
     if fmt == "table" and not show_types:
         df = df.drop(columns=list(PLOVER_TYPES))
     _emit(df, fmt)
@@ -125,7 +136,8 @@ def series_cmd(dyad, directed, freq, weight, show_types, db, since, until, inclu
               help="Report periods with |z| at least this.")
 @click.option("--min-events", type=click.IntRange(min=1), default=3, show_default=True)
 @_common
-def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, until, include_flagged, fmt):
+def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, until, include_flagged,
+               include_historical, include_future, fmt):
     """Periods where a dyad departs sharply from its own baseline, with the events that caused it."""
     from . import analysis as an
 
@@ -133,7 +145,8 @@ def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, u
     with _open_ro(db) as st:
         sp = _run(lambda: an.spikes(st, a, b, freq=freq, directed=directed, since=since, until=until,
                                     include_flagged=include_flagged, window=window, threshold=threshold,
-                                    min_events=min_events))
+                                    min_events=min_events, include_historical=include_historical,
+                                    include_future=include_future))
         if fmt != "table":
             _emit(sp, fmt)
             return
@@ -153,13 +166,15 @@ def spikes_cmd(dyad, directed, freq, window, threshold, min_events, db, since, u
 @click.option("--n", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--role", type=click.Choice(["any", "source", "target"]), default="any", show_default=True)
 @_common
-def actors_cmd(n, role, db, since, until, include_flagged, fmt):
+@click.option("--name", "q", help="Only actors whose code or name contains this (e.g. 'china').")
+def actors_cmd(n, role, q, db, since, until, include_flagged, include_historical, include_future, fmt):
     """Top actors by number of events."""
     from . import analysis as an
 
     with _open_ro(db) as st:
-        _emit(_run(lambda: an.top_actors(st, since=since, until=until, n=n, role=role,
-                                         include_flagged=include_flagged)), fmt)
+        _emit(_run(lambda: an.top_actors(st, since=since, until=until, n=n, role=role, q=q,
+                                         include_flagged=include_flagged, include_historical=include_historical,
+                                         include_future=include_future)), fmt)
 
 
 @analyse_group.command("dyads")
@@ -167,13 +182,14 @@ def actors_cmd(n, role, db, since, until, include_flagged, fmt):
 @click.option("--directed", is_flag=True)
 @click.option("--actor", help="Only pairs involving this actor.")
 @_common
-def dyads_cmd(n, directed, actor, db, since, until, include_flagged, fmt):
+def dyads_cmd(n, directed, actor, db, since, until, include_flagged, include_historical, include_future, fmt):
     """Top dyads (actor pairs) by number of events."""
     from . import analysis as an
 
     with _open_ro(db) as st:
         _emit(_run(lambda: an.top_dyads(st, since=since, until=until, n=n, directed=directed, actor=actor,
-                                        include_flagged=include_flagged)), fmt)
+                                        include_flagged=include_flagged, include_historical=include_historical,
+                                        include_future=include_future)), fmt)
 
 
 @analyse_group.command("network")
@@ -181,13 +197,15 @@ def dyads_cmd(n, directed, actor, db, since, until, include_flagged, fmt):
 @click.option("--max-edges", type=click.IntRange(1, 5000), default=200, show_default=True)
 @click.option("--actor", help="Only edges involving this actor.")
 @_common
-def network_cmd(min_events, max_edges, actor, db, since, until, include_flagged, fmt):
+def network_cmd(min_events, max_edges, actor, db, since, until, include_flagged, include_historical,
+                include_future, fmt):
     """The actor network of a period: edges weighted by events, signed by cooperation/conflict."""
     from . import analysis as an
 
     with _open_ro(db) as st:
         net = _run(lambda: an.network(st, since=since, until=until, min_events=min_events, max_edges=max_edges,
-                                      actor=actor, include_flagged=include_flagged))
+                                      actor=actor, include_flagged=include_flagged,
+                                      include_historical=include_historical, include_future=include_future))
     if fmt == "json":
         click.echo(json.dumps({"nodes": json.loads(net.nodes.to_json(orient="records")),
                                "edges": json.loads(net.edges.to_json(orient="records"))}))
@@ -208,22 +226,29 @@ def network_cmd(min_events, max_edges, actor, db, since, until, include_flagged,
               help="Address to bind. Only 127.0.0.1 unless you mean to expose the data.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--snapshot", is_flag=True,
-              help="Serve from a private copy of the database, refreshed every --refresh seconds; never "
-                   "touches the live file's lock (use while a coding run writes to it).")
+              help="Refresh the served copy only every --refresh seconds (default: whenever the database "
+                   "file changed, at most every few seconds). Either way the live file is never held open, "
+                   "so a coding run can always start.")
 @click.option("--refresh", type=click.IntRange(1, 86_400), default=30, show_default=True,
-              help="Seconds between snapshot refreshes.")
+              help="Seconds between snapshot refreshes with --snapshot.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True,
+              help="Another name clients use to reach the server (repeatable); requests naming any other "
+                   "Host are refused (DNS rebinding). --host and, on loopback, localhost are always allowed.")
+@click.option("--max-work", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Requests working on the database at once; more wait their turn (connections are not limited).")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Allow browser calls from this origin (repeatable). CORS is closed by default.")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               default="info", show_default=True)
-def serve_cmd(db, host, port, snapshot, refresh, cors_origins, log_level):
+def serve_cmd(db, host, port, snapshot, refresh, allowed_hosts, max_work, cors_origins, log_level):
     """Serve the REST API (OpenAPI at /docs) and the dashboard (at /) for DB."""
     import uvicorn
 
     from .api import create_app
 
     try:
-        app = create_app(db, snapshot=snapshot, refresh=refresh, cors_origins=list(cors_origins))
+        app = create_app(db, snapshot=snapshot, refresh=refresh, cors_origins=list(cors_origins), host=host,
+                         allowed_hosts=list(allowed_hosts), max_work=max_work)
     except DetenteError as e:
         raise UsageFailure(str(e)) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -231,8 +256,12 @@ def serve_cmd(db, host, port, snapshot, refresh, cors_origins, log_level):
                    err=True)
     click.echo(f"Dashboard: http://{'[' + host + ']' if ':' in host else host}:{port}/   "
                f"API docs: /docs   (Ctrl+C to stop)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, limit_concurrency=64,
-                timeout_keep_alive=5)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:
+        click.echo("note: only requests naming localhost/127.0.0.1 are answered; add --allowed-host NAME for "
+                   "the names other machines use", err=True)
+    # No connection limit: an idle keep-alive socket must not turn work away. Work is limited in the
+    # app (--max-work); the backlog holds connections the event loop has not accepted yet.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=5, backlog=2048)
 
 
 # --------------------------------------------------------------------------- report
@@ -248,7 +277,9 @@ def serve_cmd(db, host, port, snapshot, refresh, cors_origins, log_level):
 @click.option("--top", type=click.IntRange(1, 500), default=25, show_default=True,
               help="How many top events (with evidence) to list.")
 @click.option("--all", "include_flagged", is_flag=True, help="Include negated and hypothetical events.")
-def report_cmd(dyad, since, until, freq, db, out, top, include_flagged):
+@click.option("--include-historical", is_flag=True, help="Include historical (background) events.")
+@click.option("--include-future", is_flag=True, help="Include future (planned) events.")
+def report_cmd(dyad, since, until, freq, db, out, top, include_flagged, include_historical, include_future):
     """A self-contained HTML report on a dyad (charts and top events with evidence), opens offline."""
     from .report import write_report
 
@@ -256,7 +287,8 @@ def report_cmd(dyad, since, until, freq, db, out, top, include_flagged):
     with _open_ro(db) as st:
         try:
             info = write_report(st, a, b, out, since=since, until=until, freq=freq, top=top,
-                                include_flagged=include_flagged)
+                                include_flagged=include_flagged, include_historical=include_historical,
+                                include_future=include_future)
         except DetenteError as e:
             raise UsageFailure(str(e)) from None
         except OSError as e:

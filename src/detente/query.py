@@ -49,6 +49,7 @@ class EventQuery:
     actor: str | None = None          # source actor code ('USA', 'USA:MIL')
     target: str | None = None         # recipient actor code
     dyad: str | tuple[str, str] | None = None   # 'USA,CHN': events between the two
+    involving: str | None = None      # events with this actor on either side (one actor against all)
     directed: bool = False            # dyad only A -> B
     type: str | list[str] | None = None         # PLOVER type(s)
     quad: int | list[int] | None = None
@@ -57,6 +58,15 @@ class EventQuery:
     text: str | None = None           # substring of the evidence sentence
     doc_id: str | None = None
     include_flagged: bool = False     # include negated and hypothetical events
+    # Historical (background) and future (planned) events. Kept by default at this level (the
+    # store's raw queries and exports); analyses, the API, the dashboard and `detente events`
+    # pass False: they count news events only unless asked.
+    include_historical: bool = True
+    include_future: bool = True
+    # Count a symmetric event (a meeting of A and B, stored once each way) once. None: yes
+    # unless a role is asked for (actor/target filters, a directed dyad), where both rows matter.
+    # The store's raw queries pass False (exports keep both rows, as coded).
+    fold_symmetric: bool | None = False
     limit: int | None = None
     offset: int = 0
     order: str = "date"
@@ -79,6 +89,14 @@ class EventQuery:
             self._actor_clause(self.actor, "actor")
         if self.target:
             self._actor_clause(self.target, "recipient")
+        if self.involving:
+            code, sector = parse_actor(self.involving)
+            sql = "EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = e.id AND a.code = ?"
+            self._params.append(code)
+            if sector:
+                sql += " AND a.sector = ?"
+                self._params.append(sector)
+            self._where.append(sql + ")")
         if self.dyad:
             a, b = self.dyad if isinstance(self.dyad, (tuple, list)) else _split_pair(self.dyad)
             (ca, sa), (cb, sb) = parse_actor(a), parse_actor(b)
@@ -121,13 +139,21 @@ class EventQuery:
         if self.doc_id:
             self._where.append("e.doc_id = ?")
             self._params.append(self.doc_id)
-        if not self.include_flagged:
-            self._where.append("NOT e.negated AND NOT e.hypothetical")
+        flags = flag_sql("e", self.include_flagged, self.include_historical, self.include_future)
+        if flags:
+            self._where.append(flags)
+        fold = self.fold_symmetric
+        if fold is None:
+            fold = not (self.actor or self.target or (self.dyad and self.directed))
+        if fold:
+            self._where.append(symmetric_fold_sql("e"))
         sql = f"SELECT {columns} FROM events e"
         if self._where:
             sql += " WHERE " + " AND ".join(self._where)
-        order = {"date": "e.date, e.doc_id, e.span_start", "confidence": "e.confidence DESC, e.date",
-                 "-date": "e.date DESC, e.doc_id, e.span_start"}.get(self.order)
+        # e.id last: a unique tie-breaker, so LIMIT/OFFSET pages never repeat or skip an event
+        order = {"date": "e.date, e.doc_id, e.span_start, e.id",
+                 "confidence": "e.confidence DESC, e.date, e.id",
+                 "-date": "e.date DESC, e.doc_id, e.span_start, e.id"}.get(self.order)
         if order is None:
             raise QueryError(f"bad order {self.order!r}: expected date, -date or confidence")
         sql += f" ORDER BY {order}"
@@ -166,3 +192,33 @@ def _pair_params(ca: str, sa: str | None, cb: str, sb: str | None) -> list[Any]:
 
 def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def flag_sql(alias: str = "e", include_flagged: bool = False, include_historical: bool = False,
+             include_future: bool = False) -> str:
+    """The WHERE clause that leaves out flagged events (empty when nothing is left out).
+    Negated and hypothetical events did not happen; historical ones are background to the story
+    ("since Russia invaded last year"); future ones are plans. None of them is news of the day."""
+    parts = []
+    if not include_flagged:
+        parts.append(f"NOT coalesce({alias}.negated, false) AND NOT coalesce({alias}.hypothetical, false)")
+    if not include_historical:
+        parts.append(f"NOT coalesce({alias}.historical, false)")
+    if not include_future:
+        parts.append(f"NOT coalesce({alias}.future, false)")
+    return " AND ".join(parts)
+
+
+def symmetric_fold_sql(alias: str = "e") -> str:
+    """True for every event except the second row of a mirrored symmetric pair.
+
+    The coder stores a symmetric event (A met B) as two rows, A->B and B->A, with the same
+    document, sentence, type, trigger, date and flags. Undirected counts keep the row whose
+    source code sorts first. Rows whose flags or dates differ are not folded (both are kept)."""
+    a = alias
+    same = " AND ".join(f"m.{c} IS NOT DISTINCT FROM {a}.{c}" for c in
+                        ("event_text", "date", "negated", "hypothetical", "historical", "future"))
+    return (f'NOT (coalesce({a}."symmetric", false) AND {a}.source_code > {a}.target_code AND EXISTS ('
+            f'SELECT 1 FROM events m WHERE m."symmetric" AND m.doc_id = {a}.doc_id '
+            f"AND m.span_start = {a}.span_start AND m.event = {a}.event AND m.source_code = {a}.target_code "
+            f"AND m.target_code = {a}.source_code AND {same}))")

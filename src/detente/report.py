@@ -49,14 +49,34 @@ def _evidence_html(text: str, trigger: str | None) -> str:
     return html.escape(text)
 
 
+def _missing(v: Any) -> bool:
+    """None, NaN, NaT or pd.NA: what pandas puts in a column where the database had NULL."""
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(v: Any, default: str = "") -> str:
+    return default if _missing(v) else str(v)
+
+
+def _actor_label(code: Any, sector: Any) -> str:
+    code, sector = _text(code, "-"), _text(sector)
+    return f"{code}:{sector}" if sector else code
+
+
 def _fmt(v: Any, nd: int = 2) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    if _missing(v):
         return "–"
     return f"{v:+.{nd}f}" if isinstance(v, float) else str(v)
 
 
 def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = None, freq: str | None = None,
-                 top: int = 25, include_flagged: bool = False) -> tuple[str, dict[str, Any]]:
+                 top: int = 25, include_flagged: bool = False, include_historical: bool = False,
+                 include_future: bool = False) -> tuple[str, dict[str, Any]]:
     """The report as an HTML string, and a summary dict (events, periods, spikes, freq)."""
     import plotly.graph_objects as go
 
@@ -64,12 +84,13 @@ def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = 
     lo, hi = parse_day(since, "since"), parse_day(until, "until")
     if lo and hi and lo > hi:
         raise QueryError(f"since ({lo}) is after until ({hi})")
-    ev = an.dyad_events(store, a, b, since=lo, until=hi, include_flagged=include_flagged)
+    fl = dict(include_flagged=include_flagged, include_historical=include_historical, include_future=include_future)
+    ev = an.dyad_events(store, a, b, since=lo, until=hi, **fl)
     if freq is None:
         d = ev["date"].dropna() if len(ev) else pd.Series(dtype="datetime64[ns]")
         freq = _auto_freq(lo or (d.min().date() if len(d) else None), hi or (d.max().date() if len(d) else None))
-    s = an.dyad_series(store, a, b, freq=freq, since=lo, until=hi, include_flagged=include_flagged)
-    sp = an.spikes(store, a, b, freq=freq, since=lo, until=hi, include_flagged=include_flagged)
+    s = an.dyad_series(store, a, b, freq=freq, since=lo, until=hi, **fl)
+    sp = an.spikes(store, a, b, freq=freq, since=lo, until=hi, **fl)
 
     # --- charts
     x = s["period"].dt.strftime("%Y-%m-%d")
@@ -81,7 +102,7 @@ def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = 
     fig.update_layout(barmode="stack", height=420, margin=dict(l=50, r=50, t=30, b=40),
                       yaxis=dict(title="events"), legend=dict(orientation="h", y=-0.15),
                       yaxis2=dict(title="CCI", overlaying="y", side="right", range=[-1.05, 1.05]),
-                      xaxis=dict(type="date"))
+                      xaxis=dict(type="date", tickformat="%Y-%m-%d"))
     totals = s[list(PLOVER_TYPES)].sum()
     totals = totals[totals > 0]
     tfig = go.Figure(go.Bar(x=list(totals.index), y=list(totals.values),
@@ -91,8 +112,11 @@ def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = 
     tchart = tfig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False})
 
     # --- tables
-    n_events = int(s["events"].sum())
-    coop, conflict = int(s["coop"].sum()), int(s["conflict"].sum())
+    # headline numbers count every event of the view; the chart only those dated precisely enough
+    n_events = len(ev)
+    imprecise = int(s.attrs.get("imprecise", 0))
+    quads = ev["quad_code"] if len(ev) else pd.Series(dtype=float)
+    coop, conflict = int(quads.isin([1, 2]).sum()), int(quads.isin([3, 4]).sum())
     cci = (coop - conflict) / (coop + conflict) if coop + conflict else float("nan")
     mean_g = ev["goldstein"].mean() if len(ev) else float("nan")
     titles = {}
@@ -109,18 +133,28 @@ def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = 
         rows = []
         for r in df.itertuples():
             title, url = titles.get(r.doc_id, (None, None))
-            src = html.escape(f"{r.source_code or '-'}{':' + r.source_sector if r.source_sector else ''}")
-            tgt = html.escape(f"{r.target_code or '-'}{':' + r.target_sector if r.target_sector else ''}")
-            doc = html.escape(title or r.doc_id)
-            if url and str(url).startswith(("http://", "https://")):
+            # Every column may hold NULL (NaN/NaT/None in pandas): an actor without a sector, an
+            # undated event, an event without a quad class. None of them may reach string arithmetic.
+            src = html.escape(_actor_label(r.source_code, r.source_sector))
+            tgt = html.escape(_actor_label(r.target_code, r.target_sector))
+            doc = html.escape(_text(title) or _text(r.doc_id))
+            url = _text(url)
+            if url.startswith(("http://", "https://")):
                 doc = f'<a href="{html.escape(url, quote=True)}">{doc}</a>'
+            quad = 0 if _missing(r.quad_code) else int(r.quad_code)
+            mentions = 1 if _missing(r.n_mentions) else int(r.n_mentions)
+            date = _text(r.date, "undated")[:10]
+            prec = _text(getattr(r, "date_precision", None))
+            if prec and prec != "day":
+                date += f" ({prec})"
+            span = "–".join(_text(v if _missing(v) else int(v), "?") for v in (r.span_start, r.span_end))
             rows.append(
-                f"<tr><td>{html.escape(str(r.date)[:10])}</td><td>{src} → {tgt}</td>"
-                f"<td class='ev q{int(r.quad_code) if r.quad_code == r.quad_code and r.quad_code else 0}'>"
-                f"{html.escape(r.event)}</td><td class='num'>{_fmt(r.goldstein, 1)}</td>"
-                f"<td><blockquote>{_evidence_html(r.text, r.event_text)}</blockquote>{doc} "
-                f"<code>event {html.escape(r.id)} · doc {html.escape(r.doc_id)} · chars {r.span_start}–{r.span_end}"
-                f"{' · ' + str(int(r.n_mentions)) + ' reports' if r.n_mentions > 1 else ''}</code></td></tr>")
+                f"<tr><td>{html.escape(date)}</td><td>{src} → {tgt}</td>"
+                f"<td class='ev q{quad}'>{html.escape(_text(r.event, '?'))}</td>"
+                f"<td class='num'>{_fmt(r.goldstein, 1)}</td>"
+                f"<td><blockquote>{_evidence_html(_text(r.text), _text(r.event_text))}</blockquote>{doc} "
+                f"<code>event {html.escape(_text(r.id))} · doc {html.escape(_text(r.doc_id))} · chars {span}"
+                f"{' · ' + str(mentions) + ' reports' if mentions > 1 else ''}</code></td></tr>")
         return "".join(rows)
 
     head = "<tr><th>date</th><th>who → whom</th><th>event</th><th>Goldstein</th><th>evidence</th></tr>"
@@ -136,11 +170,16 @@ def build_report(store: Any, a: str, b: str, *, since: Any = None, until: Any = 
         spike_html = "".join(parts)
 
     period_txt = f"{lo or 'first event'} – {hi or 'last event'}"
-    flag_txt = "including" if include_flagged else "excluding"
+    left_out = [name for name, inc in (("negated and hypothetical", include_flagged),
+                                        ("historical", include_historical), ("future", include_future)) if not inc]
+    flag_txt = ("excluding " + ", ".join(left_out) + " events") if left_out else "all events"
+    if imprecise:
+        flag_txt += (f" · {imprecise} event{'s' if imprecise != 1 else ''} dated only to a coarser period than "
+                     f"a {freq} left out of the chart")
     body = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>{html.escape(ca)}–{html.escape(cb)} relations · Detente report</title><style>{CSS}</style></head><body>
 <h1>{html.escape(ca)} ↔ {html.escape(cb)}</h1>
-<p class="muted">{html.escape(period_txt)} · by {freq} · {flag_txt} negated and hypothetical events ·
+<p class="muted">{html.escape(period_txt)} · by {freq} · {html.escape(flag_txt)} ·
 generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by Detente</p>
 <div class="kpis"><div class="kpi"><b>{n_events}</b>events</div><div class="kpi"><b>{coop}</b>cooperation</div>
 <div class="kpi"><b>{conflict}</b>conflict</div><div class="kpi"><b>{_fmt(cci)}</b>CCI</div>
