@@ -219,8 +219,25 @@ def failures(tmp: Path) -> None:
             ev = [x for x in log_events(log) if x["event"] in ("poll", "poll_failed", "source_failing")][-1]
             out[name] = {"exit": p.returncode, "event": ev["event"], "level": ev["level"],
                          "error": ev.get("error"), "status": ev.get("status"), "new": ev.get("new"),
-                         "next_poll_in": ev.get("next_poll_in"), "wall_s": round(took, 1)}
+                         "poll_seconds": ev.get("seconds"), "next_poll_in": ev.get("next_poll_in"),
+                         "wall_s_with_model_load": round(took, 1)}
             print(name, "->", out[name], flush=True)
+        # a source failing again and again, then fixed: the backoff, the report, the recovery
+        srv.set("/flaky.xml", b"", status=500)
+        db, log = tmp / "flaky.duckdb", tmp / "flaky.log"
+        p = watcher(srv.url("/flaky.xml"), db, "--every", "1s", log=log)
+        while not any(x.get("failures", 0) >= 4 for x in log_events(log)):
+            time.sleep(0.2)
+        srv.set("/flaky.xml", good)
+        while not any(x["event"] == "poll" for x in log_events(log)):
+            time.sleep(0.2)
+        p.terminate()
+        p.wait(60)
+        seq = [{k: x.get(k) for k in ("ts", "level", "event", "failures", "next_poll_in", "status", "new")}
+               for x in log_events(log) if x["event"] in ("poll", "poll_failed", "source_failing", "source_recovered")]
+        out["500 four times, then fixed (--every 1s)"] = seq
+        for x in seq:
+            print("  ", x, flush=True)
     save("failures", {"cases": out, "command": "detente watch URL --once --timeout 2s"})
 
 

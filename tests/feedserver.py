@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import gzip
 import hashlib
 import json
 import threading
@@ -44,6 +45,7 @@ class Route:
     delay: float = 0.0          # seconds before the answer
     dribble: float = 0.0        # seconds between 100-byte chunks of the body
     content_type: str = "application/rss+xml"
+    gzip: bool = False          # send the body gzip-compressed (Content-Encoding: gzip)
 
 
 @dataclass
@@ -82,9 +84,11 @@ class FeedServer:
                 etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._answer(304, b"", None, etag=etag)
-                self._answer(200, route.body, route.content_type, etag=etag, dribble=route.dribble)
+                body = gzip.compress(route.body) if route.gzip else route.body
+                self._answer(200, body, route.content_type, etag=etag, dribble=route.dribble,
+                             encoding="gzip" if route.gzip else None)
 
-            def _answer(self, status, body, ctype, etag=None, dribble=0.0):
+            def _answer(self, status, body, ctype, etag=None, dribble=0.0, encoding=None):
                 with owner._lock:
                     owner.hits.append(Hit(self.path, dict(self.headers.items()), status))
                 try:
@@ -93,6 +97,8 @@ class FeedServer:
                         self.send_header("Content-Type", ctype)
                     if etag:
                         self.send_header("ETag", etag)
+                    if encoding:
+                        self.send_header("Content-Encoding", encoding)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     if dribble:

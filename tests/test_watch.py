@@ -391,3 +391,17 @@ def test_detente_alerts_lists_alerts_even_while_a_writer_holds_the_database(make
     assert [x["rule"] for x in rows] == ["usa-chn"]
     assert rows[0]["events"] and rows[0]["events"][0]["doc_id"] == "cn-threat"
     assert rows[0]["event_ids"] == [e["id"] for e in rows[0]["events"]]
+
+
+def test_gzip_feeds_are_decoded_within_the_size_cap(make_watcher, tmp_path):
+    db = tmp_path / "watch.duckdb"
+    bomb = b"<rss>" + b" " * 5_000_000 + b"</rss>"          # 5 MB of spaces, a few KB compressed
+    with FeedServer() as srv:
+        srv.set("/z.xml", rss([item("kharkiv")]), gzip=True)
+        srv.set("/bomb.xml", bomb, gzip=True)
+        w = make_watcher([HttpFeedSource(srv.url("/z.xml")), HttpFeedSource(srv.url("/bomb.xml"), max_bytes=1_000_000)],
+                         every=60)
+        w.poll_due(force=True)
+        assert srv.hits_for("/z.xml")[0].headers.get("Accept-Encoding") == "gzip"
+    assert q(db, "SELECT id FROM documents") == [("kharkiv",)]
+    assert "once decompressed" in q(db, "SELECT last_error FROM watch_sources WHERE failures = 1")[0][0]

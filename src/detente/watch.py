@@ -186,11 +186,18 @@ class HttpFeedSource(Source):
                 raise SourceError(f"response too large ({int(length):,} bytes; limit {self.max_bytes:,})",
                                   status=resp.status)
             chunks, size = [], 0
+            # The timeout covers the whole response: read what has arrived (read1, one receive)
+            # with the socket's timeout set to the time left, so a server trickling bytes cannot
+            # hold the watcher past the deadline.
+            sock = getattr(getattr(resp.fp, "raw", None), "_sock", None)
             try:
                 while True:
-                    if time.monotonic() > deadline:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
                         raise SourceError(f"response not complete within {self.timeout:g}s", status=resp.status)
-                    chunk = resp.read(65536)
+                    if sock is not None:
+                        sock.settimeout(left)
+                    chunk = resp.read1(65536)
                     if not chunk:
                         break
                     size += len(chunk)
@@ -438,6 +445,7 @@ class Watcher:
                         if webhook else None)
         self.store = None
         self._closed = False
+        self._poll_t0 = time.perf_counter()
 
     # ------------------------------------------------------------------ control
     # A signal handler runs in the main thread between two bytecodes, possibly while that thread
@@ -599,7 +607,7 @@ class Watcher:
         state = SourceState.load(store.con, source.key, source.kind)
         now = utcnow()
         state.last_poll = now
-        t0 = time.perf_counter()
+        t0 = self._poll_t0 = time.perf_counter()
         self.stats.polls += 1
         self._same_link = 0
         try:
@@ -694,7 +702,7 @@ class Watcher:
         level = "error" if state.failures >= REPORT_AFTER else "warning"
         self.log(level, "source_failing" if state.failures >= REPORT_AFTER else "poll_failed",
                  source=source.key, kind=source.kind, error=msg, status=status, failures=state.failures,
-                 next_poll_in=round(delay, 1))
+                 next_poll_in=round(delay, 1), seconds=round(time.perf_counter() - self._poll_t0, 3))
 
     # ------------------------------------------------------------------ the loop
     def start(self) -> None:
