@@ -130,24 +130,44 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
     from .api import Database
     from .query import QueryError, parse_day
 
+    from .store import StoreError, _connect
+
+    def read(con):
+        rows = list_alerts(con, limit=limit, rule=rule, since=day)
+        found = {}
+        if show_events or fmt == "jsonl":
+            df = an.events_by_id(con, [i for r in rows for i in r["event_ids"]])
+            for rec in df.to_dict("records"):
+                found[rec["id"]] = rec
+        return rows, found
+
     try:
         day = parse_day(since, "since")
-        database = Database(db)
-    except (DetenteError, QueryError) as e:
+    except QueryError as e:
         raise UsageFailure(str(e)) from None
+    if not os.path.exists(db):
+        raise UsageFailure(f"{db}: no such database (run `detente watch` first)")
     try:
-        with database.connect() as (con, _source):
-            rows = list_alerts(con, limit=limit, rule=rule, since=day)
-            evidence = {}
-            if show_events or fmt == "jsonl":
-                ids = [i for r in rows for i in r["event_ids"]]
-                df = an.events_by_id(con, ids)
-                for rec in df.to_dict("records"):
-                    evidence[rec["id"]] = rec
+        # The watcher closes the database between polls: open it directly; while it is coding a
+        # batch (the file is locked), read a snapshot copy as the server does.
+        try:
+            con = _connect(db, read_only=True)
+        except StoreError as e:
+            if "in use" not in str(e):
+                raise
+            database = Database(db)
+            try:
+                with database.connect() as (snap, _source):
+                    rows, evidence = read(snap)
+            finally:
+                database.close()
+        else:
+            try:
+                rows, evidence = read(con)
+            finally:
+                con.close()
     except DetenteError as e:
         raise UsageFailure(str(e)) from None
-    finally:
-        database.close()
     if fmt == "jsonl":
         for r in rows:
             r["events"] = [{k: evidence[i].get(k) for k in ("id", "date", "doc_id", "source_code", "event",
