@@ -46,6 +46,7 @@ class Route:
     dribble: float = 0.0        # seconds between 100-byte chunks of the body
     content_type: str = "application/rss+xml"
     gzip: bool = False          # send the body gzip-compressed (Content-Encoding: gzip)
+    retry_after: int | None = None   # Retry-After header on an error answer
 
 
 @dataclass
@@ -80,7 +81,7 @@ class FeedServer:
                 if route.delay:
                     time.sleep(route.delay)
                 if route.status != 200:
-                    return self._answer(route.status, b"server error", "text/plain")
+                    return self._answer(route.status, b"server error", "text/plain", retry_after=route.retry_after)
                 etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._answer(304, b"", None, etag=etag)
@@ -88,7 +89,7 @@ class FeedServer:
                 self._answer(200, body, route.content_type, etag=etag, dribble=route.dribble,
                              encoding="gzip" if route.gzip else None)
 
-            def _answer(self, status, body, ctype, etag=None, dribble=0.0, encoding=None):
+            def _answer(self, status, body, ctype, etag=None, dribble=0.0, encoding=None, retry_after=None):
                 with owner._lock:
                     owner.hits.append(Hit(self.path, dict(self.headers.items()), status))
                 try:
@@ -99,6 +100,8 @@ class FeedServer:
                         self.send_header("ETag", etag)
                     if encoding:
                         self.send_header("Content-Encoding", encoding)
+                    if retry_after is not None:
+                        self.send_header("Retry-After", str(retry_after))
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     if dribble:

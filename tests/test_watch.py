@@ -158,6 +158,14 @@ def test_failing_sources_are_reported_with_backoff_and_do_not_stop_the_others(ma
         assert [x["next_poll_in"] for x in fails] == [1.0, 2.0, 4.0]
         assert [x["level"] for x in fails] == ["warning", "warning", "error"]
         assert fails[-1]["event"] == "source_failing"
+        # a server asking to come back later (503 + Retry-After) is not polled before that
+        srv.set("/busy.xml", b"", status=503, retry_after=120)
+        busy = HttpFeedSource(srv.url("/busy.xml"), timeout=1.0)
+        w.sources.append(busy)
+        w._due[busy.key] = 0
+        w.poll_due()
+        assert [x["next_poll_in"] for x in log_lines(w.logbuf) if x.get("source") == busy.key] == [120.0]
+        w.sources.remove(busy)
         srv.set("/err.xml", rss([item("japan-phl")]))
         w.poll_due(force=True)
         assert q(db, "SELECT failures, last_error FROM watch_sources WHERE source = ?", [srv.url("/err.xml")]) == [(0, None)]

@@ -1,9 +1,10 @@
 """REST and server-sent-event endpoints for the alerts of `detente watch`, and the dashboard's
 alerts panel script. Included in the app of api.py with `app.include_router(alerts_router(db))`.
 
-The server never holds the database open: like every other endpoint, each read goes through the
-app's `Database` (a short-lived read-only connection, or a snapshot copy while a writer -- the
-watcher coding a batch -- holds the file). The stream polls that way every `poll` seconds and
+The server never holds the live database file (the watcher writes to it): like every other
+endpoint, each read goes through the app's `Database` and whatever copy it serves (see api.py,
+"Serving while coding"; a copy refreshed as the file changes). The stream polls that way every
+`poll` seconds and
 ends after `STREAM_SECONDS`; the browser's EventSource reconnects by itself with the id of the
 last alert it received (Last-Event-ID), so nothing is missed and a server shutdown never waits
 long on an open stream.
