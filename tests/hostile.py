@@ -56,6 +56,7 @@ class Case:
     errors: list[str] = field(default_factory=list)   # substrings of the expected error messages
     doc_ids: list[str] = field(default_factory=list)  # ids of those documents, when known
     heavy: bool = False            # large files (tens of MB): written only when asked
+    follow_symlinks: bool = False  # read with --follow-symlinks
 
 
 def _w(path: Path, data: bytes | str) -> Path:
@@ -328,9 +329,16 @@ def paths(d: Path) -> list[Case]:
     (loop_dir / "inner" / "back").symlink_to(loop_dir)
     (loop_dir / "self.txt").symlink_to(loop_dir / "self.txt")
     (loop_dir / "zero.txt").symlink_to("/dev/zero")
+    inside_zero = d / "inside_zero"
+    _w(inside_zero / "ok.txt", "Title: Zero\n\nChile and Peru met in Lima.")
+    (inside_zero / "zero.txt").symlink_to("/dev/zero")
     return [
+        # /dev/zero is outside the folder: not followed by default (see test_hostile_round2)
         Case("directory loop through symlinks", [loop_dir], docs=1, doc_ids=["inner/ok"],
-             errors=["directory loop", "broken symlink (or a symlink loop)", "not a regular file"]),
+             errors=["directory loop", "broken symlink (or a symlink loop)",
+                     "symlink to a path outside the input directory"]),
+        Case("symlink to a device, followed on request", [inside_zero], docs=1, doc_ids=["ok"],
+             errors=["not a regular file"], follow_symlinks=True),
         Case("non-existent path", [d / "does-not-exist.txt"], errors=["no such file or directory"]),
         Case("a device given as input", [Path("/dev/zero")], errors=["not a regular file"]),
     ]

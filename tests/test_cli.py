@@ -102,7 +102,8 @@ def test_usage_and_fatal_errors(tmp_path):
     bad_db.write_bytes(b"this is not a database" * 100)
     (tmp_path / "s.txt").write_text("Title: T\n\nFrance met Chad.", encoding="utf-8")
     r = run_cli("code", tmp_path / "s.txt", "--db", bad_db)
-    assert r.returncode == 2 and "cannot open database" in r.stderr
+    assert r.returncode == 2 and "not a DuckDB database" in r.stderr
+    assert bad_db.read_bytes() == b"this is not a database" * 100
     r = run_cli("events", "--db", tmp_path / "missing.duckdb")
     assert r.returncode == 2 and "no such database" in r.stderr
 

@@ -72,7 +72,7 @@ def corpus(tmp_path_factory, listener):
 
 def check_case(case: hostile.Case) -> list[str]:
     t0 = time.perf_counter()
-    docs, errs = split(read_inputs([str(f) for f in case.files]))
+    docs, errs = split(read_inputs([str(f) for f in case.files], follow_symlinks=case.follow_symlinks))
     took = time.perf_counter() - t0
     msgs = [str(e) for e in errs]
     problems = []

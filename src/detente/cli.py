@@ -14,6 +14,8 @@ import click
 from .model import DetenteError
 
 DEFAULT_DB = "detente.duckdb"
+# `error:` lines printed by `detente code` before the rest are only counted (--errors-shown)
+DEFAULT_ERRORS_SHOWN = 100
 
 
 class FatalError(click.ClickException):
@@ -24,7 +26,21 @@ def _die(msg: str) -> None:
     raise FatalError(msg)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Database errors that surface after a database was opened (a damaged block read later, an
+    I/O error) end as one `Error:` line and exit status 2, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and not os.environ.get("DETENTE_DEBUG"):
+                first = (str(e).splitlines() or [type(e).__name__])[0]
+                raise FatalError(f"database error (damaged file, disk or I/O problem?): {first}") from None
+            raise
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="detente")
 def main() -> None:
     """Detente: political event data (who did what to whom, when and where) from news text."""
@@ -56,10 +72,20 @@ def main() -> None:
               help="Let the fine-tuned relation reader (MiniLM-based, CPU) give a second opinion on event "
                    "types the fast classifier is unsure of: PLV macro-F1 0.80 -> 0.86 (5-fold CV); "
                    "slower (see README, Accuracy).")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Follow symlinks in input directories that point outside them (default: such "
+                   "links are reported and skipped, so a link to /etc/shadow is never read).")
+@click.option("--errors-shown", type=click.IntRange(min=0), default=DEFAULT_ERRORS_SHOWN,
+              show_default=True,
+              help="Print at most N `error:` lines; every error is still counted, and the summary "
+                   "gives the most common reasons.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary.")
 def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler, parquet_dir, dedup,
-             quiet, max_chars=None, accurate=False):
+             quiet, max_chars=None, accurate=False, follow_symlinks=False,
+             errors_shown=None):
     """Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB."""
+    if errors_shown is None:
+        errors_shown = DEFAULT_ERRORS_SHOWN
     if accurate:
         # an environment variable, so that worker processes (local pool, Dask workers) see it too
         os.environ["DETENTE_ENCODER"] = "1"
@@ -69,6 +95,13 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
 
     if out and fmt is None:
         fmt = {".csv": "csv", ".parquet": "parquet"}.get(Path(out).suffix.lower(), "jsonl")
+    if out:
+        from .export import check_output_path
+
+        try:   # before anything is coded: a typo in --out must not cost a whole run
+            check_output_path(out)
+        except DetenteError as e:
+            _die(str(e))
     if engine == "dask":
         from .distributed import run_dask
 
@@ -99,11 +132,15 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
             bar.update(n)
             bar.set_postfix(events=stats.events, errors=stats.errors, refresh=False)
 
+    errors = ErrorReport(errors_shown)
+
     def on_error(err):
-        msg = f"error: {err}"
+        msg = errors.line(err)
+        if msg is None or quiet:
+            return
         if bar is not None:
             bar.write(msg, file=sys.stderr)
-        elif not quiet:
+        else:
             click.echo(msg, err=True)
 
     dedup_index = None
@@ -116,7 +153,7 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
     run = CodingRun(store, workers=workers, batch_size=batch_size, limit=limit, dedup=dedup_index,
                     on_error=on_error, on_progress=on_progress,
                     on_events=(lambda d, evs: seen_ids.append(d.id)) if out else None)
-    items = read_inputs(inputs, max_chars=max_chars)
+    items = read_inputs(inputs, max_chars=max_chars, follow_symlinks=follow_symlinks)
     if out:
         # Documents skipped as already stored still belong in --out: remember every id read.
         items = _remember_ids(items, seen_ids)
@@ -142,22 +179,72 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
         if bar is not None:
             bar.close()
     if out:
-        from .export import write_csv, write_jsonl, write_parquet
+        from .export import write_records
 
         wanted = list(dict.fromkeys(seen_ids))
-        records = _records_for_docs(store, wanted)
-        if fmt == "parquet":
-            n = write_parquet(records, out)
-        else:
-            with open(out, "w", encoding="utf-8", newline="") as fh:
-                n = (write_csv if fmt == "csv" else write_jsonl)(records, fh)
+        try:
+            n = write_records(_records_for_docs(store, wanted), fmt, out)
+        except OSError as e:
+            store.close()
+            if not quiet:
+                click.echo(errors.summary(stats), err=True, nl=False)
+                click.echo(stats.summary(), err=True)
+            _die(f"{out}: cannot write: {e.strerror or e}; nothing was written there. The events "
+                 f"are stored in {db}: `detente export` writes them once the cause is fixed")
         if not quiet:
             click.echo(f"wrote {n:,} events to {out}", err=True)
     store.close()
     if not quiet:
+        click.echo(errors.summary(stats), err=True, nl=False)
         click.echo(stats.summary(), err=True)
         click.echo(f"database: {db}", err=True)
     sys.exit(1 if stats.errors else 0)
+
+
+class ErrorReport:
+    """The `error:` lines of a run: each on one line (file names may hold line breaks), at most
+    `shown` of them printed (a 10 KB gzip of `{}` lines holds millions of bad records), and a
+    summary of the rest by reason."""
+
+    MAX_REASONS = 200
+
+    def __init__(self, shown: int):
+        self.shown = shown
+        self.count = 0
+        self.reasons: dict[str, int] = {}
+
+    def line(self, err) -> str | None:
+        """The line to print for this error, or None once the cap is reached."""
+        from .ingest import display_name
+
+        self.count += 1
+        reason = _reason_key(getattr(err, "reason", None) or str(err))
+        if reason in self.reasons or len(self.reasons) < self.MAX_REASONS:
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        else:
+            self.reasons["(other reasons)"] = self.reasons.get("(other reasons)", 0) + 1
+        if self.count > self.shown:
+            return None
+        return "error: " + display_name(str(err))
+
+    def summary(self, stats) -> str:
+        if self.count <= self.shown:
+            return ""
+        top = sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]
+        lines = [f"... {self.count - self.shown:,} more errors not shown (first {self.shown:,} shown; "
+                 f"--errors-shown N to see more). Errors by reason:"]
+        lines += [f"  {n:>12,}  {r}" for r, n in top]
+        return "\n".join(lines) + "\n"
+
+
+def _reason_key(reason: str) -> str:
+    """Reasons with their numbers blanked, so 'column 5' and 'column 7' count together."""
+    import re
+
+    from .ingest import display_name
+
+    r = re.sub(r"\d[\d,.]*", "N", display_name(reason))
+    return r if len(r) <= 160 else r[:157] + "..."
 
 
 def _remember_ids(items, sink):
@@ -275,7 +362,7 @@ def export_cmd(db, fmt, out, **kw):
     except DetenteError as e:
         _die(str(e))
     except OSError as e:
-        _die(f"{out}: cannot write: {e.strerror or e}")
+        _die(f"{out}: cannot write: {e.strerror or e}; nothing was written there")
     finally:
         store.close()
     click.echo(f"wrote {n:,} events to {out}", err=True)

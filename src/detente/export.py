@@ -5,12 +5,19 @@ same code serves `detente code --out` and `detente export`.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
+import os
+import re
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from .model import DetenteError
 
 FORMATS = ("jsonl", "csv", "parquet", "gdelt")
 
@@ -103,6 +110,30 @@ def gdelt_row(rec: dict[str, Any], num_mentions: int = 1, num_sources: int = 1, 
     return row
 
 
+# A spreadsheet treats a cell that starts with one of these as a formula (`=HYPERLINK(...)`,
+# `=cmd|' /C calc'!A0`, `@SUM(...)`, `+1+1`, `-1+1`), also after a tab or carriage return, and
+# in their full-width forms. CSV is opened in spreadsheets, so such text cells get a leading
+# apostrophe (OWASP's advice): shown as written, never run. Numbers are written as numbers.
+_FORMULA_START = tuple("=+-@\t\r") + ("\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+# Characters that end a line for some reader (csv, str.splitlines, awk, spreadsheets): none may
+# appear inside a tab-separated GDELT field, or one row becomes several.
+_TSV_BREAKERS = re.compile("[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\x00]")
+
+
+def _tsv_field(v: Any) -> str:
+    if v is None:
+        return ""
+    return _TSV_BREAKERS.sub(" ", str(v))
+
+
 def write_jsonl(records: Iterable[dict[str, Any]], fh: IO[str]) -> int:
     n = 0
     for rec in records:
@@ -116,21 +147,21 @@ def write_csv(records: Iterable[dict[str, Any]], fh: IO[str]) -> int:
     w.writeheader()
     n = 0
     for rec in records:
-        w.writerow(flat_row(rec))
+        w.writerow({k: spreadsheet_safe(v) for k, v in flat_row(rec).items()})
         n += 1
     return n
 
 
 def write_gdelt(rows: Iterable[dict[str, Any]], fh: IO[str], header: bool = False) -> int:
-    """Tab-separated, no header (as GDELT publishes it) unless header=True."""
-    w = csv.DictWriter(fh, fieldnames=GDELT_COLUMNS, delimiter="\t", lineterminator="\n",
-                       quoting=csv.QUOTE_NONE, escapechar="\\")
+    """Tab-separated, no header (as GDELT publishes it) unless header=True. GDELT files have no
+    quoting or escapes, so every character that could split a row or a field (tab, CR, LF, VT,
+    FF, NEL, U+2028/2029, the file/group/record separators) becomes a space: one event, one
+    line of exactly 61 fields."""
     if header:
-        w.writeheader()
+        fh.write("\t".join(GDELT_COLUMNS) + "\n")
     n = 0
     for row in rows:
-        w.writerow({k: (str(v).replace("\t", " ").replace("\n", " ") if v is not None else "")
-                    for k, v in row.items()})
+        fh.write("\t".join(_tsv_field(row.get(c)) for c in GDELT_COLUMNS) + "\n")
         n += 1
     return n
 
@@ -193,19 +224,79 @@ def _chunks(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
         yield buf
 
 
+class OutputError(DetenteError):
+    """An output file cannot be written where asked."""
+
+
+def check_output_path(out: str | Path) -> None:
+    """Fail early (before a long run) when `out` cannot be written: missing or unwritable folder,
+    a directory in its place."""
+    p = Path(out)
+    if p.is_dir():
+        raise OutputError(f"{out}: is a directory; give a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"{out}: cannot write: folder {str(parent)!r} does not exist")
+    if not p.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{out}: cannot write: no permission to create files in {str(parent)!r}")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise OutputError(f"{out}: cannot write: permission denied")
+
+
+@contextlib.contextmanager
+def atomic_output(out: str | Path) -> Iterator[str]:
+    """A temporary path beside `out`, renamed onto it only when writing succeeded: a full disk or a
+    crash never leaves a truncated or empty `out` behind (the previous file, if any, stays).
+    Special files (/dev/stdout, a pipe) are written directly."""
+    out = str(out)
+    try:
+        st = os.stat(out)
+        special = not stat.S_ISREG(st.st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:
+        yield out
+        return
+    folder = os.path.dirname(os.path.abspath(out))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(out) + ".", suffix=".part", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:   # make sure the data reached the disk before the rename
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_records(records: Iterable[dict[str, Any]], fmt: str, out: str | Path, store=None) -> int:
+    """Write records to the file `out` in one of FORMATS, atomically (see atomic_output). OSError
+    (disk full, permission) propagates after the partial file is removed. "gdelt" needs `store`
+    (mention counts and URLs)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    with atomic_output(out) as path:
+        if fmt == "parquet":
+            return write_parquet(records, path)
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            if fmt == "jsonl":
+                n = write_jsonl(records, fh)
+            elif fmt == "csv":
+                n = write_csv(records, fh)
+            else:
+                n = write_gdelt(_gdelt_rows(store, records), fh)
+            fh.flush()
+        return n
+
+
 def export_store(store, fmt: str, out: str | Path, **filters: Any) -> int:
     """Write the store's events (filtered as in EventQuery) in one of FORMATS."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    records = store.records(**filters)
-    if fmt == "parquet":
-        return write_parquet(records, out)
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        if fmt == "jsonl":
-            return write_jsonl(records, fh)
-        if fmt == "csv":
-            return write_csv(records, fh)
-        return write_gdelt(_gdelt_rows(store, records), fh)
+    check_output_path(out)
+    return write_records(store.records(**filters), fmt, out, store=store)
 
 
 def _gdelt_rows(store, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

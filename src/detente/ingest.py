@@ -151,6 +151,30 @@ def _clean_str(s: str) -> str:
     return _SURROGATES.sub("\ufffd", s) if _SURROGATES.search(s) else s
 
 
+_NOT_ESCAPED_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def display_name(s: str | os.PathLike) -> str:
+    """A file name as text that can be stored, printed and read back on one line.
+
+    POSIX file names are bytes: a name that is not UTF-8 (`b'caf\\xe9.txt'`) reaches Python with
+    lone surrogates (surrogateescape), which cannot be encoded, stored or printed; and a name may
+    hold a newline, which would let it forge an extra `error:` line. Undecodable bytes become
+    `\\xe9`, control, line-breaking and bidirectional characters become escapes (`\\n`,
+    `\\u202e`). Deterministic, so ids made from names are stable across runs."""
+    s = os.fspath(s)
+    if isinstance(s, bytes):
+        s = os.fsdecode(s)
+    if _SURROGATES.search(s):
+        # surrogates that are not escaped bytes (e.g. from a JSON "\\ud800") are written as \\uXXXX
+        s = _NOT_ESCAPED_BYTE.sub(lambda m: f"\\u{ord(m.group()):04x}", s)
+        s = s.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if _UNPRINTABLE.search(s):
+        s = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), s)
+    return s
+
+
 def _clean_json(v: Any, depth: int = 0) -> Any:
     """Metadata made storable: no lone surrogates, no NaN/Infinity, bounded nesting."""
     if isinstance(v, str):
@@ -606,7 +630,7 @@ def document_from_text(text: str, name: str, default_id: str, max_chars: int | N
 def _read_bounded(path: Path, max_bytes: int, what: str, max_chars: int) -> bytes | InputError:
     """The bytes of a file, or an InputError if it cannot be read or is larger than max_bytes
     (checked before reading for regular files; read at most max_bytes + 1 from pipes)."""
-    name = str(path)
+    name = display_name(path)
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
@@ -621,7 +645,7 @@ def _read_bounded(path: Path, max_bytes: int, what: str, max_chars: int) -> byte
 
 
 def read_text_file(path: Path, root: Path | None = None, max_chars: int | None = None) -> ReadItem:
-    name = str(path)
+    name = display_name(path)
     limit = _limit(max_chars)
     data = _read_bounded(path, _max_text_bytes(limit), "text", limit)
     if isinstance(data, InputError):
@@ -638,11 +662,11 @@ def _file_id(path: Path, root: Path | None) -> str:
         rel = path.resolve().relative_to(root.resolve()) if root else Path(path.name)
     except (ValueError, OSError, RuntimeError):
         rel = Path(path.name)
-    return _clean_str(str(rel.with_suffix("")).replace(os.sep, "/"))
+    return display_name(str(rel.with_suffix("")).replace(os.sep, "/"))
 
 
 def read_html_file(path: Path, root: Path | None = None, max_chars: int | None = None) -> ReadItem:
-    name = str(path)
+    name = display_name(path)
     limit = _limit(max_chars)
     data = _read_bounded(path, _max_html_bytes(limit), "HTML", limit)
     if isinstance(data, InputError):
@@ -783,9 +807,9 @@ def read_feed_bytes(data: bytes, name: str, max_chars: int | None = None) -> Ite
 def read_feed_file(path: Path, max_chars: int | None = None) -> Iterator[ReadItem]:
     data = _read_bounded(path, MAX_FEED_BYTES, "feed", _limit(max_chars))
     if isinstance(data, InputError):
-        yield InputError(data.reason.replace("story too long", "feed too large"), str(path))
+        yield InputError(data.reason.replace("story too long", "feed too large"), display_name(path))
         return
-    yield from read_feed_bytes(data, str(path), max_chars)
+    yield from read_feed_bytes(data, display_name(path), max_chars)
 
 
 def _looks_like_feed(head: bytes) -> bool:
@@ -797,7 +821,7 @@ def _looks_like_feed(head: bytes) -> bool:
 
 def read_path(path: Path, root: Path | None = None, max_chars: int | None = None) -> Iterator[ReadItem]:
     suffix = _inner_suffix(path)
-    name = str(path)
+    name = display_name(path)
     if suffix in JSONL_EXTS:
         try:
             with _open_binary(path) as f:
@@ -831,116 +855,174 @@ def read_path(path: Path, root: Path | None = None, max_chars: int | None = None
             yield read_text_file(path, root, max_chars)
 
 
-def walk_directory(root: Path) -> Iterator[Path | InputError]:
-    """Files below root in a stable order, following symlinks but never the same directory twice
-    (so a symlink loop ends with an error instead of recursing forever). Hidden files skipped;
-    devices, sockets and pipes are reported and skipped."""
+OUTSIDE_ROOT = ("symlink to a path outside the input directory; not followed (use "
+                "--follow-symlinks to allow)")
+
+
+def _inside(path: Path, root_real: Path) -> bool:
+    return path == root_real or root_real in path.parents
+
+
+def walk_directory(root: Path, follow_symlinks: bool = False) -> Iterator[Path | InputError]:
+    """Files below root in a stable order, never the same directory twice (so a symlink loop ends
+    with an error instead of recursing forever). Hidden files skipped; devices, sockets and pipes
+    are reported and skipped.
+
+    Symlinks are followed only while they stay inside root: a link in a downloaded folder that
+    points at /etc/shadow or ~/.ssh/id_rsa must not end up in the database and the API. With
+    follow_symlinks=True every link is followed (loops are still caught)."""
     seen: set[tuple[int, int]] = set()
+    try:
+        root_real = root.resolve()
+    except (OSError, RuntimeError):
+        root_real = root.absolute()
     stack = [root]
     while stack:
         d = stack.pop()
         try:
             st = d.stat()
         except OSError as e:
-            yield InputError(f"cannot read directory: {e.strerror or e}", str(d))
+            yield InputError(f"cannot read directory: {e.strerror or e}", display_name(d))
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
-            yield InputError("directory loop (symlink to a directory already read); skipped", str(d))
+            yield InputError("directory loop (symlink to a directory already read); skipped",
+                             display_name(d))
             continue
         seen.add(key)
         try:
-            entries = sorted(d.iterdir(), key=lambda p: p.name)
+            entries = sorted(d.iterdir(), key=lambda p: os.fsencode(p.name))
         except OSError as e:
-            yield InputError(f"cannot read directory: {e.strerror or e}", str(d))
+            yield InputError(f"cannot read directory: {e.strerror or e}", display_name(d))
             continue
         subdirs = []
         for p in entries:
             if p.name.startswith("."):
                 continue
             try:
+                if p.is_symlink():
+                    try:
+                        target = p.resolve(strict=True)
+                    except (OSError, RuntimeError):   # dangling, or a loop (RuntimeError < 3.13)
+                        yield InputError("broken symlink (or a symlink loop); skipped", display_name(p))
+                        continue
+                    if not follow_symlinks and not _inside(target, root_real):
+                        yield InputError(OUTSIDE_ROOT, display_name(p))
+                        continue
                 if p.is_dir():
                     subdirs.append(p)
                 elif p.is_file():
                     yield p
                 elif not p.exists():
-                    yield InputError("broken symlink (or a symlink loop); skipped", str(p))
+                    yield InputError("broken symlink (or a symlink loop); skipped", display_name(p))
                 else:
-                    yield InputError("not a regular file (device, socket or pipe); skipped", str(p))
+                    yield InputError("not a regular file (device, socket or pipe); skipped",
+                                     display_name(p))
             except OSError as e:
-                yield InputError(f"cannot read: {e.strerror or e}", str(p))
+                yield InputError(f"cannot read: {e.strerror or e}", display_name(p))
         stack.extend(reversed(subdirs))
 
 
 def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None,
-                max_chars: int | None = None) -> Iterator[ReadItem]:
+                max_chars: int | None = None, follow_symlinks: bool = False) -> Iterator[ReadItem]:
     """Documents (and errors) from every input, in order. Directories are read recursively.
 
     `max_chars`: the longest story accepted (default MAX_STORY_CHARS); longer ones are reported
-    and skipped."""
+    and skipped. `follow_symlinks`: follow symlinks inside directories that point outside the
+    directory given (default: reported and skipped). A path named here is always read, whatever
+    it is a link to: naming it is the permission."""
     for spec in inputs:
         if spec == "-":
             yield from read_stdin_stream(stdin or sys.stdin.buffer, max_chars)
             continue
+        name = display_name(spec)
         path = Path(spec)
         try:
             st = path.stat()
         except FileNotFoundError:
-            yield InputError("no such file or directory", spec)
+            yield InputError("no such file or directory", name)
             continue
         except (OSError, ValueError) as e:   # ELOOP, ENAMETOOLONG, EACCES, embedded NUL
             if isinstance(e, OSError) and e.errno is not None and os.path.islink(spec) and not path.exists():
-                yield InputError("broken symlink (or a symlink loop)", spec)
+                yield InputError("broken symlink (or a symlink loop)", name)
             else:
-                yield InputError(f"cannot read: {getattr(e, 'strerror', None) or e}", spec)
+                yield InputError(f"cannot read: {getattr(e, 'strerror', None) or e}", name)
             continue
         if stat.S_ISDIR(st.st_mode):
-            for item in walk_directory(path):
+            for item in walk_directory(path, follow_symlinks=follow_symlinks):
                 if isinstance(item, InputError):
                     yield item
                 elif _inner_suffix(item) in KNOWN_EXTS or not item.suffix:
                     yield from read_path(item, root=path, max_chars=max_chars)
             continue
         if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISSOCK(st.st_mode):
-            yield InputError("not a regular file (device or socket)", spec)
+            yield InputError("not a regular file (device or socket)", name)
+            continue
+        if stat.S_ISFIFO(st.st_mode):
+            yield from read_pipe(path, max_chars)
             continue
         yield from read_path(path, root=path.parent, max_chars=max_chars)
 
 
-def read_stdin_bytes(data: bytes, max_chars: int | None = None) -> Iterator[ReadItem]:
+def read_pipe(path: Path, max_chars: int | None = None) -> Iterator[ReadItem]:
+    """A named pipe (mkfifo) or a shell's `<(...)` given as input, read once like stdin.
+
+    Opened without blocking: a pipe that nobody writes to would otherwise hang the run forever
+    in open(). A pipe with no writer at that moment reads as empty and is reported."""
+    import fcntl
+
+    name = display_name(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        yield InputError(f"cannot read: {e.strerror or e}", name)
+        return
+    # Back to blocking reads: a writer that is there keeps us waiting for its data; with no writer
+    # a read returns end-of-file at once (POSIX).
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    with os.fdopen(fd, "rb", buffering=0) as raw:
+        head = raw.read(1)
+        if not head:
+            yield InputError("named pipe with nothing to read (no writer); skipped", name)
+            return
+        yield from read_stdin_stream(io.BufferedReader(_Prefixed(head, raw)), max_chars, name=name)
+
+
+def read_stdin_bytes(data: bytes, max_chars: int | None = None, name: str = "<stdin>") -> Iterator[ReadItem]:
     head = data.lstrip()[:1]
     if head == b"{" or (_stream_encoding(data[:4]) in ("utf-16", "utf-32") and b"{" in data[:16]):
-        yield from read_jsonl_stream(io.BytesIO(data), "<stdin>", max_chars)
+        yield from read_jsonl_stream(io.BytesIO(data), name, max_chars)
     elif _looks_like_feed(data[:1024]):
-        yield from read_feed_bytes(data, "<stdin>", max_chars)
+        yield from read_feed_bytes(data, name, max_chars)
     else:
         try:
             text = decode_bytes(data, "input")
         except ValueError as e:
-            yield InputError(str(e), "<stdin>")
+            yield InputError(str(e), name)
             return
-        yield document_from_text(text, "<stdin>", default_id="stdin-" + _doc_id(text), max_chars=max_chars)
+        yield document_from_text(text, name, default_id="stdin-" + _doc_id(text), max_chars=max_chars)
 
 
-def read_stdin_stream(stream: BinaryIO, max_chars: int | None = None) -> Iterator[ReadItem]:
-    """Standard input: JSON lines are streamed (a corpus of any size can be piped in); a feed or a
-    single story is read whole, within the same bounds as a file."""
+def read_stdin_stream(stream: BinaryIO, max_chars: int | None = None,
+                      name: str = "<stdin>") -> Iterator[ReadItem]:
+    """Standard input (or a pipe): JSON lines are streamed (a corpus of any size can be piped in);
+    a feed or a single story is read whole, within the same bounds as a file."""
     limit = _limit(max_chars)
     try:
         head, buffered = _sniffed(stream)
     except _STREAM_ERRORS as e:
-        yield _stream_error(e, 0, "<stdin>")
+        yield _stream_error(e, 0, name)
         return
     if head.lstrip()[:1] == b"{" or (_stream_encoding(head[:4]) in ("utf-16", "utf-32") and b"{" in head[:16]):
-        yield from read_jsonl_stream(buffered, "<stdin>", limit)
+        yield from read_jsonl_stream(buffered, name, limit)
         return
     cap = MAX_FEED_BYTES if _looks_like_feed(head[:1024]) else _max_text_bytes(limit)
     try:
         data = buffered.read(cap + 1)
     except _STREAM_ERRORS as e:
-        yield _stream_error(e, 0, "<stdin>")
+        yield _stream_error(e, 0, name)
         return
     if len(data) > cap:
-        yield InputError(_too_long(len(data), "bytes or more on standard input", limit), "<stdin>")
+        yield InputError(_too_long(len(data), "bytes or more on standard input", limit), name)
         return
-    yield from read_stdin_bytes(data, max_chars=limit)
+    yield from read_stdin_bytes(data, max_chars=limit, name=name)

@@ -168,11 +168,20 @@ class Event:
         object.__setattr__(self, name, value)
 
     def make_id(self) -> str:
-        """Stable id: same document, sentence, trigger, type and actors give the same id."""
+        """Stable id: same document, sentence, trigger, type and actors give the same id.
+
+        An actor is its code, sector *and* canonical name when known: two different people or
+        bodies with the same code and sector (Rishi Sunak and "leaders", both GBR:GOV; von der
+        Leyen and Michel, both EUR:IGO) are different participants, and a reciprocal meeting
+        between them is emitted once each way. Keyed by code and sector alone, those events
+        shared an id and all but one were lost when stored (3 in 1,500 RSS stories)."""
+        def who(actors: list[Actor]) -> str:
+            return ",".join(a.code + ":" + (a.sector or "") + (":" + a.name if a.name else "")
+                            for a in actors)
+
         key = "|".join([
             self.doc_id, str(self.span[0]), str(self.trigger_span), self.event,
-            ",".join(a.code + ":" + (a.sector or "") for a in self.actor),
-            ",".join(a.code + ":" + (a.sector or "") for a in self.recipient),
+            who(self.actor), who(self.recipient),
         ])
         self.id = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         return self.id

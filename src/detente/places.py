@@ -41,6 +41,7 @@ Country codes are ISO 3166-1 alpha-3 (data/iso_alpha2_alpha3.tsv).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import threading
@@ -121,6 +122,9 @@ REGIONS = {
     "asia": ("Asia", None, 34.0, 100.0),
     "latin america": ("Latin America", None, -10.0, -60.0),
 }
+
+# At most this many place entities of one sentence are considered (see PlaceResolver._analyse).
+MAX_PLACE_CANDIDATES = 64
 
 _KEEP_ALT_CHARS = set("abcdefghijklmnopqrstuvwxyz -'")
 
@@ -330,6 +334,11 @@ class PlaceResolver:
 
     def __init__(self, min_population: int = 15000):
         self.min_population = min_population
+        # per-document caches (the events of one sentence share its analysis); reset when the
+        # next document comes, so they hold one document at a time
+        self._cache_doc = None
+        self._sent_cache: dict = {}
+        self._result_cache: dict = {}
 
     @classmethod
     def gazetteer_for(cls, min_population: int = 15000) -> Gazetteer:
@@ -364,20 +373,46 @@ class PlaceResolver:
 
     # internals ---------------------------------------------------------------------------
     def _resolve(self, sent, actors: list[str]) -> Location | None:
-        ents = [e for e in getattr(sent, "ents", ()) if e.label_ in ("GPE", "LOC", "FAC")]
-        if not ents:
-            return None
+        """Cost: one pass over the sentence (cached for every event of that sentence), then
+        O(candidates) per event. The first version rebuilt the document's text for every place
+        name and re-ran the whole analysis for every event, so a long sentence without
+        punctuation took super-quadratic time (12k characters: 175 s)."""
+        doc = sent.doc
+        if self._cache_doc is not doc:
+            self._cache_doc = doc
+            self._sent_cache = {}
+            self._result_cache = {}
+        skey = (sent.start, sent.end)
+        rkey = (skey, tuple(sorted(set(actors))))
+        if rkey in self._result_cache:
+            loc = self._result_cache[rkey]
+            return dataclasses.replace(loc) if loc is not None else None
+        info = self._sent_cache.get(skey)
+        if info is None:
+            info = self._sent_cache[skey] = self._analyse(sent)
+        loc = self._pick(info, set(actors))
+        if len(self._result_cache) < 4096:
+            self._result_cache[rkey] = loc
+        return dataclasses.replace(loc) if loc is not None else None
+
+    def _analyse(self, sent) -> "_SentencePlaces":
+        """What does not depend on the actors: candidate places with their tier, once per sentence."""
         g = self.gazetteer()
-        actor_set = set(actors)
+        all_ents = [e for e in getattr(sent, "ents", ()) if e.label_ in ("GPE", "LOC", "FAC")]
+        # A "sentence" naming more places than this is a list or run-on text, not a sentence; its
+        # events' place is among the first ones (the earliest candidate of the best tier wins).
+        ents = all_ents[:MAX_PLACE_CANDIDATES]
+        info = _SentencePlaces()
+        if not ents:
+            return info
+        doc = sent.doc
         # countries named anywhere in the sentence: weak disambiguation hints
-        named = set()
         for e in ents:
             c = g.country(e.text)
             if c is not None:
-                named.add(c.cc3)
-        cands = []
+                info.named.add(c.cc3)
         for idx, e in enumerate(ents):
-            tier = _tier(e)
+            tier = _tier(e, sent.start)
             text = e.text.strip()
             within = None
             # "Lima, Peru" as one entity, or followed by ", <country/state>"
@@ -387,41 +422,57 @@ class PlaceResolver:
                     text, within = head.strip(), tail.strip()
             elif idx + 1 < len(ents):
                 nxt = ents[idx + 1]
-                between = sent.doc.text[e.end_char:nxt.start_char]
-                if between.strip() == ",":
+                if _comma_between(doc, e, nxt):
                     if g.country(nxt.text) is not None or g.state(nxt.text) is not None:
                         within = nxt.text
-            is_country = g.country(text) is not None and g.region(text) is None
+            country = g.country(text)
+            is_country = country is not None and g.region(text) is None
             if tier == 3 and (is_country or e.root.dep_ in ARGUMENT_DEPS or _in_argument(e)):
                 continue
-            if tier == 2 and is_country and g.country(text).cc3 in actor_set:
-                continue
-            if tier == 3 and _is_appositive_tail(e, ents, idx, sent):
-                continue
+            if tier == 3 and idx > 0 and _comma_between(doc, ents[idx - 1], e):
+                continue   # 'Lima, Peru': the tail after the comma only qualifies the place before
+            info.ents.append((tier, e, text, within,
+                              country.cc3 if (is_country and tier == 2) else None))
+        info.unlabelled = self._unlabelled(sent, all_ents, g)
+        return info
+
+    def _pick(self, info: "_SentencePlaces", actor_set: set[str]) -> Location | None:
+        g = self.gazetteer()
+        cands = []
+        for tier, e, text, within, directional_country in info.ents:
+            if directional_country is not None and directional_country in actor_set:
+                continue   # "a delegation from China": the actor's origin, not the place
             if e.label_ == "FAC":
                 p = g.region(text)           # buildings are not in the gazetteer; alternate
             else:                            # names would give junk ("White House" -> Casablanca)
-                p = self._geocode(text, actor_set, named, within)
+                p = self._geocode(text, actor_set, info.named, within)
             cands.append((tier, 0 if p else 1, e.start, e, p))
-        cands.extend(self._unlabelled(sent, ents, g, actor_set, named))
+        for tier, i, span, country, cities in info.unlabelled:
+            if country is not None:
+                if tier == 2 and country.cc3 in actor_set:
+                    continue
+                cands.append((tier, 0, i, span, country))
+            else:
+                cands.append((tier, 0, i, span, _choose(cities, actor_set, info.named, self.ACTOR_RATIO)))
         if not cands:
             return None
-        cands.sort(key=lambda c: (c[0], c[1], c[2]))
-        tier, unresolved, _, e, p = cands[0]
+        tier, unresolved, _, e, p = min(cands, key=lambda c: (c[0], c[1], c[2]))
         if p is None:
             if tier != 1:
                 return None
             return Location(text=e.text)
         return _to_location(e.text, p)
 
-    def _unlabelled(self, sent, ents, g, actors, named):
+    def _unlabelled(self, sent, ents, g):
         """Proper nouns after a locative/directional preposition that spaCy did not tag as a
         place ("withdrew from Kherson" tagged PERSON): accepted only if they name a country or a
-        city of 50,000+ by its primary name."""
+        city of 50,000+ by its primary name. Returns (tier, token index, span, country place or
+        None, city candidates) -- the choice among cities depends on the actors."""
         out = []
         covered = set()
         for e in ents:
             covered.update(range(e.start, e.end))
+        doc = sent.doc
         for tok in sent:
             if tok.i in covered or tok.pos_ != "PROPN":
                 continue
@@ -434,21 +485,16 @@ class PlaceResolver:
             tier = 1 if w in LOCATIVE else 2 if w in DIRECTIONAL else 0
             if not tier or tok.ent_type_ in ("DATE", "TIME", "NORP", "MONEY", "PERCENT"):
                 continue
-            left = tok.left_edge.i
-            words = [t for t in sent.doc[left:tok.i + 1] if t.pos_ == "PROPN"]
-            if not words or words[0].i != tok.i - len(words) + 1:
-                words = [tok]
-            text = " ".join(t.text for t in words)
+            first = _propn_run_start(doc, tok, tok.left_edge.i)
+            text = " ".join(t.text for t in doc[first:tok.i + 1])
+            span = doc[first:tok.i + 1]
             c = g.country(text)
             if c is not None:
-                if tier == 2 and c.cc3 in actors:
-                    continue
-                out.append((tier, 0, tok.i, sent.doc[words[0].i:tok.i + 1], c))
+                out.append((tier, tok.i, span, c, None))
                 continue
             cities = [x for x in g.city_candidates(text) if x.primary and x.population >= 50_000]
             if cities:
-                p = _choose(cities, actors, named, self.ACTOR_RATIO)
-                out.append((tier, 0, tok.i, sent.doc[words[0].i:tok.i + 1], p))
+                out.append((tier, tok.i, span, None, cities))
         return out
 
     def _geocode(self, text: str, actors: set[str], named: set[str], within: str | None) -> Place | None:
@@ -511,7 +557,30 @@ def _to_location(text: str, p: Place) -> Location:
                     geonameid=p.geonameid)
 
 
-def _tier(ent) -> int:
+def _comma_between(doc, a, b) -> bool:
+    """Only a comma between spans a and b (a before b): 'Lima, Peru'. Looked up by tokens, not by
+    slicing doc.text, which spaCy rebuilds from every token on each access."""
+    return b.start - a.end == 1 and doc[a.end].text == ","
+
+
+# How far back from a proper noun to look for the rest of a multi-word name, in tokens.
+_MAX_NAME_TOKENS = 8
+_MAX_LEFT_SCAN = 30
+
+
+def _propn_run_start(doc, tok, left: int) -> int:
+    """Start of the place name ending at tok: the run of proper nouns just before it, when the
+    phrase (from its left edge) holds no other proper noun; otherwise tok alone. Bounded, so a
+    phrase spanning a whole run-on sentence costs no more than a short one."""
+    i = tok.i
+    while i - 1 >= left and tok.i - i + 1 < _MAX_NAME_TOKENS and doc[i - 1].pos_ == "PROPN":
+        i -= 1
+    if any(doc[j].pos_ == "PROPN" for j in range(max(left, i - _MAX_LEFT_SCAN), i)):
+        return tok.i
+    return i
+
+
+def _tier(ent, sent_start: int | None = None) -> int:
     """1 locative preposition, 2 directional, 3 none (see module doc)."""
     tok = ent.root
     for _ in range(4):
@@ -539,7 +608,7 @@ def _tier(ent) -> int:
     doc = ent.doc
     while i >= 0 and doc[i].lower_ in ("the", "central", "northern", "southern", "eastern", "western"):
         i -= 1
-    if i >= 0 and i >= ent.sent.start:
+    if i >= 0 and i >= (ent.sent.start if sent_start is None else sent_start):
         w = doc[i].lower_
         if w in LOCATIVE:
             return 1
@@ -561,12 +630,15 @@ def _in_argument(ent) -> bool:
     return False
 
 
-def _is_appositive_tail(ent, ents, idx, sent) -> bool:
-    """'Lima, Peru': the tail after the comma only qualifies the preceding place."""
-    if idx == 0:
-        return False
-    prev = ents[idx - 1]
-    return sent.doc.text[prev.end_char:ent.start_char].strip() == ","
+class _SentencePlaces:
+    """The actor-independent part of a sentence's place analysis (see PlaceResolver._analyse)."""
+
+    __slots__ = ("ents", "unlabelled", "named")
+
+    def __init__(self):
+        self.ents: list = []        # (tier, span, text, within, cc3 of a directional country)
+        self.unlabelled: list = []  # (tier, token index, span, country place, city candidates)
+        self.named: set = set()     # countries named in the sentence
 
 
 def measure_load(min_population: int = 15000) -> dict:

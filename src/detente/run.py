@@ -22,7 +22,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .model import DetenteError, Document, Event, InputError
+from .model import DetenteError, Document, Event, InputError, content_hash
+from .normalise import normalise_text
 
 DEFAULT_BATCH = 64
 # Documents handed to nlp.pipe at once inside a worker (spaCy's own minibatch size).
@@ -60,6 +61,14 @@ class RunStats:
         if self.errors:
             extras.append(f"{self.errors:,} items skipped with errors")
         return s + ("; " + ", ".join(extras) if extras else "")
+
+
+def _shown(s: str, limit: int = 120) -> str:
+    """An id or origin quoted for an error message: one line, bounded."""
+    from .ingest import display_name
+
+    s = display_name(s)
+    return repr(s if len(s) <= limit else s[:limit - 3] + "...")
 
 
 # ----------------------------------------------------------------- coders
@@ -128,6 +137,20 @@ def _worker_code(docs: list[Document]) -> list[tuple[Document, list[Event]]]:
     return list(_WORKER_CODER.code_many(docs, batch_size=_WORKER_PIPE_BATCH))
 
 
+def distinct_events(events: list[Event]) -> list[Event]:
+    """Events with distinct ids, first kept. The coder can find one event twice (the same
+    participants named twice in a sentence: "Iran" and "Iranian"); the store keeps an id once,
+    so without this a document's event count would not match the events stored for it."""
+    seen: set[str] = set()
+    out = []
+    for ev in events:
+        key = ev.id or ev.make_id()
+        if key not in seen:
+            seen.add(key)
+            out.append(ev)
+    return out if len(out) != len(events) else events
+
+
 def batched(items: Iterable, n: int, max_chars: int | None = None) -> Iterator[list]:
     """Lists of at most n items; with max_chars, a batch of documents is also cut once its texts
     reach max_chars characters, so a batch of long speeches costs no more memory to parse than a
@@ -172,6 +195,10 @@ class CodingRun:
         self.on_progress = on_progress or (lambda stats, n: None)
         self.on_events = on_events
         self.stats = RunStats()
+        # ids handed to the coder and not yet written, with (content hash, origin): with worker
+        # processes several batches are in flight, and the store cannot know their ids yet.
+        # Bounded by the batches in flight, not by the corpus.
+        self._pending: dict[str, tuple[str, str | None]] = {}
 
     @property
     def coder(self):
@@ -179,28 +206,47 @@ class CodingRun:
             self._coder = resolve_factory(self.coder_factory)()
         return self._coder
 
+    def _report(self, err: InputError) -> None:
+        self.stats.errors += 1
+        if len(self.stats.error_messages) < 1000:
+            self.stats.error_messages.append(str(err))
+        self.on_error(err)
+
     def _documents(self, items: Iterable[Document | InputError]) -> Iterator[Document]:
         for item in items:
             if self.limit is not None and self.stats.read >= self.limit:
                 return
             if isinstance(item, InputError):
-                self.stats.errors += 1
-                if len(self.stats.error_messages) < 1000:
-                    self.stats.error_messages.append(str(item))
-                self.on_error(item)
+                self._report(item)
                 continue
             self.stats.read += 1
             yield item
 
     def _new_only(self, batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
+        """Documents not stored yet. A document whose id is taken -- stored, or read earlier in
+        this run -- is skipped: as "already stored" when its text is the same (a rerun, a
+        resumed run, a repeated record), as an *error naming both* when the text differs (two
+        files or records given the same id), never silently."""
         for batch in batches:
-            known = self.store.known_ids([d.id for d in batch]) if self.store is not None else set()
-            fresh, seen = [], set()
+            ids = [d.id for d in batch]
+            known = self.store.known_documents(ids) if self.store is not None else {}
+            fresh = []
             for d in batch:
-                if d.id in known or d.id in seen:
-                    self.stats.skipped_known += 1
+                # the coder normalises the text before it is stored (and hashed); normalising is
+                # idempotent, so doing it here compares like with like
+                d.text = normalise_text(d.text)
+                digest = content_hash(d.text)
+                prev = known.get(d.id) or self._pending.get(d.id)
+                if prev is not None:
+                    if prev[0] == digest:
+                        self.stats.skipped_known += 1
+                    else:
+                        self._report(InputError(
+                            f"id {_shown(d.id)} is already used by {_shown(prev[1] or 'another document', 300)}"
+                            f" with a different text; skipped (give each story its own id: an 'id' "
+                            f"field, an ID: header line or a distinct file name)", d.origin))
                     continue
-                seen.add(d.id)
+                self._pending[d.id] = (digest, d.origin)
                 fresh.append(d)
             skipped = len(batch) - len(fresh)
             if skipped:
@@ -252,6 +298,7 @@ class CodingRun:
         t0 = time.perf_counter()
         batches = self._new_only(batched(self._documents(items), self.batch_size, MAX_BATCH_CHARS))
         for coded in self._coded_batches(batches):
+            coded = [(d, distinct_events(evs)) for d, evs in coded]
             duplicate_of = self.dedup.assign([d for d, _ in coded]) if self.dedup is not None else {}
             if self.store is not None:
                 n_docs, n_events = self.store.write_batch(
@@ -259,6 +306,8 @@ class CodingRun:
                     extra_rows=self.dedup.pending if self.dedup is not None else None)
             else:
                 n_docs, n_events = len(coded), sum(len(e) for _, e in coded)
+            for d, _ in coded:
+                self._pending.pop(d.id, None)
             self.stats.coded += n_docs
             self.stats.events += n_events
             self.stats.duplicates += len(duplicate_of)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,9 @@ CREATE TABLE IF NOT EXISTS alerts (
 """
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class StoreError(DetenteError):
     """The database cannot be opened or written (locked, corrupt, disk full...)."""
 
@@ -146,6 +150,69 @@ class StoreError(DetenteError):
 # A writer that finds the file locked retries for this long: API readers hold the lock only for
 # the few milliseconds of one request, so a coding run must not fail because one was under way.
 LOCK_RETRY_SECONDS = 5.0
+
+
+# DuckDB database files carry this magic at byte 8 (after an 8-byte checksum).
+DUCKDB_MAGIC = b"DUCK"
+# What other files given as --db usually are, by their first bytes.
+_FILE_KINDS = ((b"SQLite format 3\x00", "an SQLite database"), (b"PAR1", "a Parquet file"),
+               (b"\x1f\x8b", "a gzip file"), (b"PK\x03\x04", "a zip file"),
+               (b"{", "a JSON (lines) file"), (b"[", "a JSON file"), (b"<", "an HTML or XML file"))
+# A new database with one of these names is almost certainly a mistake (`--db events.jsonl`
+# meant `--out events.jsonl`): refused instead of creating a DuckDB file with that name.
+INPUT_LIKE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".txt", ".html",
+                       ".htm", ".xml", ".rss", ".atom", ".gz", ".zip", ".sqlite", ".sqlite3"}
+
+
+def check_database_path(path: str | Path, for_writing: bool) -> None:
+    """Refuse anything that is not a DuckDB database (or a new one to create) before DuckDB
+    touches it: DuckDB opens some other files in its own way -- a JSON lines file as an
+    in-memory database of that file (a coding run then "stores" its events nowhere), an SQLite
+    file by fetching an extension over the network -- and reports others confusingly."""
+    p = str(path)
+    if p == ":memory:":
+        return
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        if not for_writing:
+            raise StoreError(f"{p}: no such database (run `detente code` first)") from None
+        suffix = Path(p).suffix.lower()
+        if suffix in INPUT_LIKE_SUFFIXES:
+            raise StoreError(f"{p}: will not create a database named like a {suffix} file "
+                             f"(did you mean --out?); use a name ending in .duckdb") from None
+        parent = Path(p).parent
+        if not parent.is_dir():
+            raise StoreError(f"{p}: cannot create the database: folder {str(parent)!r} does not "
+                             f"exist") from None
+        return
+    except (OSError, ValueError) as e:
+        raise StoreError(f"{p}: cannot open database: {getattr(e, 'strerror', None) or e}") from None
+    import stat as stat_mod
+
+    if stat_mod.S_ISDIR(st.st_mode):
+        if for_writing:
+            raise StoreError(f"{p}: is a directory, not a DuckDB database file")
+        return   # a Parquet directory, read through views
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise StoreError(f"{p}: not a regular file, so not a DuckDB database")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StoreError(f"{p}: cannot open database: {e.strerror or e}") from None
+    if len(head) >= 12 and head[8:12] == DUCKDB_MAGIC:
+        return
+    if not head:
+        what = "an empty file"
+    else:
+        what = next((k for magic, k in _FILE_KINDS if head.lstrip().startswith(magic)), "some other file")
+    raise StoreError(f"{p}: not a DuckDB database ({what}); refusing to use it (give a new "
+                     f"file name or an existing Detente database)")
+
+
+# DuckDB must never fetch extensions (no network at run time; a file must not make it try).
+_DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
 def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = None):
@@ -157,7 +224,7 @@ def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = No
     delay = 0.01
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=dict(_DUCKDB_CONFIG))
         except duckdb.IOException as e:
             msg = str(e)
             if "lock" in msg.lower():
@@ -174,10 +241,28 @@ def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = No
 
 def document_row(d: Document, n_events: int, **extra: Any) -> dict[str, Any]:
     """The documents-table row of a story (also the Parquet row of the Dask path)."""
-    return {"id": d.id, "content_hash": d.content_hash, "source": d.source, "url": d.url,
-            "title": d.title, "date": d.date, "text": d.text,
+    return {"id": d.id, "content_hash": d.content_hash, "source": _storable(d.source),
+            "url": _storable(d.url), "title": _storable(d.title), "date": d.date, "text": _storable(d.text),
             "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
-            "origin": d.origin, "n_events": n_events, **extra}
+            "origin": _origin(d.origin), "n_events": n_events, **extra}
+
+
+def _storable(s: str | None) -> str | None:
+    """Lone surrogates cannot be encoded as UTF-8, so one would fail the whole batch: the readers
+    clean them, and this catches any that come another way (the Python API)."""
+    if s is None or not _SURROGATE.search(s):
+        return s
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def _origin(origin: str | None) -> str | None:
+    """Where a document came from, as text that can be stored and printed (file names may be
+    bytes that are not UTF-8, or hold line breaks)."""
+    if origin is None:
+        return None
+    from .ingest import display_name
+
+    return display_name(origin)
 
 
 def event_row(ev: Event) -> dict[str, Any]:
@@ -242,6 +327,22 @@ class EventStore:
     """A DuckDB event store. `read_only=True` for queries (API, analysis), False for coding runs."""
 
     def __init__(self, path: str | Path = "detente.duckdb", read_only: bool = False):
+        import duckdb
+
+        self.con = None
+        check_database_path(path, for_writing=not read_only)
+        try:
+            self._open(path, read_only)
+        except duckdb.Error as e:
+            # a truncated or damaged file can open, then fail on its first read
+            self.close()
+            raise StoreError(f"{path}: cannot use the database (damaged or truncated file?): "
+                             f"{str(e).splitlines()[0]}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, path: str | Path, read_only: bool) -> None:
         self.path = str(path)
         self.read_only = read_only
         if read_only and not os.path.exists(self.path):
@@ -284,6 +385,19 @@ class EventStore:
         self.close()
 
     # ------------------------------------------------------------------ writing
+    def known_documents(self, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """{id: (content_hash, origin)} of the given ids that are stored."""
+        if not ids:
+            return {}
+        df = pd.DataFrame({"id": list(ids)})
+        self.con.register("_probe_docs", df)
+        try:
+            rows = self.con.execute("SELECT d.id, d.content_hash, d.origin FROM documents d "
+                                    "JOIN _probe_docs p USING (id)").fetchall()
+        finally:
+            self.con.unregister("_probe_docs")
+        return {r[0]: (r[1], r[2]) for r in rows}
+
     def known_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
@@ -320,7 +434,9 @@ class EventStore:
                 continue
             batch_ids.add(d.id)
             dup = duplicate_of.get(d.id)
-            docs.append(document_row(d, len(evs), duplicate_of=dup, coded_at=now))
+            # distinct ids: an event found twice in a document is stored once, and counted once
+            n_distinct = len({ev.id or ev.make_id() for ev in evs})
+            docs.append(document_row(d, n_distinct, duplicate_of=dup, coded_at=now))
             for ev in evs:
                 row = event_row(ev)
                 if dup is None and row["id"] not in event_ids:
