@@ -136,19 +136,40 @@ def eval_penta_cmd(file, as_json):
 @eval_group.command("events")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--include-flagged", is_flag=True, help="also count negated/hypothetical predictions")
+@click.option("--include-flagged", is_flag=True, help="also count negated/hypothetical predictions (Detente gold files)")
 @click.option("--accurate", is_flag=True, help="code as `detente code --accurate` (relation reader on)")
-def eval_events_cmd(file, as_json, include_flagged, accurate):
-    """End-to-end (source country, event, target country) P/R/F1 against gold JSONL documents."""
-    from .evaluate import eval_events
+@click.option("--cv", type=int, default=None,
+              help="codebook files: K-fold cross-validation by item (the learned event decision is "
+                   "trained on the other folds plus --train-extra, never on the items it scores)")
+@click.option("--train-extra", "extra", multiple=True, type=click.Path(dir_okay=False),
+              help="with --cv: further codebook files added to every fold's training side")
+def eval_events_cmd(file, as_json, include_flagged, accurate, cv, extra):
+    """End-to-end (source, event, target) P/R/F1 against gold JSONL.
+
+    Two formats are read: the codebook format of news_silver (items with title/description and
+    events with source/target; scored by the reference scorer's tuple rules, with dyad-only F1,
+    per-type figures and why each missed tuple was missed), and Detente's own gold files (text +
+    events with actor/recipient and flags)."""
+    from .evaluate import eval_events, eval_news, is_codebook_file
     from .pipeline import Coder
     try:
-        res = eval_events(file, coder=Coder(accurate=True) if accurate else None,
-                          include_flagged=include_flagged)
+        codebook = is_codebook_file(file)
+        if cv and not codebook:
+            raise DetenteError("--cv needs a codebook-format file (items with title/description and "
+                               "events with source/target)")
+        coder = Coder(accurate=bool(accurate))
+        if codebook:
+            res = eval_news(file, cv=cv, extra=list(extra), coder=coder,
+                            log=(lambda m: click.echo(m, err=True)) if cv else None)
+        else:
+            res = eval_events(file, coder=coder, include_flagged=include_flagged)
     except (DetenteError, OSError) as e:
         _fail(e)
     if as_json:
         _echo_json(res)
+        return
+    if codebook:
+        _print_news(res, accurate)
         return
     m = res["micro"]
     click.echo(f"events {res['file']}: {res['documents']} documents")
@@ -163,6 +184,22 @@ def eval_events_cmd(file, as_json, include_flagged, accurate):
                    f"(tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
 
 
+def _print_news(res: dict, accurate: bool) -> None:
+    e, d = res["event"], res["dyad"]
+    click.echo(f"events {res['file']}: {res['items']} items, {res['mode']}"
+               f"{' (+ ' + ', '.join(res['extra_training']) + ' in training)' if res.get('extra_training') else ''}; "
+               f"{'--accurate' if accurate else 'default (fast) mode'}")
+    click.echo(f"event P={e['precision']} R={e['recall']} F1={e['f1']} (gold {e['gold']}, pred {e['pred']}); "
+               f"dyad-only F1={d['f1']}")
+    click.echo(f"  {'type':<10}{'gold':>6}{'pred':>6}{'P':>7}{'R':>7}{'F1':>7}")
+    for t, v in e["per_type"].items():
+        click.echo(f"  {t:<10}{v['gold']:>6}{v['pred']:>6}{v['precision']:>7.3f}{v['recall']:>7.3f}{v['f1']:>7.3f}")
+    missed = sum(e["missed"].values())
+    click.echo(f"  missed gold tuples ({missed} of {e['gold']}):")
+    for why, n in e["missed"].items():
+        click.echo(f"    {n:>5}  {n / e['gold']:.0%}  {why}")
+
+
 @click.command("train")
 @click.option("--plv", type=click.Path(dir_okay=False), default=None,
               help="PLV training TSV [default: $DETENTE_SHARED_DATA/plover/PLV_train.tsv]")
@@ -172,12 +209,23 @@ def eval_events_cmd(file, as_json, include_flagged, accurate):
               help="output directory [default: the package's data/models]")
 @click.option("--cv", type=int, default=5, show_default=True, help="folds for the calibration run")
 @click.option("--no-encoder", is_flag=True, help="train the fast model only (no fine-tuned relation reader; no PyTorch needed)")
-def train_command(plv, conflibert, out_dir, cv, no_encoder):
-    """Train the relation classifier; write relation.npz/.json and relation_reader.npz (reproduces the shipped weights)."""
+@click.option("--news", multiple=True, type=click.Path(dir_okay=False),
+              help="annotated news in the codebook format for the learned event decision "
+                   "[default: $DETENTE_SHARED_DATA/news_silver/news_silver_2023.jsonl and _more.jsonl]")
+@click.option("--pairs-only", is_flag=True, help="train only the learned event decision (pairs.*), "
+              "using the relation classifier already in --out (or the shipped one)")
+def train_command(plv, conflibert, out_dir, cv, no_encoder, news, pairs_only):
+    """Train the relation classifier and the learned event decision; write relation.npz/.json,
+    relation_reader.npz and pairs.npz/.json (reproduces the shipped weights)."""
     from .train import default_model_dir, shared_data_dir, train_plv
+    from .train_pairs import default_news_files, train_news
     plv = plv or str(shared_data_dir() / "plover" / "PLV_train.tsv")
     out_dir = out_dir or str(default_model_dir())
     try:
-        train_plv(plv, out_dir, k=cv, log=click.echo, encoder=not no_encoder)
+        if not pairs_only:
+            train_plv(plv, out_dir, k=cv, log=click.echo, encoder=not no_encoder)
+        rel_dir = out_dir if (Path(out_dir) / "relation.json").exists() else None
+        train_news(list(news) or [str(p) for p in default_news_files()], out_dir, model_dir=rel_dir,
+                   log=click.echo)
     except (DetenteError, OSError) as e:
         _fail(e)

@@ -407,3 +407,200 @@ def _flag(e: dict, flag: str) -> bool:
 def _gold_flagged(e: dict) -> bool:
     """Negated and hypothetical events are not assertions that something happened."""
     return _flag(e, "negated") or _flag(e, "hypothetical")
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end on annotated news in the codebook format (news_silver): the tuple rules of the
+# reference scorer (news_silver/README.md), implemented here from those rules.
+
+def _record_code(a: dict) -> str | None:
+    from .train_pairs import gold_code
+    return "ORG" if (a.get("sector") or "").upper() in ("IGO", "NGO") else gold_code(a.get("code"))
+
+
+def _as_actors(v) -> list[dict]:
+    if v is None:
+        return []
+    if isinstance(v, dict):
+        v = [v]
+    return [a for a in v if isinstance(a, dict)]
+
+
+def gold_tuples(item) -> list[tuple[str, str, str | None, bool]]:
+    """(source, type, target, symmetric) of a codebook item; compound actors give every pair and
+    same-actor pairs are dropped."""
+    from .train_pairs import gold_code
+    out = []
+    for e in item.events:
+        srcs = [gold_code(a.get("code")) for a in _as_actors(e.get("source") or e.get("actor"))]
+        tgts = [gold_code(a.get("code")) for a in _as_actors(e.get("target") or e.get("recipient"))] or [None]
+        out += [(s, (e.get("event") or "").upper(), t, bool(e.get("symmetric")))
+                for s in srcs for t in tgts if s != t]
+    return out
+
+
+def pred_tuples(records: list[dict]) -> set[tuple[str | None, str, str | None]]:
+    """Distinct (source, type, target) of event records, leaving out negated and hypothetical."""
+    out = set()
+    for r in records:
+        fl = r.get("flags") or {}
+        if fl.get("negated") or fl.get("hypothetical"):
+            continue
+        srcs = [_record_code(a) for a in _as_actors(r.get("actor"))] or [None]
+        tgts = [_record_code(a) for a in _as_actors(r.get("recipient"))] or [None]
+        out |= {(s, (r.get("event") or "").upper(), t) for s in srcs for t in tgts if s != t}
+    return out
+
+
+def _same_event(a: str, b: str) -> bool:
+    from .train_pairs import YIELD_TYPES
+    return a == b or (a in YIELD_TYPES and b in YIELD_TYPES)
+
+
+def _hit(p, g, with_type: bool) -> bool:
+    s, e, t, sym = g
+    dyad = (p[0], p[2]) == (s, t) or (sym and (p[0], p[2]) == (t, s))
+    return dyad and (not with_type or _same_event(p[1], e))
+
+
+def _why_missed(g, preds) -> str:
+    s, e, t, sym = g
+    if not preds:
+        return "no event in the item"
+    if any((p[0], p[2]) == (s, t) or (sym and (p[0], p[2]) == (t, s)) for p in preds):
+        return "right pair, wrong type"
+    if any((p[0], p[2]) == (t, s) for p in preds):
+        return "reversed direction"
+    if any(p[0] == s and p[2] is None for p in preds):
+        return "source found without a target"
+    seen = {p[0] for p in preds} | {p[2] for p in preds}
+    if s in seen and t in seen:
+        return "both actors seen, not as this pair"
+    if t in seen:
+        return "only the target seen"
+    if s in seen:
+        return "only the source seen"
+    return "neither actor in the item's events"
+
+
+def score_news(items, records_by_item: dict[str, list[dict]]) -> dict:
+    """Precision, recall and F1 of tuples (as the reference scorer counts them), dyad-only F1,
+    per-type figures and why each missed gold tuple was missed."""
+    res = {}
+    for with_type in (True, False):
+        tp_p = tp_g = n_p = n_g = 0
+        per_type: dict[str, Counter] = defaultdict(Counter)
+        missed: Counter = Counter()
+        for it in items:
+            gl = gold_tuples(it)
+            ps = pred_tuples(records_by_item.get(it.id, []))
+            n_p += len(ps)
+            seen = set()
+            for g in gl:
+                if g[:3] in seen:
+                    continue
+                seen.add(g[:3])
+                ok = any(_hit(p, g, with_type) for p in ps)
+                tp_g += ok
+                per_type[g[1]]["gold"] += 1
+                per_type[g[1]]["found"] += ok
+                if not ok and with_type:
+                    missed[_why_missed(g, ps)] += 1
+            n_g += len(seen)
+            for p in ps:
+                good = any(_hit(p, g, with_type) for g in gl)
+                tp_p += good
+                per_type[p[1]]["pred"] += 1
+                per_type[p[1]]["correct"] += good
+        P = tp_p / n_p if n_p else 0.0
+        R = tp_g / n_g if n_g else 0.0
+        F = 2 * P * R / (P + R) if P + R else 0.0
+        out = {"precision": round(P, 3), "recall": round(R, 3), "f1": round(F, 3), "pred": n_p, "gold": n_g}
+        if with_type:
+            types = {}
+            for k, v in sorted(per_type.items()):
+                p = v["correct"] / v["pred"] if v["pred"] else 0.0
+                r = v["found"] / v["gold"] if v["gold"] else 0.0
+                types[k] = {"gold": v["gold"], "pred": v["pred"], "precision": round(p, 3),
+                            "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}
+            out["per_type"] = types
+            out["missed"] = dict(missed.most_common())
+            res["event"] = out
+        else:
+            res["dyad"] = out
+    return res
+
+
+def _code_records(coder, items) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for doc, evs in coder.code_many(it.document() for it in items):
+        out[doc.id] = [e.to_record() for e in evs]
+    return out
+
+
+def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None, seed: int = 0,
+              log=None) -> dict:
+    """End-to-end figures on a codebook-format file. Without `cv`: the given (default: shipped)
+    coder. With `cv`=K: the items are split K ways; for each fold the learned decision is trained
+    on the other folds plus the `extra` files and scores the held-out fold (never an item it
+    learned from)."""
+    from .decision import PairDecider
+    from .pipeline import Coder
+    from .train_pairs import fit_pairs, item_folds, pair_rows, read_codebook
+
+    items = read_codebook(path)
+    coder = coder or Coder()
+    if not cv:
+        recs = _code_records(coder, items)
+        res = score_news(items, recs)
+        return {"file": str(path), "items": len(items), "mode": "shipped model", **res}
+    log = log or (lambda m: None)
+    log(f"building candidate pairs of {len(items)} items")
+    rows = pair_rows(items, coder, log=log)
+    extra_feats, extra_y = [], np.zeros((0, rows.labels.shape[1]), np.float32)
+    for p in extra or []:
+        more = read_codebook(p)
+        log(f"building candidate pairs of {len(more)} extra training items ({p})")
+        r = pair_rows(more, coder, log=log)
+        extra_feats += r.feats
+        extra_y = np.vstack([extra_y, r.labels])
+    recs: dict[str, list[dict]] = {}
+    base = coder.pair_decider
+    for f, test in enumerate(item_folds(len(items), cv, seed)):
+        train = ~np.isin(rows.item, test)
+        feats = [rows.feats[i] for i in np.flatnonzero(train)] + extra_feats
+        y = np.vstack([rows.labels[train], extra_y])
+        model = fit_pairs(feats, y)
+        coder.pair_decider = PairDecider(coder.event_finder, model)
+        recs.update(_code_records(coder, [items[i] for i in test]))
+        log(f"fold {f + 1}/{cv}: trained on {len(y)} pairs, scored {len(test)} items")
+    coder.pair_decider = base
+    res = score_news(items, recs)
+    return {"file": str(path), "items": len(items), "mode": f"{cv}-fold cross-validation by item",
+            "extra_training": [str(p) for p in extra or []], **res}
+
+
+def is_codebook_file(path) -> bool:
+    """True for the codebook format (news_silver): events with source/target, or items with a
+    title/description and no `text`."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("no such file", str(p))
+    with open(p, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"bad JSON: {e.msg}", str(p), n) from None
+            if not isinstance(d, dict):
+                raise InputError("expected a JSON object", str(p), n)
+            evs = d.get("events") or []
+            if any(isinstance(e, dict) and ("source" in e or "target" in e) for e in evs):
+                return True
+            if "text" not in d and ("title" in d or "description" in d):
+                return True
+            if evs:
+                return False
+    return False

@@ -78,10 +78,14 @@ class Coder:
     """Turns documents into events. Build once; call `code()` or `code_many()` many times."""
 
     def __init__(self, nlp=None, actor_finder=None, event_finder=None, date_resolver=None,
-                 place_resolver=None, accurate: bool | None = None):
+                 place_resolver=None, accurate: bool | None = None, pair_decider=None,
+                 rules_only: bool = False):
         """accurate: let the fine-tuned relation reader give a second opinion on the event type of pairs
         the fast classifier is unsure of (slower; see tuned.py). None: $DETENTE_ENCODER
-        (unset: off), which is how `detente code --accurate` reaches worker processes."""
+        (unset: off), which is how `detente code --accurate` reaches worker processes.
+        pair_decider: the learned event decision (decision.PairDecider; default: the shipped
+        model). rules_only: events straight from the rule path (the coder before 0.2; for
+        comparison and for the rule path's own tests)."""
         from .actors import ActorFinder
         from .events import EventFinder
         from .places import PlaceResolver
@@ -95,12 +99,18 @@ class Coder:
         clf = getattr(self.event_finder, "classifier", None)
         if accurate is not None and clf is not None:
             clf.use_encoder = bool(accurate)
+        if pair_decider is None and not rules_only:
+            from .decision import PairDecider
+            pair_decider = PairDecider(self.event_finder)
+        self.pair_decider = None if rules_only else pair_decider
 
     # -- one parsed chunk -> events
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
         story_date = document.date
         mentions = self.actor_finder.find(sdoc, story_date)
         events = self.event_finder.find(sdoc, mentions, story_date=story_date, doc_id=document.id)
+        if self.pair_decider is not None:
+            events = self.pair_decider.find(sdoc, mentions, events, story_date, document.id)
         for ev in events:
             sent = sdoc[_sent_index_token(sdoc, ev.span[0])].sent
             trigger = ev.trigger_span[0] if ev.trigger_span else None  # chunk-relative, like sent
@@ -110,15 +120,11 @@ class Coder:
             countries = [a.country or a.code for a in ev.actor + ev.recipient]
             ev.event_loc = self.place_resolver.resolve(sent, countries)
             # Evidence is the sentence without the line breaks and spaces spaCy attaches to it.
-            stripped = ev.text.strip()
-            if stripped != ev.text and stripped:
-                lead = len(ev.text) - len(ev.text.lstrip())
-                ev.span = (ev.span[0] + lead, ev.span[0] + lead + len(stripped))
-                ev.text = stripped
-            if offset:
-                ev.span = (ev.span[0] + offset, ev.span[1] + offset)
-                if ev.trigger_span:
-                    ev.trigger_span = (ev.trigger_span[0] + offset, ev.trigger_span[1] + offset)
+            ev.span = _strip_span(sdoc.text, ev.span, offset)
+            ev.text = sdoc.text[ev.span[0] - offset:ev.span[1] - offset]
+            ev.evidence = [_strip_span(sdoc.text, s, offset) for s in ev.evidence] or [ev.span]
+            if offset and ev.trigger_span:
+                ev.trigger_span = (ev.trigger_span[0] + offset, ev.trigger_span[1] + offset)
             ev.make_id()
         return events
 
@@ -141,6 +147,17 @@ class Coder:
             if last:
                 yield d, pending
                 pending = []
+
+
+def _strip_span(text: str, span: tuple[int, int], offset: int) -> tuple[int, int]:
+    """A sentence's (chunk-relative) span without surrounding white space, made document-level."""
+    a, b = span
+    piece = text[a:b]
+    stripped = piece.strip()
+    if stripped and stripped != piece:
+        a += len(piece) - len(piece.lstrip())
+        b = a + len(stripped)
+    return a + offset, b + offset
 
 
 def _sent_index_token(sdoc, char_offset: int) -> int:

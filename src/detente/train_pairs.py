@@ -1,0 +1,229 @@
+"""Training the learned event decision (decision.PairModel) on annotated news.
+
+Input: JSONL in the codebook format of news_silver (one item a line: `id`, `date`, `title`,
+`description` or `text`, `events` with `source`/`target` codes, `event`, `symmetric`). Every
+candidate pair of mentions (decision.candidates) of an item is a training row; its labels are the
+item's gold types for that (source, target) — either direction for a symmetric gold event. A pair
+whose two actors the codebook counts as one (two organisations, or one country) carries no label
+information and is left out of training.
+
+One L2 logistic regression per class (scikit-learn liblinear, deterministic), C = DEFAULT_C.
+Cross-validation splits by item, so a model is never scored on an item it was trained on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .decision import PAIR_CLASSES, PairDecider, PairModel, candidates, pair_features
+from .model import Actor, Document
+
+DEFAULT_C = 0.3
+# Decision thresholds (per document, see decision.decide); chosen by 5-fold CV on news_silver.
+THRESHOLD = 0.3
+SECOND = 0.5
+ORG_SECTORS = {"IGO", "NGO"}
+YIELD_TYPES = {"CONCEDE", "RETREAT", "YIELD"}
+
+
+def gold_code(code: str | None) -> str | None:
+    """A codebook actor code as it is compared: ISO alpha-3 upper case; organisations as 'ORG'."""
+    c = (code or "").strip().upper()
+    if not c:
+        return None
+    if c.startswith(("IGO", "NGO")):
+        return "ORG"
+    if len(c) > 3 and c[:3].isalpha():
+        c = c[:3]
+    return c if len(c) == 3 else "ORG"
+
+
+def actor_code(a: Actor) -> str | None:
+    """A coded actor as the codebook compares it (organisations, by sector, are 'ORG')."""
+    if (a.sector or "").upper() in ORG_SECTORS:
+        return "ORG"
+    return gold_code(a.code)
+
+
+def label_of(event: str) -> str:
+    e = (event or "").upper()
+    return "YIELD" if e in YIELD_TYPES else e
+
+
+def _actors(v) -> list[dict]:
+    if v is None:
+        return []
+    if isinstance(v, dict):
+        v = [v]
+    return [a for a in v if isinstance(a, dict)]
+
+
+@dataclass
+class NewsItem:
+    id: str
+    date: dt.date | None
+    text: str
+    title: str | None
+    events: list[dict] = field(default_factory=list)
+
+    def document(self) -> Document:
+        return Document(id=self.id, text=self.text, date=self.date, title=self.title)
+
+    def gold_pairs(self) -> dict[tuple[str, str], set[str]]:
+        """{(source code, target code): {labels}}; a symmetric event stands both ways."""
+        out: dict[tuple[str, str], set[str]] = {}
+        for e in self.events:
+            for s in _actors(e.get("source") or e.get("actor")):
+                for t in _actors(e.get("target") or e.get("recipient")):
+                    a, b = gold_code(s.get("code")), gold_code(t.get("code"))
+                    if a is None or b is None or a == b:
+                        continue
+                    out.setdefault((a, b), set()).add(label_of(e.get("event")))
+                    if e.get("symmetric"):
+                        out.setdefault((b, a), set()).add(label_of(e.get("event")))
+        return out
+
+
+def read_codebook(path: str | Path) -> list[NewsItem]:
+    """Items of a codebook-format JSONL file; the text is the title and its lead, as `detente
+    code` reads such a record (ingest: title, blank line, description)."""
+    items = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            title = (d.get("title") or "").strip() or None
+            body = (d.get("text") or d.get("description") or d.get("body") or "").strip()
+            if body and title and not body.startswith(title):
+                text = f"{title}\n\n{body}"
+            else:
+                text = body or title or ""
+            date = None
+            if d.get("date"):
+                try:
+                    date = dt.date.fromisoformat(str(d["date"])[:10])
+                except ValueError:
+                    date = None
+            items.append(NewsItem(str(d["id"]), date, text, title, list(d.get("events") or [])))
+    return items
+
+
+@dataclass
+class PairRows:
+    """Training rows of the learned decision: features, labels (n, classes), item of each row."""
+    feats: list[dict[str, float]]
+    labels: np.ndarray
+    item: np.ndarray
+
+
+def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = None) -> PairRows:
+    """Parse items with the coder's own stages and build one row per informative candidate."""
+    from .normalise import normalise_text
+
+    feats: list[dict[str, float]] = []
+    labels: list[np.ndarray] = []
+    owner: list[int] = []
+    relation = getattr(coder.event_finder, "classifier", None)
+    texts = [normalise_text(it.text) for it in items]
+    for n, sdoc in enumerate(coder.nlp.pipe(texts, batch_size=64)):
+        it = items[n]
+        mentions = coder.actor_finder.find(sdoc, it.date)
+        rule = coder.event_finder.find(sdoc, mentions, story_date=it.date, doc_id=it.id)
+        cands = candidates(sdoc, mentions)
+        if not cands:
+            continue
+        fs = pair_features(sdoc, cands, mentions, PairDecider.rule_types(rule), relation)
+        gold = it.gold_pairs()
+        for c, f in zip(cands, fs):
+            a, b = actor_code(mentions[c.src].actor), actor_code(mentions[c.tgt].actor)
+            if a is None or b is None or a == b:
+                continue
+            y = np.zeros(len(PAIR_CLASSES), np.float32)
+            for lab in gold.get((a, b), ()):
+                if lab in PAIR_CLASSES:
+                    y[PAIR_CLASSES.index(lab)] = 1.0
+            feats.append(f)
+            labels.append(y)
+            owner.append(n)
+        if log and (n + 1) % 500 == 0:
+            log(f"  {n + 1}/{len(items)} items")
+    lab = np.array(labels, np.float32).reshape(-1, len(PAIR_CLASSES))
+    return PairRows(feats, lab, np.array(owner, np.int64))
+
+
+def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFAULT_C,
+              min_count: int = 1, meta: dict | None = None) -> PairModel:
+    """One logistic regression per class; the vocabulary is every feature seen min_count times."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .classifier import to_matrix
+
+    counts: dict[str, int] = {}
+    for f in feats:
+        for k in f:
+            counts[k] = counts.get(k, 0) + 1
+    names = sorted(k for k, c in counts.items() if c >= min_count)
+    vocab = {k: i for i, k in enumerate(names)}
+    X = to_matrix(feats, vocab, dtype=np.float64).tocsr()
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    coef = np.zeros((len(PAIR_CLASSES), len(names)), np.float32)
+    intercept = np.full(len(PAIR_CLASSES), -10.0, np.float32)   # a class never seen is never predicted
+    for k in range(len(PAIR_CLASSES)):
+        y = labels[:, k]
+        if y.sum() == 0 or y.sum() == len(y):
+            continue
+        m = LogisticRegression(C=C, solver="liblinear", max_iter=3000)
+        m.fit(X, y)
+        coef[k] = m.coef_[0]
+        intercept[k] = m.intercept_[0]
+    info = {"C": C, "rows": int(len(labels)), "positives": int(labels.sum())}
+    info.update(meta or {})
+    return PairModel(vocab, coef, intercept, PAIR_CLASSES, THRESHOLD, SECOND, info)
+
+
+def item_folds(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
+    """k folds of item indices (a seeded permutation, dealt round-robin)."""
+    perm = np.random.RandomState(seed).permutation(n)
+    return [np.sort(perm[f::k]) for f in range(k)]
+
+
+def default_news_files() -> list[Path]:
+    """The annotated news shipped beside the project (read by path, never copied)."""
+    from .train import shared_data_dir
+    d = shared_data_dir() / "news_silver"
+    return [d / "news_silver_2023.jsonl", d / "news_silver_2023_more.jsonl"]
+
+
+def train_news(paths: list[str | Path], out_dir: str | Path | None, model_dir: str | Path | None = None,
+               log: Callable[[str], None] = print) -> PairModel:
+    """Train the learned event decision on codebook files and write pairs.npz/.json.
+
+    model_dir: where the relation classifier whose opinion is a feature lives (the one just
+    trained by `detente train`); default: the shipped one."""
+    from .classifier import RelationClassifier
+    from .events import EventFinder
+    from .pipeline import Coder
+
+    relation = RelationClassifier.load(model_dir) if model_dir else RelationClassifier.load_default()
+    relation.use_encoder = False
+    coder = Coder(event_finder=EventFinder(classifier=relation), rules_only=True)
+    items: list[NewsItem] = []
+    for p in paths:
+        got = read_codebook(p)
+        log(f"read {len(got)} annotated items from {p}")
+        items += got
+    rows = pair_rows(items, coder, log=log)
+    log(f"{len(rows.feats)} candidate pairs, {int(rows.labels.sum())} positive labels")
+    model = fit_pairs(rows.feats, rows.labels, meta={"trained_on": [Path(p).name for p in paths],
+                                                     "items": len(items)})
+    if out_dir is not None:
+        model.save(out_dir)
+        log(f"wrote {out_dir}/pairs.npz, pairs.json ({len(model.vocab)} features)")
+    return model
