@@ -150,6 +150,10 @@ class Event:
     id: str = ""
     # How much of `date` the text says: day | week | month | year ("" = not given: day if dated).
     date_precision: str = ""
+    # Every sentence of the document that tells this event (character offsets, the evidence
+    # sentence `span` first): a headline and its lead reporting one event give one event with two
+    # evidence mentions. Empty: `span` alone.
+    evidence: list[tuple[int, int]] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The date resolver returns a date that knows its precision and whether it lies after the
@@ -207,6 +211,7 @@ class Event:
             "event_text": self.event_text,
             "text": self.text,
             "span": {"start": self.span[0], "end": self.span[1]},
+            "evidence": [{"start": a, "end": b} for a, b in (self.evidence or [self.span])],
             "confidence": round(float(self.confidence), 4),
             "flags": dict(self.flags),
             "symmetric": self.symmetric,
