@@ -246,3 +246,12 @@ def test_search_is_ranked(api):
     assert r["documents"][0]["id"] == "gb0"
     scores = [d["score"] for d in r["documents"]]
     assert scores[0] >= max(scores[1:] or [0])
+
+
+def test_same_request_on_the_same_snapshot_is_answered_from_memory(api):
+    first = api.get("/dyads", params={"n": 7})
+    again = api.get("/dyads", params={"n": 7})
+    assert first.status_code == again.status_code == 200 and again.json() == first.json()
+    assert "x-detente-cache" not in first.headers and again.headers["x-detente-cache"] == "hit"
+    assert again.headers["x-detente-source"] == first.headers["x-detente-source"]
+    assert api.get("/dyads", params={"n": 7}, headers={"Host": "evil.example"}).status_code == 400

@@ -79,6 +79,7 @@ class Database:
         self._snap: tuple[Any, str, float] | None = None     # (connection, file, made at)
         self._old: list[tuple[Any, str, float]] = []
         self._gen = 0
+        self._snap_gen = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         atexit.register(self.close)
@@ -137,6 +138,7 @@ class Database:
                     continue
                 old = self._snap
                 self._snap = (con, dst, time.time())
+                self._snap_gen = self._gen
                 self._source_stat = before
                 self._copy_seconds = time.monotonic() - t0
                 if old is not None:
@@ -157,6 +159,13 @@ class Database:
                 self.refresh_snapshot()
             except Exception as e:  # keep serving the last good copy
                 log.warning("snapshot refresh failed: %s", e)
+
+    @property
+    def generation(self) -> int:
+        """Changes whenever requests switch to a new snapshot (a key for cached answers)."""
+        if not self.snapshot_only:
+            self._maybe_refresh()
+        return self._snap_gen
 
     def _maybe_refresh(self) -> None:
         """Default mode: copy again when the live file changed, without making requests wait on
@@ -303,6 +312,21 @@ def world_topojson() -> dict[str, Any] | None:
     return topo
 
 
+_VENDOR: dict[str, tuple[bytes, bytes]] = {}
+_VENDOR_LOCK = threading.Lock()
+
+
+def _vendor_bytes(key: str, load) -> tuple[bytes, bytes]:
+    """(raw, gzip) bytes of a fixed vendor file, made once per process."""
+    import gzip
+
+    with _VENDOR_LOCK:
+        if key not in _VENDOR:
+            raw = load()
+            _VENDOR[key] = (raw, gzip.compress(raw, compresslevel=6, mtime=0))
+        return _VENDOR[key]
+
+
 def _world_js() -> bytes:
     if "js" not in _WORLD_CACHE:
         topo = world_topojson()
@@ -335,6 +359,42 @@ class WorkLimiter:
             yield
         finally:
             self._sem.release()
+
+
+# Answers depend only on the request and the snapshot, so the same request on the same snapshot
+# is answered from memory (the dashboard's first view, /stats, /actors... are asked again and again).
+CACHED_PREFIXES = ("/stats", "/actors", "/dyads", "/network", "/locations", "/events", "/search", "/documents")
+
+
+class AnswerCache:
+    """A small LRU of JSON bodies keyed by (snapshot generation, path, query)."""
+
+    def __init__(self, max_items: int = 512, max_bytes: int = 64 * 1024 * 1024, max_item: int = 4 * 1024 * 1024):
+        from collections import OrderedDict
+
+        self._items: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self.max_items, self.max_bytes, self.max_item = max_items, max_bytes, max_item
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key, body: bytes, headers: dict) -> None:
+        if len(body) > self.max_item:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (body, headers)
+            self._bytes += len(body)
+            while len(self._items) > self.max_items or self._bytes > self.max_bytes:
+                _, (old, _) = self._items.popitem(last=False)
+                self._bytes -= len(old)
 
 
 class Busy(StoreError):
@@ -412,6 +472,7 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
     database = Database(db_path, snapshot=snapshot, refresh=refresh)
     limiter = WorkLimiter(max_work, queue_timeout)
+    answers = AnswerCache()
     hosts = allowed_hosts_for(host, allowed_hosts)
     app = FastAPI(title="Detente API", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Political event data (PLOVER) with evidence: events, documents, dyad series, "
@@ -440,7 +501,25 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         cl = request.headers.get("content-length")
         if (cl and (not cl.isdigit() or int(cl) > MAX_BODY)) or request.headers.get("transfer-encoding"):
             return JSONResponse({"detail": f"request body too large (limit {MAX_BODY} bytes)"}, status_code=413)
-        response = await call_next(request)
+        cache_key = None
+        if request.method == "GET" and request.url.path.startswith(CACHED_PREFIXES):
+            # (the Origin is part of the key: CORS headers depend on it)
+            cache_key = (database.generation, request.url.path, request.url.query, request.headers.get("origin"))
+            hit = answers.get(cache_key)
+            if hit is not None:
+                response = Response(hit[0], status_code=200, media_type="application/json", headers=hit[1])
+                response.headers["X-Detente-Cache"] = "hit"
+                cache_key = None
+            else:
+                response = await call_next(request)
+        else:
+            response = await call_next(request)
+        if cache_key is not None and response.status_code == 200 and \
+                response.headers.get("content-type", "").startswith("application/json"):
+            body = b"".join([chunk async for chunk in response.body_iterator])
+            keep = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            answers.put(cache_key, body, keep)
+            response = Response(body, status_code=200, media_type="application/json", headers=keep)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -541,7 +620,9 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
             df = con.execute(sql, params).df()
             nxt = None
             if offset + limit < total:
-                nxt = str(request.url.include_query_params(offset=offset + limit))
+                # relative: the same answer serves every Host name the server is reached by
+                u = request.url.include_query_params(offset=offset + limit)
+                nxt = f"{u.path}?{u.query}"
             return {"total": int(total), "limit": limit, "offset": offset, "next": nxt, "events": _records(df)}
         return run(go, response)
 
@@ -743,11 +824,10 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
                               redoc_favicon_url="/vendor/docs/favicon.png", with_google_fonts=False)
 
     @app.get("/vendor/docs/{name}", include_in_schema=False)
-    def docs_asset(name: str):
+    def docs_asset(request: Request, name: str):
         if name not in DOCS_ASSETS:               # allow-list: no user path reaches the disk
             raise HTTPException(404, "not found")
-        return FileResponse(docs_asset_path(name), media_type=DOCS_ASSETS[name],
-                            headers={"Cache-Control": "max-age=86400"})
+        return vendor(request, "docs/" + name, lambda: docs_asset_path(name).read_bytes(), DOCS_ASSETS[name])
 
     # ------------------------------------------------------------------ dashboard and fixed static files
     @app.get("/", include_in_schema=False)
@@ -761,15 +841,22 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         return FileResponse(_static_dir() / name, media_type=STATIC_FILES[name],
                             headers={"Cache-Control": "no-cache"})
 
+    def vendor(request: Request, key: str, load, media_type: str):
+        """A large fixed file, compressed once and kept: gzip on every request would cost more CPU
+        than the page's data (plotly.min.js is 4.6 MB)."""
+        raw, gz = _vendor_bytes(key, load)
+        headers = {"Cache-Control": "max-age=86400", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            return Response(gz, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+        return Response(raw, media_type=media_type, headers=headers)
+
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
-    def plotly_js():
-        return FileResponse(plotly_js_path(), media_type="application/javascript",
-                            headers={"Cache-Control": "max-age=86400"})
+    def plotly_js(request: Request):
+        return vendor(request, "plotly", lambda: plotly_js_path().read_bytes(), "application/javascript")
 
     @app.get("/vendor/world.js", include_in_schema=False)
-    def world_js():
-        return Response(_world_js(), media_type="application/javascript",
-                        headers={"Cache-Control": "max-age=86400"})
+    def world_js(request: Request):
+        return vendor(request, "world", _world_js, "application/javascript")
 
     from .alerts_api import alerts_router
     app.include_router(alerts_router(database))

@@ -54,7 +54,7 @@ class EventsPage(BaseModel):
     total: int = Field(description="Events matching the filters")
     limit: int
     offset: int
-    next: str | None = Field(None, description="URL of the next page (null on the last page)")
+    next: str | None = Field(None, description="Path and query of the next page (null on the last page)")
     events: list[EventRow]
 
 

@@ -173,8 +173,14 @@ async function render(push) {
     state.a = a; state.b = b; state.view = v;
     const params = {...filterParams(v), period: v.period, directed: v.b !== "*" && v.directed,
                     include_imprecise: v.imprecise};
+    // everything of the view at once: the chart, its spikes, the map and the network
+    const spikesP = v.b === "*" ? Promise.resolve({spikes: []})
+      : api(`/dyads/${encodeURIComponent(v.a)}/${encodeURIComponent(v.b)}/spikes`,
+            {...filterParams(v), period: v.period, directed: params.directed}).catch(() => ({spikes: []}));
+    const mapP = showMap(v), netP = showNetwork(v);
     let s;
-    try { s = await api(seriesPath(v), params); } catch (e) { clearView(e.message); say(e.message); return finish(v, push); }
+    try { s = await api(seriesPath(v), params); }
+    catch (e) { clearView(e.message); say(e.message); await Promise.all([mapP, netP]); return finish(v, push); }
     state.series = s;
     const total = s.series.reduce((n, p) => n + p.events, 0);
     const arrow = v.b === "*" ? "with all" : (params.directed ? "→" : "↔");
@@ -189,9 +195,9 @@ async function render(push) {
     } else {
       $("series-empty").hidden = true;
       if (notes.length) say(notes.join("; ") + ".");
-      await drawSeries(s, v, params);
+      await drawSeries(s, v, (await spikesP).spikes);
     }
-    await Promise.all([showMap(v), showNetwork(v), showCompare(v)]);
+    await Promise.all([mapP, netP, showCompare(v)]);
     return finish(v, push);
   });
 }
@@ -204,7 +210,7 @@ function finish(v, push) {
   document.body.dataset.ready = "1";
 }
 
-async function drawSeries(s, v, params) {
+async function drawSeries(s, v, spikes) {
   const x = s.series.map((p) => p.period);
   const traces = [1, 2, 3, 4].map((q) => ({
     type: "bar", name: QUAD[q][0], x, y: s.series.map((p) => p["q" + q]), marker: {color: QUAD[q][1]},
@@ -212,14 +218,7 @@ async function drawSeries(s, v, params) {
   traces.push({type: "scatter", mode: "lines+markers", name: "CCI", x, y: s.series.map((p) => p.cci),
                yaxis: "y2", line: {color: "#2166ac", width: 2}, connectgaps: false,
                customdata: s.series.map((p, i) => i), hovertemplate: "%{x}: CCI %{y:.2f}<extra></extra>"});
-  state.spikes = [];
-  if (v.b !== "*") {
-    try {
-      state.spikes = (await api(`/dyads/${encodeURIComponent(v.a)}/${encodeURIComponent(v.b)}/spikes`,
-                                {...filterParams(v), period: v.period, directed: params.directed})).spikes
-        .filter((sp) => sp.direction === "up");
-    } catch (e) { state.spikes = []; }
-  }
+  state.spikes = spikes.filter((sp) => sp.direction === "up");
   const byPeriod = new Map(s.series.map((p, i) => [p.period, i]));
   const sp = state.spikes.filter((p) => byPeriod.has(p.period));
   if (sp.length) {
