@@ -99,6 +99,67 @@ def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
     return out
 
 
+# Named places (spaCy GPE/LOC/FAC entities) that are not actors by name but stand where an event
+# lands ("strikes on Kharkiv", "fired rockets at Tel Aviv") become candidates for the country they
+# are in. Only towns of some size are taken, the most populous reading of the name.
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
+PLACE_MIN_POPULATION = 20000
+UNTAGGED_MIN_POPULATION = 100000
+PLACE_PREPOSITIONS = {"on", "in", "at", "near", "to", "into", "toward", "towards", "over", "outside",
+                      "around", "from", "across"}
+
+
+def _place_spans(doc):
+    """(start, end, minimum population) of the spans that may name a place: spaCy's place
+    entities, one-word PERSON entities (the small model tags "Kherson" so), and runs of proper
+    nouns it left untagged ("Rafah"), or a capitalised noun right after a preposition of place
+    (headline case: "strike on Kharkiv" is tagged NOUN), which must then name a larger town."""
+    tagged = set()
+    for ent in doc.ents:
+        tagged.update(range(ent.start, ent.end))
+        if ent.label_ in PLACE_LABELS or (ent.label_ == "PERSON" and len(ent) == 1):
+            yield ent.start, ent.end, PLACE_MIN_POPULATION
+    i, n = 0, len(doc)
+    while i < n:
+        if i not in tagged and doc[i].is_title and (doc[i].pos_ == "PROPN" or (
+                doc[i].pos_ == "NOUN" and i > 0 and doc[i - 1].lower_ in PLACE_PREPOSITIONS)):
+            j = i
+            while j + 1 < n and j + 1 - i < 3 and doc[j + 1].pos_ == "PROPN" and doc[j + 1].is_title \
+                    and j + 1 not in tagged:
+                j += 1
+            yield i, j + 1, UNTAGGED_MIN_POPULATION
+            i = j + 1
+        else:
+            i += 1
+
+
+def with_places(doc, mentions: list[Mention], gazetteer) -> list[Mention]:
+    """The mentions plus one per named place that no mention covers, resolved to its country
+    (kind 'place', is_location=True)."""
+    if gazetteer is None:
+        return mentions
+    covered = set()
+    for m in mentions:
+        covered.update(range(m.start, m.end))
+    extra = []
+    for start, end, min_pop in _place_spans(doc):
+        if covered & set(range(start, end)):
+            continue
+        span = doc[start:end]
+        cities = [c for c in gazetteer.city_candidates(span.text) if c.cc3 and c.population >= min_pop]
+        if not cities:
+            continue
+        city = max(cities, key=lambda c: c.population)
+        actor = Actor(code=city.cc3, sector=None, text=span.text, name=city.name, kind="place",
+                      country=city.cc3)
+        extra.append(Mention(start, end, span.start_char, span.end_char, span.text, actor,
+                             confidence=0.6, is_location=True))
+        covered.update(range(start, end))
+    if not extra:
+        return mentions
+    return sorted(mentions + extra, key=lambda m: (m.start, m.end))
+
+
 def _dist_bucket(d: int) -> str:
     return "1" if d <= 3 else "2" if d <= 8 else "3" if d <= 15 else "4"
 
@@ -240,10 +301,14 @@ class PairDecider:
     Otherwise the trigger is the lexicon word of the decided type nearest the pair (else the word
     joining the pair in the parse) and the flags are read off it by the rule path's flag logic."""
 
-    def __init__(self, event_finder, model: PairModel | None = None):
+    def __init__(self, event_finder, model: PairModel | None = None, gazetteer=None):
         self.finder = event_finder
         self.model = model or PairModel.load_default()
         self.relation = getattr(event_finder, "classifier", None)
+        if gazetteer is None:
+            from .places import PlaceResolver
+            gazetteer = PlaceResolver.gazetteer_for()
+        self.gazetteer = gazetteer
 
     # -- scoring
     def score(self, doc, mentions: list[Mention], rule_events: list[Event]):
@@ -268,6 +333,7 @@ class PairDecider:
     # -- events
     def find(self, doc, mentions: list[Mention], rule_events: list[Event], story_date, doc_id: str
              ) -> list[Event]:
+        mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
         decided = decide(cands, mentions, probs, self.model.classes, self.model.threshold,
                          self.model.second)

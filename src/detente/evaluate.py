@@ -539,14 +539,15 @@ def _code_records(coder, items) -> dict[str, list[dict]]:
 
 
 def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None, seed: int = 0,
-              log=None) -> dict:
+              log=None, plv: str | Path | None = None) -> dict:
     """End-to-end figures on a codebook-format file. Without `cv`: the given (default: shipped)
     coder. With `cv`=K: the items are split K ways; for each fold the learned decision is trained
     on the other folds plus the `extra` files and scores the held-out fold (never an item it
-    learned from)."""
+    learned from). `plv`: a PLV file whose rows (plus our synthetic rows) join every fold's
+    training side as extra positives, as in `detente train`."""
     from .decision import PairDecider
     from .pipeline import Coder
-    from .train_pairs import fit_pairs, item_folds, pair_rows, read_codebook
+    from .train_pairs import extra_relation_rows, fit_pairs, item_folds, pair_rows, read_codebook
 
     items = read_codebook(path)
     coder = coder or Coder()
@@ -558,26 +559,34 @@ def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None
     log(f"building candidate pairs of {len(items)} items")
     rows = pair_rows(items, coder, log=log)
     extra_feats, extra_y = [], np.zeros((0, rows.labels.shape[1]), np.float32)
+    extra_w = np.zeros(0, np.float32)
+    if plv:
+        log(f"building relation rows of {plv} and the synthetic templates")
+        r = extra_relation_rows(plv, coder)
+        extra_feats, extra_y, extra_w = list(r.feats), r.labels, r.weight_array()
     for p in extra or []:
         more = read_codebook(p)
         log(f"building candidate pairs of {len(more)} extra training items ({p})")
         r = pair_rows(more, coder, log=log)
         extra_feats += r.feats
         extra_y = np.vstack([extra_y, r.labels])
+        extra_w = np.concatenate([extra_w, r.weight_array()])
     recs: dict[str, list[dict]] = {}
     base = coder.pair_decider
     for f, test in enumerate(item_folds(len(items), cv, seed)):
         train = ~np.isin(rows.item, test)
         feats = [rows.feats[i] for i in np.flatnonzero(train)] + extra_feats
         y = np.vstack([rows.labels[train], extra_y])
-        model = fit_pairs(feats, y)
+        w = np.concatenate([np.ones(int(train.sum()), np.float32), extra_w])
+        model = fit_pairs(feats, y, weights=w)
         coder.pair_decider = PairDecider(coder.event_finder, model)
         recs.update(_code_records(coder, [items[i] for i in test]))
         log(f"fold {f + 1}/{cv}: trained on {len(y)} pairs, scored {len(test)} items")
     coder.pair_decider = base
     res = score_news(items, recs)
     return {"file": str(path), "items": len(items), "mode": f"{cv}-fold cross-validation by item",
-            "extra_training": [str(p) for p in extra or []], **res}
+            "extra_training": [str(p) for p in extra or []] + ([f"{plv} + synthetic rows"] if plv else []),
+            **res}
 
 
 def is_codebook_file(path) -> bool:

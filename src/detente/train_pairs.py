@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .decision import PAIR_CLASSES, PairDecider, PairModel, candidates, pair_features
+from .decision import PAIR_CLASSES, PairDecider, PairModel, candidates, pair_features, with_places
 from .model import Actor, Document
 
 DEFAULT_C = 0.3
@@ -120,6 +120,70 @@ class PairRows:
     feats: list[dict[str, float]]
     labels: np.ndarray
     item: np.ndarray
+    weights: np.ndarray | None = None
+
+    def weight_array(self) -> np.ndarray:
+        return self.weights if self.weights is not None else np.ones(len(self.feats), np.float32)
+
+
+# Relation rows (PLV_train and our synthetic templates: one marked pair a sentence, always an event)
+# are extra positives for the event types; weighted below the news rows they do not resemble.
+PLV_WEIGHT = 0.5
+SYNTHETIC_WEIGHT = 0.3
+
+
+def relation_rows(rows, coder, weight: float) -> PairRows:
+    """Training rows from marked relation sentences (train.PlvRow): the mentions the coder finds
+    over the marked source and target make one candidate labelled with the row's class. A
+    marked sentence reads as a lead sentence (not a headline)."""
+    from .decision import PairCandidate
+    from .places import PlaceResolver
+
+    relation = getattr(coder.event_finder, "classifier", None)
+    gazetteer = PlaceResolver.gazetteer_for()
+    feats, labels = [], []
+    for row, sdoc in zip(rows, coder.nlp.pipe((r.text for r in rows), batch_size=64)):
+        if row.src is None or row.tgt is None or row.label not in PAIR_CLASSES:
+            continue
+        mentions = with_places(sdoc, coder.actor_finder.find(sdoc, None), gazetteer)
+
+        def over(span):
+            for k, m in enumerate(mentions):
+                if m.start_char < span[1] and span[0] < m.end_char:
+                    return k
+            return None
+        a, b = over(row.src), over(row.tgt)
+        if a is None or b is None or a == b or mentions[a].actor.code == mentions[b].actor.code:
+            continue
+        rule = coder.event_finder.find(sdoc, mentions, story_date=None, doc_id=row.uid)
+        cand = PairCandidate(a, b, 1, sdoc[:])
+        feats += pair_features(sdoc, [cand], mentions, PairDecider.rule_types(rule), relation)
+        y = np.zeros(len(PAIR_CLASSES), np.float32)
+        y[PAIR_CLASSES.index(row.label)] = 1.0
+        labels.append(y)
+    lab = np.array(labels, np.float32).reshape(-1, len(PAIR_CLASSES))
+    return PairRows(feats, lab, np.full(len(feats), -1, np.int64), np.full(len(feats), weight, np.float32))
+
+
+def extra_relation_rows(plv_path, coder) -> PairRows:
+    """PLV_train rows plus our synthetic template rows, as relation_rows."""
+    from .train import PlvRow, read_plv, strip_marks
+    from .weak import synthetic_rows
+
+    plv = relation_rows(read_plv(plv_path), coder, PLV_WEIGHT)
+    marked = []
+    for i, (lab, m) in enumerate(synthetic_rows()):
+        text, s, t = strip_marks(m)
+        marked.append(PlvRow(uid=f"syn{i}", label=lab, text=text, src=s, tgt=t))
+    syn = relation_rows(marked, coder, SYNTHETIC_WEIGHT)
+    return concat_rows([plv, syn])
+
+
+def concat_rows(parts: list[PairRows]) -> PairRows:
+    feats = [f for p in parts for f in p.feats]
+    labels = np.vstack([p.labels for p in parts]) if parts else np.zeros((0, len(PAIR_CLASSES)), np.float32)
+    return PairRows(feats, labels, np.concatenate([p.item for p in parts]),
+                    np.concatenate([p.weight_array() for p in parts]))
 
 
 def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = None) -> PairRows:
@@ -130,11 +194,14 @@ def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = 
     labels: list[np.ndarray] = []
     owner: list[int] = []
     relation = getattr(coder.event_finder, "classifier", None)
+    from .places import PlaceResolver
+    gazetteer = PlaceResolver.gazetteer_for()
     texts = [normalise_text(it.text) for it in items]
     for n, sdoc in enumerate(coder.nlp.pipe(texts, batch_size=64)):
         it = items[n]
         mentions = coder.actor_finder.find(sdoc, it.date)
         rule = coder.event_finder.find(sdoc, mentions, story_date=it.date, doc_id=it.id)
+        mentions = with_places(sdoc, mentions, gazetteer)
         cands = candidates(sdoc, mentions)
         if not cands:
             continue
@@ -158,7 +225,7 @@ def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = 
 
 
 def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFAULT_C,
-              min_count: int = 1, meta: dict | None = None) -> PairModel:
+              min_count: int = 1, meta: dict | None = None, weights: np.ndarray | None = None) -> PairModel:
     """One logistic regression per class; the vocabulary is every feature seen min_count times."""
     from sklearn.linear_model import LogisticRegression
 
@@ -180,7 +247,7 @@ def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFA
         if y.sum() == 0 or y.sum() == len(y):
             continue
         m = LogisticRegression(C=C, solver="liblinear", max_iter=3000)
-        m.fit(X, y)
+        m.fit(X, y, sample_weight=weights)
         coef[k] = m.coef_[0]
         intercept[k] = m.intercept_[0]
     info = {"C": C, "rows": int(len(labels)), "positives": int(labels.sum())}
