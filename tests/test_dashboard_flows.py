@@ -439,3 +439,27 @@ def test_search_is_ranked_in_the_page(live, browser):
     first = page.locator("#search-docs li[data-doc-id]").first.get_attribute("data-doc-id")
     assert first == httpx.get(p.base + "/search", params={"q": "sanctions Russia"}).json()["documents"][0]["id"]
     p.close()
+
+
+def test_one_actor_against_all_and_dyads_side_by_side(live, browser):
+    p = Page(browser, str(live.base_url).rstrip("/"))
+    page = p.open()
+    since, until = page.input_value("#since"), page.input_value("#until")
+    # one actor against all
+    page.fill("#actor-a", "USA")
+    page.fill("#actor-b", "*")
+    p.submit()
+    n = int(re.search(r": (\d+) events", page.text_content("#series-title")).group(1))
+    api_n = live.get("/events", params={"involving": "USA", "since": since, "until": until, "limit": 1}).json()["total"]
+    assert page.text_content("#series-title").startswith("USA with all")
+    assert n + page.evaluate("window.detente.series.imprecise") == api_n
+    # several dyads side by side
+    page.fill("#actor-b", "CHN")
+    page.fill("#compare", "RUS-UKR; ARM-AZE")
+    p.submit()
+    assert page.is_visible("#compare-chart")
+    names = page.evaluate("document.getElementById('compare-chart').data.map(t => t.name)")
+    assert names == ["USA–CHN", "RUS–UKR", "ARM–AZE"]
+    assert "compare=" in page.url
+    shot(page, "compare")
+    p.close()

@@ -479,7 +479,26 @@ def _with_layout(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     g.add_nodes_from(nodes["code"])
     for r in edges.itertuples():
         g.add_edge(r.a, r.b, weight=1.0 + math.log(max(1, r.events)))
-    pos = nx.spring_layout(g, weight="weight", seed=7, k=1.6 / math.sqrt(max(1, len(g))), iterations=80)
+    # Each connected part is laid out alone: the biggest fills the middle, the small ones (a lone
+    # pair such as SRB-XKX) sit on a ring around it instead of squeezing it into a corner.
+    parts = sorted(nx.connected_components(g), key=lambda c: (-len(c), min(c)))
+    pos: dict[str, np.ndarray] = {}
+    for i, part in enumerate(parts):
+        sub = g.subgraph(part)
+        if len(part) == 1:
+            local = {next(iter(part)): np.zeros(2)}
+        else:
+            local = nx.spring_layout(sub, weight="weight", seed=7, k=1.6 / math.sqrt(len(part)), iterations=80)
+        pts = np.array(list(local.values()), dtype=float)
+        pts -= pts.mean(axis=0)
+        pts /= np.abs(pts).max() or 1.0
+        if i == 0:
+            centre, scale = np.zeros(2), (0.75 if len(parts) > 1 else 1.0)
+        else:
+            angle = 2 * math.pi * (i - 1) / max(1, len(parts) - 1) + math.pi / 4
+            centre, scale = 0.92 * np.array([math.cos(angle), math.sin(angle)]), 0.06 * math.sqrt(len(part))
+        for code, pt in zip(local, pts):
+            pos[code] = centre + scale * pt
     xy = np.array([pos[c] for c in nodes["code"]], dtype=float)
     xy /= np.abs(xy).max() or 1.0
     xy = _spread(xy, min_dist=min(0.16, 2.4 / max(1, len(xy)) ** 0.5))
