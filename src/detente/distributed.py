@@ -174,6 +174,7 @@ def event_from_row(row: dict[str, Any], date) -> Event:
         mode=rec.get("mode"), context=list(rec.get("context") or []), cameo_code=rec.get("cameo_code"),
         quad_code=rec.get("quad_code"), goldstein=rec.get("goldstein"), event_scale=rec.get("event_scale"),
         date=dt.date.fromisoformat(rec["date"]) if rec.get("date") else None,
+        date_precision=rec.get("date_precision") or "",
         event_loc=Location(**loc) if loc else None, confidence=rec.get("confidence", 0.5),
         flags=dict(rec.get("flags") or {}), symmetric=bool(rec.get("symmetric")),
         sentence_index=int(row.get("sentence_index") or 0),
