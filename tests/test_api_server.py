@@ -255,3 +255,24 @@ def test_same_request_on_the_same_snapshot_is_answered_from_memory(api):
     assert "x-detente-cache" not in first.headers and again.headers["x-detente-cache"] == "hit"
     assert again.headers["x-detente-source"] == first.headers["x-detente-source"]
     assert api.get("/dyads", params={"n": 7}, headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_cli_leaves_out_historical_and_future_unless_asked(db):
+    def run(*args):
+        p = subprocess.run([sys.executable, "-m", "detente", *args, "--db", str(db)], capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    n = lambda out: len([x for x in out.splitlines() if x.strip()])  # noqa: E731
+    base = n(run("events", "--dyad", "RUS,UKR", "--format", "jsonl", "--limit", "100"))
+    more = n(run("events", "--dyad", "RUS,UKR", "--format", "jsonl", "--limit", "100", "--include-historical"))
+    assert (base, more) == (7, 8)
+    aid = n(run("events", "--dyad", "USA,UKR", "--format", "jsonl", "--include-future"))
+    assert aid == 3
+    import json as _json
+    s = _json.loads(run("analyse", "series", "--dyad", "RUS,UKR", "--period", "month", "--format", "json",
+                        "--include-historical"))
+    assert sum(r["events"] for r in s) == 8
+    s = _json.loads(run("analyse", "series", "--dyad", "RUS,UKR", "--period", "month", "--format", "json"))
+    assert sum(r["events"] for r in s) == 7
