@@ -304,7 +304,7 @@ def test_day_period_without_dates_is_made_readable(live, browser):
     page.select_option("#period", "day")
     p.submit()
     assert page.input_value("#period") == "month"
-    assert "coarser" in page.text_content("#message")
+    assert "coarser" in page.text_content("#note")
     p.close()
 
 

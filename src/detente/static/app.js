@@ -39,7 +39,8 @@ async function api(path, params) {
   return body;
 }
 
-function say(msg) { $("message").textContent = msg || ""; }
+function say(msg) { $("message").textContent = msg || ""; }            // errors
+function note(msg) { $("note").textContent = msg || ""; }            // what the view leaves out or changed
 
 async function busy(label, fn) {
   state.busy += 1;
@@ -103,7 +104,7 @@ async function resolveActor(text, allowAll) {
   const exact = found.find((x) => x.code.toLowerCase() === low || (x.name || "").toLowerCase() === low);
   const pick = exact || found[0];
   for (const x of found) state.known.set(x.code, x);
-  if (!exact && found.length > 1) say(`“${t}” taken as ${pick.code}${pick.name ? " (" + pick.name + ")" : ""}; others: ` +
+  if (!exact && found.length > 1) note(`“${t}” taken as ${pick.code}${pick.name ? " (" + pick.name + ")" : ""}; others: ` +
                                       found.slice(1, 5).map((x) => x.code).join(", "));
   return pick.code;
 }
@@ -152,7 +153,7 @@ function periodsBetween(since, until, period) {
 
 async function render(push) {
   const v = readForm();
-  say("");
+  say(""); note("");
   await busy("Loading…", async () => {
     let a, b;
     try {
@@ -194,7 +195,7 @@ async function render(push) {
       state.series = s;
     } else {
       $("series-empty").hidden = true;
-      if (notes.length) say(notes.join("; ") + ".");
+      if (notes.length) note(notes.join("; ") + ".");
       await drawSeries(s, v, (await spikesP).spikes);
     }
     await Promise.all([mapP, netP, showCompare(v)]);
