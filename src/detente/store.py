@@ -102,7 +102,7 @@ EVENT_COLUMNS = [
     "goldstein", "event_scale", "source_code", "source_sector", "target_code", "target_sector",
     "event_text", "text", "span_start", "span_end", "loc_text", "loc_name", "loc_country", "lat",
     "lon", "geonameid", "confidence", "negated", "hypothetical", "future", "historical",
-    "symmetric", "coder_version", "record",
+    "symmetric", "coder_version", "record", "date_precision",
 ]
 DOC_COLUMNS = ["id", "content_hash", "source", "url", "title", "date", "text", "metadata", "origin",
                "n_events", "duplicate_of", "coded_at"]
