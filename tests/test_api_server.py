@@ -276,3 +276,17 @@ def test_cli_leaves_out_historical_and_future_unless_asked(db):
     assert sum(r["events"] for r in s) == 8
     s = _json.loads(run("analyse", "series", "--dyad", "RUS,UKR", "--period", "month", "--format", "json"))
     assert sum(r["events"] for r in s) == 7
+
+
+def test_every_stored_event_has_its_date_precision(api, db):
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM events WHERE date IS NOT NULL AND date_precision IS NULL"
+                           ).fetchone()[0] == 0
+    finally:
+        con.close()
+    page = api.get("/events", params={"limit": 500, "include_flagged": True, "include_historical": True,
+                                      "include_future": True}).json()
+    assert page["events"] and all(e["date_precision"] == "day" for e in page["events"])
