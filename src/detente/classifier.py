@@ -342,8 +342,7 @@ class RelationClassifier:
 
     # -- inference
     def decision(self, feats: list[dict[str, float]]) -> np.ndarray:
-        X = to_matrix(feats, self.vocab, dtype=np.float32)
-        return np.asarray(X @ self.coef_t) + self.intercept
+        return sparse_dot(feats, self.vocab, self.coef_t) + self.intercept
 
     @property
     def has_encoder(self) -> bool:
@@ -439,6 +438,23 @@ def balanced_weights(y: np.ndarray, sample_weight=None) -> np.ndarray:
     cw = np.zeros_like(tot)
     cw[present] = sw.sum() / (present.sum() * tot[present])
     return sw * cw[y]
+
+
+def sparse_dot(feats: list[dict[str, float]], vocab: dict[str, int], weights: np.ndarray) -> np.ndarray:
+    """Feature dicts times a (features, classes) weight matrix, row by row: at coding time the
+    batches are small, where building a scipy matrix costs more than the product."""
+    out = np.zeros((len(feats), weights.shape[1]), np.float32)
+    get = vocab.get
+    for r, fd in enumerate(feats):
+        idx, vals = [], []
+        for k, v in fd.items():
+            j = get(k)
+            if j is not None:
+                idx.append(j)
+                vals.append(v)
+        if idx:
+            out[r] = np.asarray(vals, np.float32) @ weights[idx]
+    return out
 
 
 def to_matrix(feats, vocab, dtype=np.float64):

@@ -143,7 +143,10 @@ def eval_penta_cmd(file, as_json):
                    "trained on the other folds plus --train-extra, never on the items it scores)")
 @click.option("--train-extra", "extra", multiple=True, type=click.Path(dir_okay=False),
               help="with --cv: further codebook files added to every fold's training side")
-def eval_events_cmd(file, as_json, include_flagged, accurate, cv, extra):
+@click.option("--train-plv", "plv", type=click.Path(dir_okay=False), default=None,
+              help="with --cv: PLV rows (and the synthetic rows) as weighted extra positives, as "
+                   "`detente train` uses them")
+def eval_events_cmd(file, as_json, include_flagged, accurate, cv, extra, plv):
     """End-to-end (source, event, target) P/R/F1 against gold JSONL.
 
     Two formats are read: the codebook format of news_silver (items with title/description and
@@ -159,7 +162,7 @@ def eval_events_cmd(file, as_json, include_flagged, accurate, cv, extra):
                                "events with source/target)")
         coder = Coder(accurate=bool(accurate))
         if codebook:
-            res = eval_news(file, cv=cv, extra=list(extra), coder=coder,
+            res = eval_news(file, cv=cv, extra=list(extra), coder=coder, plv=plv,
                             log=(lambda m: click.echo(m, err=True)) if cv else None)
         else:
             res = eval_events(file, coder=coder, include_flagged=include_flagged)
@@ -226,6 +229,6 @@ def train_command(plv, conflibert, out_dir, cv, no_encoder, news, pairs_only):
             train_plv(plv, out_dir, k=cv, log=click.echo, encoder=not no_encoder)
         rel_dir = out_dir if (Path(out_dir) / "relation.json").exists() else None
         train_news(list(news) or [str(p) for p in default_news_files()], out_dir, model_dir=rel_dir,
-                   log=click.echo)
+                   log=click.echo, plv=plv)
     except (DetenteError, OSError) as e:
         _fail(e)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import PLV_CLASSES, _dep_path, _root, featurize, placeholder_text, to_matrix
+from .classifier import PLV_CLASSES, _dep_path, _root, featurize, placeholder_text, sparse_dot
 from .model import Actor, Event, Mention
 
 MODEL_NAME = "pairs"
@@ -239,8 +239,7 @@ class PairModel:
         """P(class | pair) for each class independently (rows need not sum to 1)."""
         if not feats:
             return np.zeros((0, len(self.classes)), np.float32)
-        X = to_matrix(feats, self.vocab, dtype=np.float32)
-        z = np.asarray(X @ self.coef_t) + self.intercept
+        z = sparse_dot(feats, self.vocab, self.coef_t) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:

@@ -25,7 +25,7 @@ from .model import Actor, Document
 
 DEFAULT_C = 0.3
 # Decision thresholds (per document, see decision.decide); chosen by 5-fold CV on news_silver.
-THRESHOLD = 0.3
+THRESHOLD = 0.35
 SECOND = 0.5
 ORG_SECTORS = {"IGO", "NGO"}
 YIELD_TYPES = {"CONCEDE", "RETREAT", "YIELD"}
@@ -269,7 +269,7 @@ def default_news_files() -> list[Path]:
 
 
 def train_news(paths: list[str | Path], out_dir: str | Path | None, model_dir: str | Path | None = None,
-               log: Callable[[str], None] = print) -> PairModel:
+               log: Callable[[str], None] = print, plv: str | Path | None = None) -> PairModel:
     """Train the learned event decision on codebook files and write pairs.npz/.json.
 
     model_dir: where the relation classifier whose opinion is a feature lives (the one just
@@ -288,8 +288,16 @@ def train_news(paths: list[str | Path], out_dir: str | Path | None, model_dir: s
         items += got
     rows = pair_rows(items, coder, log=log)
     log(f"{len(rows.feats)} candidate pairs, {int(rows.labels.sum())} positive labels")
-    model = fit_pairs(rows.feats, rows.labels, meta={"trained_on": [Path(p).name for p in paths],
-                                                     "items": len(items)})
+    parts = [rows]
+    if plv:
+        extra = extra_relation_rows(plv, coder)
+        log(f"{len(extra.feats)} relation rows from {plv} and the synthetic templates (weights "
+            f"{PLV_WEIGHT}, {SYNTHETIC_WEIGHT})")
+        parts.append(extra)
+    allrows = concat_rows(parts)
+    model = fit_pairs(allrows.feats, allrows.labels, weights=allrows.weight_array(),
+                      meta={"trained_on": [Path(p).name for p in paths] + ([Path(plv).name] if plv else []),
+                            "items": len(items)})
     if out_dir is not None:
         model.save(out_dir)
         log(f"wrote {out_dir}/pairs.npz, pairs.json ({len(model.vocab)} features)")
