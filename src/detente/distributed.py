@@ -178,6 +178,7 @@ def event_from_row(row: dict[str, Any], date) -> Event:
         event_loc=Location(**loc) if loc else None, confidence=rec.get("confidence", 0.5),
         flags=dict(rec.get("flags") or {}), symmetric=bool(rec.get("symmetric")),
         sentence_index=int(row.get("sentence_index") or 0),
+        evidence=[(e["start"], e["end"]) for e in rec.get("evidence") or []],
         coder_version=rec.get("coder_version") or "", id=rec["id"])
     return ev
 
