@@ -339,18 +339,25 @@ def _triples(evs: list[dict]) -> Counter:
     return out
 
 
-def read_gold_events(path) -> list[dict]:
+def _jsonl_records(path):
+    """(line number, parsed JSON) of a JSONL file's non-blank lines; bad JSON is an InputError."""
     p = Path(path)
     if not p.exists():
         raise InputError("no such file", str(p))
+    with open(p, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"bad JSON: {e.msg}", str(p), n) from None
+
+
+def read_gold_events(path) -> list[dict]:
+    p = Path(path)
     docs = []
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"bad JSON: {e.msg}", str(p), n) from None
+    for n, d in _jsonl_records(p):
         if "text" not in d or "events" not in d:
             raise InputError("record needs 'text' and 'events'", str(p), n)
         docs.append(d)
@@ -592,24 +599,14 @@ def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None
 def is_codebook_file(path) -> bool:
     """True for the codebook format (news_silver): events with source/target, or items with a
     title/description and no `text`."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError("no such file", str(p))
-    with open(p, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise InputError(f"bad JSON: {e.msg}", str(p), n) from None
-            if not isinstance(d, dict):
-                raise InputError("expected a JSON object", str(p), n)
-            evs = d.get("events") or []
-            if any(isinstance(e, dict) and ("source" in e or "target" in e) for e in evs):
-                return True
-            if "text" not in d and ("title" in d or "description" in d):
-                return True
-            if evs:
-                return False
+    for n, d in _jsonl_records(path):
+        if not isinstance(d, dict):
+            raise InputError("expected a JSON object", str(path), n)
+        evs = d.get("events") or []
+        if any(isinstance(e, dict) and ("source" in e or "target" in e) for e in evs):
+            return True
+        if "text" not in d and ("title" in d or "description" in d):
+            return True
+        if evs:
+            return False
     return False
