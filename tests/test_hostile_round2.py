@@ -393,10 +393,10 @@ def test_out_on_a_full_disk_fails_cleanly_and_leaves_no_partial_file(tmp_path):
 
 @pytest.fixture()
 def tiny_disk(tmp_path):
-    """A real 64 KB filesystem (tmpfs), when this machine lets us mount one."""
+    """A real 1 MB filesystem (tmpfs), when this machine lets us mount one."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here; the /dev/full test covers a full disk")
     try:
