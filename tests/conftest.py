@@ -34,6 +34,15 @@ def coder(nlp):
 
 
 @pytest.fixture(scope="session")
+def rule_coder(nlp):
+    """The coder with the rule path's events straight out (no learned decision): for tests of
+    the rule path itself (its triggers, directions and flags), which the learned decision reads."""
+    from detente.pipeline import Coder
+
+    return Coder(nlp=nlp, rules_only=True)
+
+
+@pytest.fixture(scope="session")
 def shared_data():
     if not SHARED_DATA.exists():
         pytest.skip(f"reference data not found at {SHARED_DATA}")

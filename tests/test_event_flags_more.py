@@ -1,5 +1,6 @@
 """Event modifiers (negated / hypothetical / future / historical) and attack recipients given by
-the attacked place, through the real pipeline (Coder: spaCy + actors + events + dates)."""
+the attacked place, through the real pipeline's rule path (Coder(rules_only=True): spaCy + actors +
+events + dates). The learned decision takes its flags from this path (tests/test_decision.py)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +13,9 @@ STORY = dt.date(2025, 6, 15)
 
 
 @pytest.fixture(scope="module")
-def run(coder):
+def run(rule_coder):
     def _run(text, date=STORY):
-        return coder.code(Document(id="t", text=text, date=date))
+        return rule_coder.code(Document(id="t", text=text, date=date))
     return _run
 
 

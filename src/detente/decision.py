@@ -76,19 +76,28 @@ def sentence_index(doc) -> tuple[list, list[int]]:
     return sents, tok_sent
 
 
+# Bounds that keep a run-on "sentence" (thousands of words without a full stop) linear: pairs are
+# only formed between mentions at most MAX_PAIR_DISTANCE tokens apart, and a sentence yields at most
+# MAX_PAIRS_PER_SENTENCE of them, the closest first. News sentences fall well inside both.
+MAX_PAIR_DISTANCE = 50
+MAX_PAIRS_PER_SENTENCE = 120
+
+
 def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
-    """Every ordered pair of mentions of two different known actors within one sentence."""
+    """Every ordered pair of mentions of two different known actors within one sentence (within
+    MAX_PAIR_DISTANCE tokens, at most MAX_PAIRS_PER_SENTENCE per sentence)."""
     if len(mentions) < 2:
         return []
     sents, tok_sent = sentence_index(doc)
     out: list[PairCandidate] = []
+    per_sent: dict[int, int] = {}
     for i, a in enumerate(mentions):
         ka = actor_key(a.actor)
         if ka == UNKNOWN or not ka:
             continue
         si = tok_sent[a.start]
         for j, b in enumerate(mentions):
-            if i == j or tok_sent[b.start] != si:
+            if i == j or tok_sent[b.start] != si or abs(b.start - a.start) > MAX_PAIR_DISTANCE:
                 continue
             kb = actor_key(b.actor)
             if kb == UNKNOWN or not kb or kb == ka:
@@ -96,6 +105,14 @@ def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
             if a.start < b.end and b.start < a.end:     # "the two leaders": one span, two actors
                 continue
             out.append(PairCandidate(i, j, si, sents[si]))
+            per_sent[si] = per_sent.get(si, 0) + 1
+    if any(n > MAX_PAIRS_PER_SENTENCE for n in per_sent.values()):
+        kept: list[PairCandidate] = []
+        for si in per_sent:
+            group = [c for c in out if c.sent_index == si]
+            group.sort(key=lambda c: abs(mentions[c.tgt].start - mentions[c.src].start))
+            kept += group[:MAX_PAIRS_PER_SENTENCE]
+        out = sorted(kept, key=lambda c: (c.sent_index, c.src, c.tgt))
     return out
 
 
