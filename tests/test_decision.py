@@ -149,10 +149,36 @@ def test_eval_events_reads_the_codebook_format(tmp_path):
     res = json.loads(out.stdout)
     ev = res["event"]
     assert ev["gold"] == 3
-    # the two events the coder finds are right; the AGREE with France is not in the text
-    assert ev["recall"] == round(2 / 3, 3) and ev["precision"] == 1.0
+    # the attack and the visit are in the text and found; the AGREE with France is not in the text
+    assert ev["recall"] == round(2 / 3, 3)
     assert res["event"]["missed"] == {"only the source seen": 1}
-    assert res["event"]["per_type"]["ASSAULT"]["f1"] == 1.0
+    assert res["event"]["per_type"]["ASSAULT"]["recall"] == 1.0
+    assert res["event"]["per_type"]["CONSULT"]["recall"] == 1.0
+
+
+def test_score_news_follows_the_codebook_tuple_rules(tmp_path):
+    from detente.evaluate import score_news
+    from detente.train_pairs import read_codebook
+    items = read_codebook(_codebook_file(tmp_path))
+
+    def rec(src, event, tgt, sector="GOV", **flags):
+        return {"actor": [{"code": src, "sector": sector}], "recipient": [{"code": tgt, "sector": "GOV"}],
+                "event": event, "flags": flags}
+    preds = {
+        "a1": [rec("RUS", "ASSAULT", "UKR"), rec("UKR", "ASSAULT", "RUS"),      # right, reversed (wrong)
+               rec("RUS", "ASSAULT", "UKR", negated=True)],                     # ignored
+        "a2": [rec("CHN", "CONSULT", "DEU"),                                    # reversed, not symmetric
+               rec("FRA", "AGREE", "DEU"),                                      # symmetric gold: either way
+               rec("DEU", "RETREAT", "GBR")],                                   # not in gold
+        "a3": [rec("UNO", "SUPPORT", "JPN", sector="IGO")],                     # an organisation: ORG
+    }
+    res = score_news(items, preds)
+    ev = res["event"]
+    # predicted distinct tuples: 2 + 3 + 1 = 6, of which 2 are right; gold 3, of which 2 found
+    assert (ev["pred"], ev["gold"]) == (6, 3)
+    assert ev["precision"] == round(2 / 6, 3) and ev["recall"] == round(2 / 3, 3)
+    assert ev["missed"] == {"reversed direction": 1}
+    assert res["dyad"]["recall"] == round(2 / 3, 3)
 
 
 def test_eval_events_matches_the_reference_scorer(tmp_path):
