@@ -426,11 +426,8 @@ def _record_code(a: dict) -> str | None:
 
 
 def _as_actors(v) -> list[dict]:
-    if v is None:
-        return []
-    if isinstance(v, dict):
-        v = [v]
-    return [a for a in v if isinstance(a, dict)]
+    from .train_pairs import actor_dicts
+    return actor_dicts(v)
 
 
 def gold_tuples(item) -> list[tuple[str, str, str | None, bool]]:

@@ -55,7 +55,8 @@ def label_of(event: str) -> str:
     return "YIELD" if e in YIELD_TYPES else e
 
 
-def _actors(v) -> list[dict]:
+def actor_dicts(v) -> list[dict]:
+    """The actor objects of a codebook/record field (one object or a list)."""
     if v is None:
         return []
     if isinstance(v, dict):
@@ -78,8 +79,8 @@ class NewsItem:
         """{(source code, target code): {labels}}; a symmetric event stands both ways."""
         out: dict[tuple[str, str], set[str]] = {}
         for e in self.events:
-            for s in _actors(e.get("source") or e.get("actor")):
-                for t in _actors(e.get("target") or e.get("recipient")):
+            for s in actor_dicts(e.get("source") or e.get("actor")):
+                for t in actor_dicts(e.get("target") or e.get("recipient")):
                     a, b = gold_code(s.get("code")), gold_code(t.get("code"))
                     if a is None or b is None or a == b:
                         continue
