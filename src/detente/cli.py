@@ -158,7 +158,16 @@ def code_cmd(inputs, db, out, fmt, limit, workers, batch_size, engine, scheduler
         # Documents skipped as already stored still belong in --out: remember every id read.
         items = _remember_ids(items, seen_ids)
     try:
-        stats = run.run(items)
+        try:
+            stats = run.run(items)
+        except Exception as e:
+            import duckdb
+
+            if isinstance(e, duckdb.InterruptException):
+                # Ctrl-C during any DuckDB query of the run (a read before a batch, not only the
+                # batch write that store.add_batch maps): still the user's interrupt
+                raise KeyboardInterrupt from e
+            raise
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
