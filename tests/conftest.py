@@ -53,3 +53,19 @@ def run_cli(*args, input=None, cwd=None, timeout=300):
     """Run the real `detente` command in a subprocess."""
     return subprocess.run([sys.executable, "-m", "detente", *map(str, args)], input=input,
                           capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+# Debian's Chromium, driven by Playwright (no browser download); browser tests skip without it.
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for the dashboard and report tests (one per test module)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                     "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()

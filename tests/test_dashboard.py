@@ -28,17 +28,6 @@ def coded_db(tmp_path_factory):
     return db
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                     "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
 def test_dashboard_chart_click_evidence_offline(coded_db, browser):
     from detente import analysis as an
     from detente.store import EventStore
