@@ -15,7 +15,7 @@ import sys
 import time
 
 from detente.model import Document
-from detente.pipeline import Coder
+from detente.coding.coder import Coder
 
 CLAUSES = ("Russian troops attacked Ukrainian positions near Kharkiv and Chinese officials met "
            "Japanese diplomats in Tokyo while Germany sent aid to Sudan and Iran threatened Israel "

@@ -35,7 +35,7 @@ class _ScratchStore:
 
 
 def exact_jaccard(a: str, b: str) -> float:
-    from detente.dedup import shingles
+    from detente.storage.near_duplicates import shingles
 
     sa, sb = shingles(a), shingles(b)
     return len(sa & sb) / max(1, len(sa | sb))
@@ -53,11 +53,11 @@ def main() -> None:
 
     import pandas as pd
 
-    from detente.dedup import NearDuplicateIndex
-    from detente.ingest import read_inputs
+    from detente.storage.near_duplicates import NearDuplicateIndex
+    from detente.io.readers import read_inputs
     from detente.model import Document
-    from detente.normalise import normalise_text
-    from detente.run import batched
+    from detente.nlp.normalise import normalise_text
+    from detente.execution.local import batched
 
     db = args.db or os.path.join(tempfile.mkdtemp(prefix="detente-dedup-"), "dedup.duckdb")
     store = _ScratchStore(db)

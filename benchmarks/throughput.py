@@ -7,7 +7,7 @@ In one run, on the same first N documents of CORPUS (any input `detente code` ac
 
   (a) spaCy only: the same model, pipes and nlp.pipe settings, through the same reader,
       normaliser, chunker and process pool, with no coder stages and no store
-      (CodingRun with detente.run:ParseOnlyCoder, store=None);
+      (CodingRun with detente.execution.local:ParseOnlyCoder, store=None);
   (b) the full pipeline: the real `detente code CORPUS --db FRESH.duckdb --limit N --workers K`
       in a subprocess, into a fresh DuckDB file (near-duplicate folding on, as by default);
   (c) a per-stage profile on a sample in one process (which stage costs what).
@@ -73,7 +73,7 @@ def run_monitored(cmd: list[str], env=None) -> dict:
 
 
 def corpus_sample(corpus: str, limit: int | None):
-    from detente.ingest import read_inputs
+    from detente.io.readers import read_inputs
     from detente.model import Document
 
     docs = []
@@ -89,7 +89,7 @@ def corpus_sample(corpus: str, limit: int | None):
 
 
 def count_words(docs) -> int:
-    from detente.normalise import normalise_text
+    from detente.nlp.normalise import normalise_text
 
     return sum(len(normalise_text(d.text).split()) for d in docs)
 
@@ -101,8 +101,8 @@ def mb(n: float) -> str:
 # --------------------------------------------------------------------------- phase (a), in a subprocess
 
 def phase_parse(args) -> None:
-    from detente.ingest import read_inputs
-    from detente.run import PARSE_ONLY_CODER, CodingRun
+    from detente.io.readers import read_inputs
+    from detente.execution.local import PARSE_ONLY_CODER, CodingRun
 
     run = CodingRun(None, workers=args.workers, batch_size=args.batch_size, limit=args.limit,
                     coder_factory=PARSE_ONLY_CODER, on_error=lambda e: None)
@@ -116,8 +116,9 @@ def profile_stages(docs, batch_size: int) -> dict:
     """Code docs in this process, one step at a time, and time each: every spaCy pipe over the
     whole sample (as nlp.pipe does, batch by batch), then actors, events, dates, places and the
     rest of Coder._code_parsed on the parsed documents."""
-    from detente.normalise import normalise_text
-    from detente.pipeline import Coder, load_nlp, split_long_text
+    from detente.nlp.normalise import normalise_text
+    from detente.coding.coder import Coder, split_long_text
+    from detente.nlp.load import load_nlp
     from spacy.util import minibatch
 
     nlp = load_nlp()

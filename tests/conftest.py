@@ -14,21 +14,21 @@ SHARED_DATA = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" 
 
 @pytest.fixture(scope="session")
 def nlp():
-    from detente.pipeline import load_nlp
+    from detente.nlp.load import load_nlp
 
     return load_nlp()
 
 
 @pytest.fixture(scope="session")
 def af():
-    from detente.actors import ActorFinder
+    from detente.coding.actors import ActorFinder
 
     return ActorFinder()
 
 
 @pytest.fixture(scope="session")
 def coder(nlp):
-    from detente.pipeline import Coder
+    from detente.coding.coder import Coder
 
     return Coder(nlp=nlp)
 
@@ -37,7 +37,7 @@ def coder(nlp):
 def rule_coder(nlp):
     """The coder with the rule path's events straight out (no learned decision): for tests of
     the rule path itself (its triggers, directions and flags), which the learned decision reads."""
-    from detente.pipeline import Coder
+    from detente.coding.coder import Coder
 
     return Coder(nlp=nlp, rules_only=True)
 

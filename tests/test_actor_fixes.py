@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from detente.actors import ActorFinder
+from detente.coding.actors import ActorFinder
 
 
 def triples(af, nlp, text):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from detente.actors import ActorFinder
+from detente.coding.actors import ActorFinder
 from detente.model import Actor, Mention
 
 D = dt.date

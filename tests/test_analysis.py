@@ -9,11 +9,11 @@ import math
 import pandas as pd
 import pytest
 
-from detente import analysis as an
-from detente.cli import main
+from detente.analysis import series as an
+from detente.cli.main import main
 from detente.model import Actor, Document, Event, Location
-from detente.query import QueryError
-from detente.store import EventStore
+from detente.storage.query import QueryError
+from detente.storage.store import EventStore
 
 MON = dt.date(2024, 1, 1)   # a Monday: week w starts at MON + 7w
 KYIV = Location("Kyiv", "Kyiv", "UKR", 50.45, 30.52, 703448)

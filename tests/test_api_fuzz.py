@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("detente.api")
+pytest.importorskip("detente.web.app")
 pytest.importorskip("schemathesis")
 
 import hostile  # noqa: E402

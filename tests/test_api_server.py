@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from detente.model import Actor, Document, Event
-from detente.store import EventStore
+from detente.storage.store import EventStore
 from test_analysis import _doc_event, build_db
 from test_api import _writer, server
 

@@ -148,7 +148,7 @@ def test_bundled_examples_code_cleanly(tmp_path):
 
 def test_python_api(tmp_path, coder):
     import detente
-    from detente.pipeline import code_text
+    from detente.coding.coder import code_text
 
     recs = code_text("Russian forces shelled Kharkiv, Ukrainian officials said.", date="2024-03-02",
                      coder=coder)

@@ -29,8 +29,8 @@ def coded_db(tmp_path_factory):
 
 
 def test_dashboard_chart_click_evidence_offline(coded_db, browser):
-    from detente import analysis as an
-    from detente.store import EventStore
+    from detente.analysis import series as an
+    from detente.storage.store import EventStore
 
     with EventStore(coded_db, read_only=True) as st:
         top = an.top_dyads(st, n=1).iloc[0]
@@ -97,8 +97,8 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
 def test_report_opens_offline(browser, tmp_path):
     from test_analysis import build_db
 
-    from detente.report import write_report
-    from detente.store import EventStore
+    from detente.analysis.report import write_report
+    from detente.storage.store import EventStore
 
     with EventStore(build_db(tmp_path / "r.duckdb"), read_only=True) as st:
         write_report(st, "USA", "CHN", tmp_path / "r.html", since="2024-01-01", until="2024-03-10")

@@ -103,9 +103,9 @@ def axe_violations(page):
 # ------------------------------------------------------------------ report (point 1)
 
 def test_report_for_every_top_dyad_opens_without_nan(coded_db, browser, tmp_path):
-    from detente import analysis as an
-    from detente.report import write_report
-    from detente.store import EventStore
+    from detente.analysis import series as an
+    from detente.analysis.report import write_report
+    from detente.storage.store import EventStore
 
     with EventStore(coded_db, read_only=True) as st:
         dyads = an.top_dyads(st, n=6, include_historical=True, include_future=True)

@@ -12,14 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from detente.decision import PairModel, candidates, with_places
+from detente.coding.events.decision import PairModel, candidates, with_places
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
 def _tuples(coder, text, date):
-    from detente.pipeline import code_text
+    from detente.coding.coder import code_text
     recs = code_text(text, date=date, coder=coder)
     return {(r["actor"][0]["code"], r["event"], r["recipient"][0]["code"] if r["recipient"] else None)
             for r in recs if not (r["flags"]["negated"] or r["flags"]["hypothetical"])}, recs
@@ -104,7 +104,7 @@ def test_flags_still_apply_to_decided_events(coder):
 def test_pair_model_round_trips(tmp_path):
     import numpy as np
 
-    from detente.train_pairs import fit_pairs
+    from detente.training.pairs import fit_pairs
     feats = [{"a": 1.0}, {"b": 1.0}, {"a": 1.0, "c": 0.5}, {"b": 1.0, "c": 1.0}] * 5
     y = np.zeros((20, 15), np.float32)
     y[::2, 3] = 1.0                    # rows with "a" are class 3
@@ -157,8 +157,8 @@ def test_eval_events_reads_the_codebook_format(tmp_path):
 
 
 def test_score_news_follows_the_codebook_tuple_rules(tmp_path):
-    from detente.evaluate import score_news
-    from detente.train_pairs import read_codebook
+    from detente.training.evaluate import score_news
+    from detente.training.pairs import read_codebook
     items = read_codebook(_codebook_file(tmp_path))
 
     def rec(src, event, tgt, sector="GOV", **flags):

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from detente.dedup import NearDuplicateIndex, title_similarity
+from detente.storage.near_duplicates import NearDuplicateIndex, title_similarity
 from detente.model import Document
-from detente.run import CodingRun
-from detente.store import EventStore
+from detente.execution.local import CodingRun
+from detente.storage.store import EventStore
 
 BODY = ("France and Germany signed a defence cooperation agreement in Paris on Monday, "
         "officials from both governments said after a day of talks at the Elysee palace.")

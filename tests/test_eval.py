@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from detente.cli_eval import eval_group, train_command
+from detente.cli.evaluate_train import eval_group, train_command
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -30,7 +30,7 @@ PLV_ROWS = [
 
 
 def _write_plv(path: Path):
-    from detente.train import strip_marks
+    from detente.training.train import strip_marks
     lines = ["uid\tsentence_id\tgold_penta\tgold_root\tsentence\tmarked_sentence\tsource\ttarget"]
     for i, (lab, marked) in enumerate(PLV_ROWS):
         text, _, _ = strip_marks(marked)
@@ -63,7 +63,7 @@ def test_eval_plv_shipped_model(tmp_path, runner):
 
 def test_eval_plv_cv(tmp_path, runner, monkeypatch):
     pytest.importorskip("torch")
-    import detente.train_tuned as tt
+    import detente.training.reader as tt
     monkeypatch.setattr(tt, "EPOCHS", 1)      # the reader is fine-tuned per fold: keep it short here
     f = tmp_path / "plv.tsv"
     _write_plv(f)
@@ -132,14 +132,14 @@ def test_eval_events(tmp_path, runner):
 
 def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     pytest.importorskip("torch")
-    import detente.train_tuned as tt
+    import detente.training.reader as tt
     monkeypatch.setattr(tt, "EPOCHS", 1)
     f = tmp_path / "plv.tsv"
     _write_plv(f)
     r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / "m"), "--cv", "2"])
     assert r.exit_code == 0, r.output
     assert "reader alone" in r.output
-    from detente.classifier import RelationClassifier
+    from detente.coding.relation.linear import RelationClassifier
     m = RelationClassifier.load(tmp_path / "m")
     assert m.classes and m.coef.shape[0] == len(m.classes)
     assert m.reader is not None and (tmp_path / "m" / "relation_reader.npz").exists()
@@ -157,7 +157,7 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
                                           "--no-encoder"])
         assert r.exit_code == 0, r.output
     assert (tmp_path / "m1" / "relation.npz").read_bytes() == (tmp_path / "m2" / "relation.npz").read_bytes()
-    from detente.classifier import RelationClassifier
+    from detente.coding.relation.linear import RelationClassifier
     m = RelationClassifier.load(tmp_path / "m1")
     assert m.reader is None and not m.has_encoder
     # a model without a reader evaluates (in the fast mode) without --fast
@@ -168,16 +168,16 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
 
 @pytest.mark.skipif(not (SHARED / "plover" / "PLV_train.tsv").exists(), reason="shared data absent")
 def test_shipped_model_meta():
-    from detente.classifier import RelationClassifier
+    from detente.coding.relation.linear import RelationClassifier
     m = RelationClassifier.load_default()
     assert m.meta.get("trained_on") == "PLV_train.tsv"
     assert m.meta.get("cv_macro_f1", 0) > 0.7
 
 
 def test_synthetic_weak_rows_deterministic_and_well_formed():
-    from detente.classifier import PLV_CLASSES
-    from detente.train import strip_marks
-    from detente.weak import synthetic_rows
+    from detente.coding.relation.linear import PLV_CLASSES
+    from detente.training.train import strip_marks
+    from detente.training.weak import synthetic_rows
     rows = synthetic_rows()
     assert rows == synthetic_rows()                       # deterministic (seeded)
     assert {lab for lab, _ in rows} == set(PLV_CLASSES)   # every class gets weak rows
@@ -189,7 +189,7 @@ def test_synthetic_weak_rows_deterministic_and_well_formed():
 
 
 def test_cameo_weak_rows(tmp_path):
-    from detente.weak import cameo_rows, read_cameo2plover
+    from detente.training.weak import cameo_rows, read_cameo2plover
     mp = tmp_path / "c2p.txt"
     mp.write_text("# header\n04: CONSULT\n042: CONSULT, , diplomatic # Make a visit\n"
                   "0233: REQUEST, aid # Appeal for humanitarian aid\n145: PROTEST # riot\n"
@@ -208,7 +208,7 @@ def test_cameo_weak_rows(tmp_path):
 
 def test_balanced_weights():
     import numpy as np
-    from detente.classifier import balanced_weights
+    from detente.coding.relation.linear import balanced_weights
     y = np.array([0, 0, 0, 1])
     w = balanced_weights(y)
     assert np.allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])     # = sklearn's class_weight="balanced"

@@ -37,14 +37,14 @@ class _MiniActors:
 
 @pytest.fixture(scope="module")
 def nlp():
-    from detente.pipeline import load_nlp
+    from detente.nlp.load import load_nlp
     return load_nlp()
 
 
 @pytest.fixture(scope="module")
 def actor_finder():
     try:
-        from detente.actors import ActorFinder
+        from detente.coding.actors import ActorFinder
     except ImportError:
         return _MiniActors()
     return ActorFinder()
@@ -52,7 +52,7 @@ def actor_finder():
 
 @pytest.fixture(scope="module")
 def finder():
-    from detente.events import EventFinder
+    from detente.coding.events.finder import EventFinder
     return EventFinder()
 
 
@@ -180,7 +180,7 @@ def test_example_story(code):
 
 # ---------------------------------------------------------------- ontology
 def test_ontology_fields_consistent(code):
-    from detente.ontology import load_ontology
+    from detente.lexicon.ontology import load_ontology
     onto = load_ontology()
     assert set(onto.types) == set(PLOVER_TYPES)
     evs = code("Russia attacked Ukraine. France praised Germany. Iran arrested two French citizens.")
@@ -199,7 +199,7 @@ def test_ontology_fields_consistent(code):
 
 
 def test_cameo_table_covers_roots():
-    from detente.ontology import load_ontology
+    from detente.lexicon.ontology import load_ontology
     onto = load_ontology()
     for root in range(3, 21):
         cc = onto.cameo_to_plover(f"{root:02d}0")

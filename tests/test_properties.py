@@ -17,12 +17,11 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from detente import ingest
-from detente.ingest import (decode_bytes, document_from_html, document_from_record, document_from_text,
-                            parse_date, read_csv_stream, read_feed_bytes, read_jsonl_stream,
-                            read_stdin_bytes)
-from detente.model import DetenteError, Document, InputError
-from detente.normalise import normalise_text
+from detente.io import readers as ingest
+from detente.io.readers import decode_bytes, document_from_html, document_from_record, document_from_text, parse_date, read_csv_stream, read_feed_bytes, read_jsonl_stream, read_stdin_bytes
+from detente.errors import DetenteError, InputError
+from detente.model import Document
+from detente.nlp.normalise import normalise_text
 
 FAST = settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow,
@@ -256,8 +255,8 @@ RESOLVER_TEXTS = st.lists(st.one_of(SENTENCE_BITS, DATE_WORDS, NASTY_CHARS, st.t
 
 @pytest.fixture(scope="module")
 def resolvers(nlp):
-    from detente.actors import ActorFinder
-    from detente.temporal import DateResolver, parse_date_value
+    from detente.coding.actors import ActorFinder
+    from detente.coding.temporal import DateResolver, parse_date_value
 
     return nlp, ActorFinder(), DateResolver(), parse_date_value
 

@@ -10,10 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from detente.classifier import PLV_CLASSES, RelationClassifier
-from detente.events import RelItem
-from detente.tuned import (HIDDEN, N_FROZEN, N_LAYERS, TUNED_LAYERS, TunedHead, get_lower_encoder,
-                           item_marked_text, layer_forward, marked_text, onnx_layer_weights)
+from detente.coding.relation.linear import PLV_CLASSES, RelationClassifier
+from detente.coding.events.finder import RelItem
+from detente.coding.relation.reader import HIDDEN, N_FROZEN, N_LAYERS, TUNED_LAYERS, TunedHead, get_lower_encoder, item_marked_text, layer_forward, marked_text, onnx_layer_weights
 
 
 def _items(nlp):
@@ -67,7 +66,7 @@ def test_numpy_layers_reproduce_the_packaged_model():
     full ONNX model's output: the weight extraction and the NumPy layer are right."""
     import onnxruntime as ort
 
-    from detente.tuned import _onnx_model_path
+    from detente.coding.relation.reader import _onnx_model_path
     enc = get_lower_encoder()
     text = "Japan and South Korea agreed to share missile warning data."
     h, _, _ = enc.states([(text, None, None)])[0]
@@ -84,8 +83,8 @@ def test_numpy_layers_reproduce_the_packaged_model():
 
 def test_training_learns_a_small_task_and_round_trips(tmp_path):
     pytest.importorskip("torch")
-    from detente.classifier import balanced_weights
-    from detente.train_tuned import train_tuned
+    from detente.coding.relation.linear import balanced_weights
+    from detente.training.reader import train_tuned
     attack = ["{a} shelled {b} overnight.", "{a} bombed {b}.", "{a} launched missile strikes on {b}.",
               "{a} troops attacked {b}."]
     meet = ["{a} met {b} in Geneva.", "{a} held talks with {b}.", "{a} hosted {b} for a summit.",
@@ -136,7 +135,7 @@ def test_accurate_mixes_reader_opinion_on_unsure_pairs(nlp):
     m.use_encoder, m.encoder_below = True, 1.01      # every pair is "unsure"
     mixed = m.predict_proba(items)
     assert m.encoder_calls == len(items)
-    from detente.classifier import featurize, placeholder_text
+    from detente.coding.relation.linear import featurize, placeholder_text
     p_fast = m.fast_proba([featurize(i) for i in items], [placeholder_text(i) for i in items])
     p_read = m.reader.proba(items)
     expect = m.mix(p_fast, p_read)
@@ -155,7 +154,7 @@ def test_accurate_mixes_reader_opinion_on_unsure_pairs(nlp):
 
 
 def test_coder_accurate_flag(nlp):
-    from detente.pipeline import Coder
+    from detente.coding.coder import Coder
     c = Coder(nlp=nlp, accurate=True)
     assert c.event_finder.classifier.has_encoder
     from detente.model import Document
@@ -180,7 +179,7 @@ def test_cli_code_accurate(tmp_path):
 def test_fast_mode_uses_its_own_calibration(nlp):
     """Each mode is calibrated on its own out-of-fold logits: the fast temperature when the
     reader is off, the mixed one when it is on."""
-    from detente.classifier import _softmax, featurize, placeholder_text
+    from detente.coding.relation.linear import _softmax, featurize, placeholder_text
     m = RelationClassifier.load_default()
     assert m.fast_temperature and m.fast_temperature != m.temperature
     items = _items(nlp)

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 from scale_corpus import write_corpus
 from detente.model import Document, Event, Actor
-from detente.run import CodingRun, batched
+from detente.execution.local import CodingRun, batched
 
 
 class FakeCoder:
@@ -76,7 +76,7 @@ def test_parallel_window_is_bounded(tmp_path):
 
 
 def test_parallel_store_matches_serial(tmp_path):
-    from detente.store import EventStore
+    from detente.storage.store import EventStore
 
     counts = []
     for workers in (1, 2):
@@ -113,7 +113,7 @@ def test_cli_workers_2_same_events_as_workers_1(tmp_path):
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("dask.distributed")
-    from detente.distributed import local_cluster
+    from detente.execution.dask_engine import local_cluster
     cluster = local_cluster(2)           # the cluster `detente code --engine dask --workers 2` starts
     client = distributed.Client(cluster)
     yield client
@@ -140,8 +140,8 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
     import duckdb
     import pandas as pd
 
-    from detente import distributed
-    from detente.store import EventStore
+    from detente.execution import dask_engine as distributed
+    from detente.storage.store import EventStore
 
     corpus = tmp_path / "c.jsonl"
     write_corpus(corpus, 60, copies_every=10)
@@ -187,7 +187,7 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
     assert r.returncode == 0, r.stderr
 
     # each worker loaded the model once (a lazily initialised module global)
-    loaded = dask_client.run(lambda: __import__("detente.distributed").distributed._CODER is not None)
+    loaded = dask_client.run(lambda: __import__("detente.execution.dask_engine", fromlist=["_CODER"])._CODER is not None)
     assert all(loaded.values())
 
     # load-parquet into a fresh database gives the same again; a second load adds nothing

@@ -9,10 +9,10 @@ import json
 import duckdb
 import pytest
 
-from detente.export import GDELT_COLUMNS, export_store
+from detente.io.export import GDELT_COLUMNS, export_store
 from detente.model import Actor, Document, Event, Location
-from detente.query import QueryError
-from detente.store import EventStore, StoreError
+from detente.storage.query import QueryError
+from detente.storage.store import EventStore, StoreError
 
 
 def make_event(doc_id, event, src, tgt, day, quad, cameo, sentence="S.", start=0, negated=False, loc=None):

@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from detente.temporal import DateResolver, parse_date_value
+from detente.coding.temporal import DateResolver, parse_date_value
 
 MONDAY = dt.date(2024, 11, 18)   # a Monday
 
@@ -135,7 +135,7 @@ def test_precision_is_kept(nlp, resolver):
 
 def test_event_takes_precision_and_future_flag_from_resolved_date():
     from detente.model import Actor, Event
-    from detente.temporal import ResolvedDate
+    from detente.coding.temporal import ResolvedDate
 
     ev = Event(doc_id="d", event="CONSULT", actor=[Actor("USA")], recipient=[Actor("CHN")], text="t", span=(0, 1))
     ev.date = ResolvedDate(dt.date(2024, 12, 1), "month", after_story=True)

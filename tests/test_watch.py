@@ -15,8 +15,8 @@ import pytest
 from conftest import run_cli
 from feedserver import FeedServer, WebhookReceiver, rss
 
-from detente.alerts import RuleError, load_rules, parse_rules
-from detente.watch import DirectorySource, HttpFeedSource, JsonLog, JsonlSource, Watcher
+from detente.monitoring.alerts import RuleError, load_rules, parse_rules
+from detente.monitoring.watch import DirectorySource, HttpFeedSource, JsonLog, JsonlSource, Watcher
 
 TODAY = dt.date.today()
 
@@ -361,9 +361,9 @@ def test_rules_file_errors(tmp_path):
 
 
 def test_stories_coded_before_the_first_watch_are_history_not_alerts(coder, make_watcher, tmp_path):
-    from detente.ingest import read_inputs
-    from detente.run import CodingRun
-    from detente.store import EventStore
+    from detente.io.readers import read_inputs
+    from detente.execution.local import CodingRun
+    from detente.storage.store import EventStore
 
     db = tmp_path / "watch.duckdb"
     old = tmp_path / "old"

@@ -14,8 +14,8 @@ from feedserver import FeedServer, rss
 from test_api import server
 from test_watch import RULES, item
 
-from detente.alerts import parse_rules
-from detente.watch import HttpFeedSource, JsonLog, Watcher
+from detente.monitoring.alerts import parse_rules
+from detente.monitoring.watch import HttpFeedSource, JsonLog, Watcher
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser,

@@ -13,7 +13,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-CODER_VERSION = "detente-0.1.0"
+from detente.version import __version__
+
+CODER_VERSION = f"detente-{__version__}"
 
 # The 16 PLOVER event types (draft 0.8), grouped by quad class.
 PLOVER_TYPES = (
@@ -23,23 +25,6 @@ PLOVER_TYPES = (
     "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",  # material conflict (quad 4)
 )
 FLAG_NAMES = ("negated", "hypothetical", "future", "historical")
-
-
-class DetenteError(Exception):
-    """Base of every error the project raises on purpose (documented, catchable)."""
-
-
-class InputError(DetenteError):
-    """An input item (file, line, record) cannot be read. Carries where it came from."""
-
-    def __init__(self, message: str, path: str | None = None, line: int | None = None):
-        self.path = path
-        self.line = line
-        where = ""
-        if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(f"{where}{message}")
-        self.reason = message
 
 
 def content_hash(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Series, spikes, networks and reports over the stored events."""

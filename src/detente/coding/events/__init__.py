@@ -1,0 +1,1 @@
+"""Event candidates from triggers and the learned decision over actor pairs."""

@@ -1,0 +1,1 @@
+"""Relation models: the linear classifier and the fine-tuned reader (`--accurate`)."""

@@ -1,0 +1,1 @@
+"""Reading inputs (text, HTML, JSONL, CSV, feeds) and exporting events."""

@@ -1,0 +1,1 @@
+"""The ontology (PLOVER/CAMEO tables) and the trigger lexicon, read from data files."""

@@ -1,0 +1,67 @@
+"""Matching the trigger lexicon (data/triggers.tsv) against a parsed sentence.
+
+Shared by the event finder and the relation classifier's lexicon votes, so it lives below both."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from detente.lexicon.ontology import Trigger
+
+
+class TriggerIndex:
+    def __init__(self, triggers: list[Trigger]):
+        self.single: dict[str, list[Trigger]] = defaultdict(list)
+        self.child: dict[str, list[tuple[str, Trigger]]] = defaultdict(list)
+        self.multi: dict[str, list[tuple[tuple[str, ...], Trigger]]] = defaultdict(list)
+        for t in triggers:
+            if "+" in t.pattern:
+                v, c = t.pattern.split("+", 1)
+                self.child[v].append((c, t))
+            elif " " in t.pattern:
+                parts = tuple(t.pattern.split())
+                self.multi[parts[0]].append((parts, t))
+            else:
+                self.single[t.pattern].append(t)
+
+    @staticmethod
+    def _pos_ok(trig: Trigger, tok) -> bool:
+        if trig.pos == "ANY":
+            return tok.pos_ in ("VERB", "NOUN", "PROPN", "ADJ", "AUX")
+        if trig.pos == "VERB":
+            return tok.pos_ in ("VERB", "AUX") or (tok.tag_.startswith("VB"))
+        if trig.pos == "NOUN":
+            return tok.pos_ in ("NOUN", "PROPN")
+        return tok.pos_ == trig.pos
+
+    def match(self, sent) -> list[tuple[Trigger, list[int], int]]:
+        """(trigger, token indices, head token) for the sentence, most specific match per token."""
+        out: dict[int, tuple[Trigger, list[int], int, int]] = {}  # head -> (trig, toks, head, specificity)
+        toks = list(sent)
+        for k, tok in enumerate(toks):
+            lem = tok.lemma_.lower()
+            low = tok.text.lower()
+            found: list[tuple[Trigger, list[int], int, int]] = []
+            for key in {lem, low}:
+                for parts, trig in self.multi.get(key, ()):
+                    n = len(parts)
+                    seq = toks[k:k + n]
+                    if len(seq) == n and all(s.lemma_.lower() == p or s.text.lower() == p
+                                             for s, p in zip(seq, parts)):
+                        found.append((trig, [s.i for s in seq], seq[-1].i, 3))
+                for c, trig in self.child.get(key, ()):
+                    if not self._pos_ok(trig, tok):
+                        continue
+                    for ch in tok.children:
+                        if ch.i > tok.i and (ch.lemma_.lower() == c or ch.text.lower() == c) and \
+                                not any(p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME")
+                                        for p in ch.children):   # "called X on Monday"
+                            found.append((trig, [tok.i, ch.i], tok.i, 2))
+                            break
+                for trig in self.single.get(key, ()):
+                    if self._pos_ok(trig, tok):
+                        found.append((trig, [tok.i], tok.i, 1))
+            for f in found:
+                cur = out.get(f[2])
+                if cur is None or (f[3], f[0].weight) > (cur[3], cur[0].weight):
+                    out[f[2]] = f
+        return [(t, toks_, h) for t, toks_, h, _ in out.values()]

@@ -1,0 +1,1 @@
+"""Live monitoring: polling sources (`detente watch`) and alert rules."""

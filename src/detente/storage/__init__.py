@@ -1,0 +1,1 @@
+"""The DuckDB event store, its schema, Parquet views, near-duplicates and queries."""

@@ -1,0 +1,1 @@
+"""The HTTP API and dashboard (FastAPI app, response models, static files)."""
