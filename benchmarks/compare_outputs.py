@@ -559,6 +559,10 @@ def diff_file(name: str, a_path: Path, b_path: Path, key: str, show: int) -> boo
 
 def cmd_diff(opts) -> int:
     dir_a, dir_b = Path(opts.a), Path(opts.b)
+    for d in (dir_a, dir_b):
+        if not (d / "manifest.json").is_file():
+            print(f"not a dump (no manifest.json; unfinished?): {d}", file=sys.stderr)
+            return 2
     man_a = json.loads((dir_a / "manifest.json").read_text())
     man_b = json.loads((dir_b / "manifest.json").read_text())
     print(f"A: {dir_a}  (detente {man_a['tree'].get('file')}, {man_a['created']})")
