@@ -7,7 +7,7 @@ In one run, on the same first N documents of CORPUS (any input `detente code` ac
 
   (a) spaCy only: the same model, pipes and nlp.pipe settings, through the same reader,
       normaliser, chunker and process pool, with no coder stages and no store
-      (CodingRun with detente.execution.local:ParseOnlyCoder, store=None);
+      (CodingRun with detente.coding.coder:ParseOnlyCoder, store=None);
   (b) the full pipeline: the real `detente code CORPUS --db FRESH.duckdb --limit N --workers K`
       in a subprocess, into a fresh DuckDB file (near-duplicate folding on, as by default);
   (c) a per-stage profile on a sample in one process (which stage costs what).

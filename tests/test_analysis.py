@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from detente.analysis import series as an
-from detente.cli.main import main
+from detente.cli import main
 from detente.model import Actor, Document, Event, Location
 from detente.storage.query import QueryError
 from detente.storage.store import EventStore

@@ -1,3 +1,3 @@
-from detente.cli.main import main
+from detente.cli import main
 
 main()

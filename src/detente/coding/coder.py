@@ -15,6 +15,7 @@ from typing import Any
 from detente.model import Document, Event
 from detente.nlp.normalise import normalise_text
 from detente.nlp.load import MAX_CHUNK_CHARS, load_nlp
+from detente.settings import PIPE_BATCH
 from detente.coding.actors import ActorFinder
 from detente.coding.events.finder import EventFinder
 from detente.coding.places import PlaceResolver
@@ -117,6 +118,23 @@ class Coder:
             if last:
                 yield d, pending
                 pending = []
+
+
+class ParseOnlyCoder:
+    """The spaCy parse alone, through exactly the same normalise/chunk/nlp.pipe path as the real
+    Coder, producing no events. Used by the throughput benchmark as the baseline."""
+
+    def __init__(self, nlp=None):
+        self.nlp = nlp if nlp is not None else load_nlp()
+
+    def _code_parsed(self, sdoc, document, offset):
+        return []
+
+    def code_many(self, documents, batch_size: int = PIPE_BATCH):
+        return Coder.code_many(self, documents, batch_size=batch_size)
+
+    def code(self, document):
+        return next(iter(self.code_many([document])))[1]
 
 
 def _strip_span(text: str, span: tuple[int, int], offset: int) -> tuple[int, int]:

@@ -26,18 +26,14 @@ from detente.errors import DetenteError, InputError
 from detente.model import Document, Event, content_hash
 from detente.nlp.normalise import normalise_text
 from detente.io.readers import display_name
-from detente.coding.coder import Coder
-from detente.nlp.load import load_nlp
-from threadpoolctl import threadpool_limits
+from detente.settings import PIPE_BATCH
 import multiprocessing as mp
 
 DEFAULT_BATCH = 64
-# Documents handed to nlp.pipe at once inside a worker (spaCy's own minibatch size).
-PIPE_BATCH = 64
 # A batch is also cut at this many characters of text (bounded parse memory for long stories).
 MAX_BATCH_CHARS = 100_000
 DEFAULT_CODER = "detente.coding.coder:Coder"
-PARSE_ONLY_CODER = "detente.execution.local:ParseOnlyCoder"
+PARSE_ONLY_CODER = "detente.coding.coder:ParseOnlyCoder"
 
 
 @dataclass
@@ -78,29 +74,6 @@ def _shown(s: str, limit: int = 120) -> str:
 
 # ----------------------------------------------------------------- coders
 
-def _parse_only_base():
-
-    return Coder
-
-
-class ParseOnlyCoder:
-    """The spaCy parse alone, through exactly the same normalise/chunk/nlp.pipe path as the real
-    Coder, producing no events. Used by the throughput benchmark as the baseline."""
-
-    def __init__(self, nlp=None):
-
-        self.nlp = nlp if nlp is not None else load_nlp()
-
-    def _code_parsed(self, sdoc, document, offset):
-        return []
-
-    def code_many(self, documents, batch_size: int = PIPE_BATCH):
-        return _parse_only_base().code_many(self, documents, batch_size=batch_size)
-
-    def code(self, document):
-        return next(iter(self.code_many([document])))[1]
-
-
 def resolve_factory(spec: str | Callable | None) -> Callable:
     """'package.module:Name' (or a callable) -> a zero-argument coder factory."""
     if spec is None:
@@ -122,6 +95,7 @@ def _limit_threads() -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     try:
+        from threadpoolctl import threadpool_limits  # optional: installed with scikit-learn
 
         threadpool_limits(1)
     except Exception:  # threadpoolctl is optional
