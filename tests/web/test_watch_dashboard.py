@@ -12,7 +12,7 @@ import yaml
 
 from feedserver import FeedServer, rss
 from test_api import server
-from test_watch import RULES, item
+from watch_items import RULES, item
 
 from detente.monitoring.alerts import parse_rules
 from detente.monitoring.watch import HttpFeedSource, JsonLog, Watcher

@@ -1,6 +1,6 @@
 """Event modifiers (negated / hypothetical / future / historical) and attack recipients given by
 the attacked place, through the real pipeline's rule path (Coder(rules_only=True): spaCy + actors +
-events + dates). The learned decision takes its flags from this path (tests/test_decision.py)."""
+events + dates). The learned decision takes its flags from this path (tests/coding/test_decision.py)."""
 from __future__ import annotations
 
 import datetime as dt

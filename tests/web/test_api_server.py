@@ -15,7 +15,7 @@ import pytest
 
 from detente.model import Actor, Document, Event
 from detente.storage.store import EventStore
-from test_analysis import _doc_event, build_db
+from sample_store import _doc_event, build_db
 from test_api import _writer, server
 
 

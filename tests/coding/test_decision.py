@@ -14,7 +14,7 @@ import pytest
 
 from detente.coding.events.decision import PairModel, candidates, with_places
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 
 

@@ -300,7 +300,7 @@ def test_day_period_without_dates_is_made_readable(live, browser):
 # ------------------------------------------------------------------ chart, map, network, keyboard, loading
 
 def test_spikes_marked_and_listed(tmp_path, browser):
-    from test_analysis import build_db
+    from sample_store import build_db
 
     with server(build_db(tmp_path / "k.duckdb")) as client:
         p = Page(browser, str(client.base_url).rstrip("/"))
@@ -322,7 +322,7 @@ def test_spikes_marked_and_listed(tmp_path, browser):
 
 
 def test_map_legend_one_request_per_place_no_scroll_zoom(tmp_path, browser):
-    from test_analysis import build_db
+    from sample_store import build_db
 
     with server(build_db(tmp_path / "m.duckdb")) as client:
         p = Page(browser, str(client.base_url).rstrip("/"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from detente.model import FLAG_NAMES, PLOVER_TYPES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EX = ROOT / "examples"
 DATA = ROOT / "src" / "detente" / "data"
 

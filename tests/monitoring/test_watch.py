@@ -14,41 +14,10 @@ import pytest
 
 from conftest import run_cli
 from feedserver import FeedServer, WebhookReceiver, rss
+from watch_items import RULES, STORIES, TODAY, item
 
 from detente.monitoring.alerts import RuleError, load_rules, parse_rules
 from detente.monitoring.watch import DirectorySource, HttpFeedSource, JsonLog, JsonlSource, Watcher
-
-TODAY = dt.date.today()
-
-STORIES = {
-    "cn-threat": ("China warns Washington over chip curbs",
-                  "China threatened to impose sanctions on the United States after new chip curbs. "
-                  "The commerce ministry in Beijing said it would respond firmly to the export rules."),
-    "kharkiv": ("Russian shelling hits Kharkiv",
-                "Russian forces shelled the Ukrainian city of Kharkiv, killing four people. Regional "
-                "officials said a school and several homes were damaged in the attack."),
-    "japan-phl": ("Japan and the Philippines sign pact",
-                  "Japan and the Philippines signed a defence pact in Manila. The agreement allows "
-                  "troops of each country to train on the territory of the other."),
-}
-
-RULES = """
-rules:
-  - name: usa-chn
-    dyad: [USA, CHN]
-    types: [THREATEN, SANCTION, ACCUSE]
-    min_confidence: 0.7
-  - name: ukraine-conflict
-    actor: UKR
-    quad: [4]
-"""
-
-
-def item(key, guid=None, link=None, text=None, date=None):
-    title, body = STORIES[key]
-    return {"guid": guid or key, "title": title, "text": text or body, "date": date or TODAY,
-            "link": link or f"https://example.org/news/{key}"}
-
 
 def q(db, sql, params=()):
     con = duckdb.connect(str(db), read_only=True)

@@ -14,7 +14,7 @@ import pytest
 from test_api import server
 
 CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}")]
 
@@ -95,7 +95,7 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
 
 
 def test_report_opens_offline(browser, tmp_path):
-    from test_analysis import build_db
+    from sample_store import build_db
 
     from detente.analysis.report import write_report
     from detente.storage.store import EventStore
@@ -122,7 +122,7 @@ def test_report_opens_offline(browser, tmp_path):
 
 
 def test_dashboard_map_and_network_on_known_data(browser, tmp_path):
-    from test_analysis import build_db
+    from sample_store import build_db
 
     with server(build_db(tmp_path / "k.duckdb")) as client:
         page = browser.new_page(viewport={"width": 1300, "height": 1600})

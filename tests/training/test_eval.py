@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from detente.cli.evaluate_train import eval_group, train_command
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("DETENTE_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 PLV_ROWS = [

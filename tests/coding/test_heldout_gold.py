@@ -6,7 +6,7 @@ from pathlib import Path
 
 from detente.model import FLAG_NAMES, PLOVER_TYPES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "benchmarks" / "gold" / "heldout_events.jsonl"
 DATA = ROOT / "src" / "detente" / "data"
 

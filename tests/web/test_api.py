@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from test_analysis import build_db
+from sample_store import build_db
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]   # tests/: sample_store.py for the writer subprocess
 
 
 def free_port() -> int:
@@ -175,8 +175,8 @@ def test_cors_when_configured(tmp_path):
 WRITER = textwrap.dedent("""
     import datetime as dt, sys, time
     sys.path.insert(0, {tests!r})
-    from test_analysis import _doc_event
-    from detente.store import EventStore
+    from sample_store import _doc_event
+    from detente.storage.store import EventStore
     st = EventStore(sys.argv[1])                 # read-write: holds DuckDB's file lock
     print("ready", flush=True)
     for i in range(int(sys.argv[2])):
