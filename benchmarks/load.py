@@ -10,6 +10,7 @@ document, a week series; with --distinct every request misses the server's answe
 status other than 200, or a failed connection). Results go to stdout as a table and, with --out,
 as JSON. Figures only: nothing here asserts a timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,23 @@ def free_port() -> int:
 @contextlib.contextmanager
 def start_server(db: str, extra: list[str]):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "detente", "serve", "--db", db, "--port", str(port),
-                             "--log-level", "warning", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -65,8 +81,15 @@ def request_mix(base: str) -> list[str]:
         view = c.get("/stats").json().get("default_view") or {}
         page = c.get("/events", params={"limit": 5}).json()["events"]
     a, b = view.get("a", "USA"), view.get("b", "CHN")
-    urls = ["/stats", "/actors?n=20", "/dyads?n=20", "/events?limit=50", "/events?limit=50&offset=500",
-            f"/events?dyad={a},{b}&limit=50", f"/dyads/{a}/{b}/series?period=week"]
+    urls = [
+        "/stats",
+        "/actors?n=20",
+        "/dyads?n=20",
+        "/events?limit=50",
+        "/events?limit=50&offset=500",
+        f"/events?dyad={a},{b}&limit=50",
+        f"/dyads/{a}/{b}/series?period=week",
+    ]
     if page:
         urls.append("/documents/" + httpx.URL("/" + page[0]["doc_id"]).raw_path.decode()[1:])
     return urls
@@ -83,7 +106,7 @@ def run_clients(base: str, urls: list[str], clients: int, seconds: float, distin
         with httpx.Client(base_url=base, timeout=60) as c:
             while time.monotonic() < stop:
                 url = rnd.choice(urls)
-                if distinct:      # a parameter the API ignores: every request misses the answer cache
+                if distinct:  # a parameter the API ignores: every request misses the answer cache
                     url += ("&" if "?" in url else "?") + f"nocache={rnd.random()}"
                 t0 = time.perf_counter()
                 try:
@@ -104,11 +127,19 @@ def run_clients(base: str, urls: list[str], clients: int, seconds: float, distin
     wall = time.monotonic() - t0
     lat.sort()
     n = len(lat)
-    q = lambda p: lat[min(n - 1, int(p * n))] if n else float("nan")  # noqa: E731
+    q = lambda p: lat[min(n - 1, int(p * n))] if n else float("nan")
     errors = n - codes.get("200", 0)
-    return {"clients": clients, "requests": n, "req_per_s": n / wall, "p50_ms": 1000 * q(0.50),
-            "p95_ms": 1000 * q(0.95), "p99_ms": 1000 * q(0.99), "mean_ms": 1000 * statistics.fmean(lat) if n else None,
-            "error_rate": errors / n if n else None, "codes": codes}
+    return {
+        "clients": clients,
+        "requests": n,
+        "req_per_s": n / wall,
+        "p50_ms": 1000 * q(0.50),
+        "p95_ms": 1000 * q(0.95),
+        "p99_ms": 1000 * q(0.99),
+        "mean_ms": 1000 * statistics.fmean(lat) if n else None,
+        "error_rate": errors / n if n else None,
+        "codes": codes,
+    }
 
 
 def main() -> None:
@@ -119,13 +150,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--idle", type=int, default=70, help="idle TCP connections held open during the run")
     ap.add_argument("--serve-arg", action="append", default=[], help="extra argument for detente serve")
-    ap.add_argument("--distinct", action="store_true",
-                    help="make every request distinct, so none is answered from the server's answer cache")
+    ap.add_argument(
+        "--distinct",
+        action="store_true",
+        help="make every request distinct, so none is answered from the server's answer cache",
+    )
     ap.add_argument("--out")
     args = ap.parse_args()
     if not args.db and not args.url:
         ap.error("give --db or --url")
-    with (contextlib.nullcontext(args.url) if args.url else start_server(args.db, args.serve_arg)) as base:
+    with contextlib.nullcontext(args.url) if args.url else start_server(args.db, args.serve_arg) as base:
         urls = request_mix(base)
         u = httpx.URL(base)
         idle = [socket.create_connection((u.host, u.port)) for _ in range(args.idle)]
@@ -134,17 +168,28 @@ def main() -> None:
             for n in [int(x) for x in args.clients.split(",")]:
                 r = run_clients(base, urls, n, args.seconds, args.distinct)
                 results.append(r)
-                print(f"{n:4d} clients: {r['requests']:6d} requests, {r['req_per_s']:7.1f} req/s, "
-                      f"p50 {r['p50_ms']:7.1f} ms, p95 {r['p95_ms']:7.1f} ms, p99 {r['p99_ms']:7.1f} ms, "
-                      f"errors {100 * r['error_rate']:.2f}% {r['codes']}", flush=True)
+                print(
+                    f"{n:4d} clients: {r['requests']:6d} requests, {r['req_per_s']:7.1f} req/s, "
+                    f"p50 {r['p50_ms']:7.1f} ms, p95 {r['p95_ms']:7.1f} ms, p99 {r['p99_ms']:7.1f} ms, "
+                    f"errors {100 * r['error_rate']:.2f}% {r['codes']}",
+                    flush=True,
+                )
         finally:
             for s in idle:
                 s.close()
     if args.out:
         with open(args.out, "w") as fh:
-            json.dump({"idle_connections": args.idle, "seconds": args.seconds, "distinct": args.distinct, "urls": urls,
-                       "results": results},
-                      fh, indent=1)
+            json.dump(
+                {
+                    "idle_connections": args.idle,
+                    "seconds": args.seconds,
+                    "distinct": args.distinct,
+                    "urls": urls,
+                    "results": results,
+                },
+                fh,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ bands kept in DuckDB, estimated-Jaccard confirmation), in input order and in bat
 size, and prints how many stories fold into an earlier one, by feed pair, with the Jaccard
 distribution, the exact Jaccard of every folded pair (to spot false positives), and examples.
 """
+
 from __future__ import annotations
 
 import argparse
 import collections
 import itertools
-import json
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -53,11 +52,11 @@ def main() -> None:
 
     import pandas as pd
 
-    from detente.storage.near_duplicates import NearDuplicateIndex
+    from detente.execution.local import batched
     from detente.io.readers import read_inputs
     from detente.model import Document
     from detente.nlp.normalise import normalise_text
-    from detente.execution.local import batched
+    from detente.storage.near_duplicates import NearDuplicateIndex
 
     db = args.db or os.path.join(tempfile.mkdtemp(prefix="detente-dedup-"), "dedup.duckdb")
     store = _ScratchStore(db)
@@ -67,7 +66,7 @@ def main() -> None:
         docs = itertools.islice(docs, args.limit)
     # Only a small window of texts is kept: originals' texts are looked up again for examples.
     originals: dict[str, tuple[str, str | None, str]] = {}
-    folded: list[tuple[str, str, str | None, str]] = []   # (dup id, original id, dup source, dup text)
+    folded: list[tuple[str, str, str | None, str]] = []  # (dup id, original id, dup source, dup text)
     n = 0
     t0 = time.perf_counter()
     for batch in batched(docs, args.batch_size):
@@ -98,20 +97,24 @@ def main() -> None:
         if o:
             jac.append((exact_jaccard(text, o[2]), dup_id, orig_id))
     jac.sort()
-    lines = [f"corpus {args.corpus}: {n:,} documents, {len(folded):,} near-duplicates folded "
-             f"({len(folded) / max(1, n):.2%}) into {len({o for _, o, _, _ in folded}):,} originals; "
-             f"{secs:.1f}s ({n / secs:,.0f} docs/s for the index alone)"]
+    lines = [
+        f"corpus {args.corpus}: {n:,} documents, {len(folded):,} near-duplicates folded "
+        f"({len(folded) / max(1, n):.2%}) into {len({o for _, o, _, _ in folded}):,} originals; "
+        f"{secs:.1f}s ({n / secs:,.0f} docs/s for the index alone)"
+    ]
     if jac:
         vals = [j for j, _, _ in jac]
-        q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))]  # noqa: E731
-        lines.append(f"exact 3-shingle Jaccard of folded pairs: min {vals[0]:.2f}, p5 {q(0.05):.2f}, "
-                     f"median {q(0.5):.2f}, identical {sum(v >= 0.999 for v in vals):,}, "
-                     f"below 0.5: {sum(v < 0.5 for v in vals):,}")
+        q = lambda p: vals[min(len(vals) - 1, int(p * len(vals)))]
+        lines.append(
+            f"exact 3-shingle Jaccard of folded pairs: min {vals[0]:.2f}, p5 {q(0.05):.2f}, "
+            f"median {q(0.5):.2f}, identical {sum(v >= 0.999 for v in vals):,}, "
+            f"below 0.5: {sum(v < 0.5 for v in vals):,}"
+        )
     lines.append("by feed (original -> copy):")
     for (a, b), c in by_pair.most_common(12):
         lines.append(f"  {c:6,}  {a} -> {b}")
     rng = random.Random(7)
-    picks = jac[:args.examples // 2] + rng.sample(jac, min(len(jac), args.examples - args.examples // 2))
+    picks = jac[: args.examples // 2] + rng.sample(jac, min(len(jac), args.examples - args.examples // 2))
     lines.append("examples (the least similar folded pairs first, then a random sample):")
     texts = {d: t for d, _, _, t in folded}
     for j, dup_id, orig_id in picks:

@@ -16,6 +16,7 @@ parse of the same texts (the measure of the real-news accuracy issue).
 Each side runs in its own subprocess; peak memory is that of the whole process tree. The ratio is
 coder items/s over bare-parse items/s. The report is printed and written to benchmarks/results/.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from throughput import run_monitored  # noqa: E402  (the benchmarks share one process monitor)
+from throughput import run_monitored
 
 BARE = r"""
 import json, sys, time, spacy
@@ -52,9 +53,17 @@ def write_items(corpus: str, start: int, count: int, out: Path) -> int:
             if i >= start + count:
                 break
             d = json.loads(line)
-            w.write(json.dumps({"id": str(d["id"]), "date": str(d.get("date_published") or "")[:10],
-                                "title": d.get("title") or "", "description": d.get("description") or ""})
-                    + "\n")
+            w.write(
+                json.dumps(
+                    {
+                        "id": str(d["id"]),
+                        "date": str(d.get("date_published") or "")[:10],
+                        "title": d.get("title") or "",
+                        "description": d.get("description") or "",
+                    }
+                )
+                + "\n"
+            )
             n += 1
     return n
 
@@ -76,7 +85,15 @@ def main() -> None:
         detente = str(Path(sys.executable).parent / "detente")
         runs = {}
         runs["bare_before"] = run_monitored([sys.executable, str(bare_script), str(items)])
-        cmd = [detente, "code", str(items), "--db", str(Path(tmp) / "bench.duckdb"), "--workers", str(a.workers)]
+        cmd = [
+            detente,
+            "code",
+            str(items),
+            "--db",
+            str(Path(tmp) / "bench.duckdb"),
+            "--workers",
+            str(a.workers),
+        ]
         if a.accurate:
             cmd.append("--accurate")
         runs["coder"] = run_monitored(cmd)
@@ -88,23 +105,37 @@ def main() -> None:
     coder = runs["coder"]["wall"]
     report = {
         "what": "detente code --workers K vs bare spaCy NER+parser (n_process=2), same items",
-        "corpus": os.path.basename(a.corpus), "items": n, "start": a.start,
+        "corpus": os.path.basename(a.corpus),
+        "items": n,
+        "start": a.start,
         "mode": "accurate" if a.accurate else "default",
-        "bare_seconds": {"before": round(runs["bare_before"]["wall"], 2),
-                         "after": round(runs["bare_after"]["wall"], 2)},
+        "bare_seconds": {
+            "before": round(runs["bare_before"]["wall"], 2),
+            "after": round(runs["bare_after"]["wall"], 2),
+        },
         "bare_items_per_s": round(n / bare, 1),
-        "coder_seconds": round(coder, 2), "coder_items_per_s": round(n / coder, 1),
+        "coder_seconds": round(coder, 2),
+        "coder_items_per_s": round(n / coder, 1),
         "ratio": round(bare / coder, 3),
         "coder_peak_rss_mb": round(runs["coder"]["peak_rss"] / 2**20),
-        "bare_peak_rss_mb": round(max(runs["bare_before"]["peak_rss"], runs["bare_after"]["peak_rss"]) / 2**20),
+        "bare_peak_rss_mb": round(
+            max(runs["bare_before"]["peak_rss"], runs["bare_after"]["peak_rss"]) / 2**20
+        ),
         "coder_summary": runs["coder"]["stderr"].strip().splitlines()[-2:],
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_before": os.getloadavg()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_before": os.getloadavg()[0],
+        },
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     text = json.dumps(report, indent=1)
     print(text)
-    out = Path(a.out) if a.out else HERE / "results" / f"news_speed-{report['mode']}-{time.strftime('%Y%m%d-%H%M')}.json"
+    out = (
+        Path(a.out)
+        if a.out
+        else HERE / "results" / f"news_speed-{report['mode']}-{time.strftime('%Y%m%d-%H%M')}.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n", encoding="utf-8")
 

@@ -18,6 +18,7 @@
 Everything runs the real `detente watch` command in a subprocess. Results are printed and written
 to benchmarks/results/watch-<mode>.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,13 +40,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from feedserver import FeedServer, rss  # noqa: E402
-from scale_corpus import story  # noqa: E402
+from feedserver import FeedServer, rss
+from scale_corpus import story
 
 RULES = "- {name: sanctions, types: [SANCTION]}\n- {name: threats, types: [THREATEN, ACCUSE]}\n"
-ALERTING = ["{a} imposed sanctions on {b} over its drone programme. Officials in {b} called the measures unjustified.",
-            "{a} threatened to expel the ambassador of {b} after a row over fishing rights.",
-            "{a} accused {b} of violating the ceasefire along the northern border."]
+ALERTING = [
+    "{a} imposed sanctions on {b} over its drone programme. Officials in {b} called the measures unjustified.",
+    "{a} threatened to expel the ambassador of {b} after a row over fishing rights.",
+    "{a} accused {b} of violating the ceasefire along the northern border.",
+]
 COUNTRIES = ["Canada", "Iran", "France", "Japan", "Kenya", "Egypt", "Brazil", "Turkey", "India", "Mexico"]
 
 
@@ -54,16 +57,27 @@ def items(n: int, seed: int = 11, prefix: str = "s") -> list[dict]:
     out = []
     for i in range(n):
         s = story(i, rng)
-        out.append({"guid": f"{prefix}{i:05d}", "title": s["title"], "text": s["text"], "date": s["date"],
-                    "link": f"https://example.org/{prefix}{i:05d}"})
+        out.append(
+            {
+                "guid": f"{prefix}{i:05d}",
+                "title": s["title"],
+                "text": s["text"],
+                "date": s["date"],
+                "link": f"https://example.org/{prefix}{i:05d}",
+            }
+        )
     return out
 
 
 def alerting_item(k: int, rng: random.Random) -> dict:
     a, b = rng.sample(COUNTRIES, 2)
-    return {"guid": f"new-{k}", "title": f"{a} and {b}: item {k}",
-            "text": rng.choice(ALERTING).format(a=a, b=b) + f" Report {k} of the benchmark wire.",
-            "date": time.strftime("%Y-%m-%d"), "link": f"https://example.org/new-{k}"}
+    return {
+        "guid": f"new-{k}",
+        "title": f"{a} and {b}: item {k}",
+        "text": rng.choice(ALERTING).format(a=a, b=b) + f" Report {k} of the benchmark wire.",
+        "date": time.strftime("%Y-%m-%d"),
+        "link": f"https://example.org/new-{k}",
+    }
 
 
 def watcher(url: str, db: Path, *extra: str, log: Path | None = None) -> subprocess.Popen:
@@ -80,7 +94,9 @@ def log_events(path: Path) -> list[dict]:
 
 
 def save(mode: str, result: dict) -> None:
-    result.update({"machine": platform.platform(), "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")})
+    result.update(
+        {"machine": platform.platform(), "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}
+    )
     out = HERE / "results" / f"watch-{mode}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
@@ -89,6 +105,7 @@ def save(mode: str, result: dict) -> None:
 
 
 # --------------------------------------------------------------------------- modes
+
 
 def throughput(tmp: Path, n: int) -> None:
     with FeedServer() as srv:
@@ -100,11 +117,21 @@ def throughput(tmp: Path, n: int) -> None:
         wall = time.perf_counter() - t0
         poll = [x for x in log_events(log) if x["event"] == "poll"][-1]
         loaded = [x for x in log_events(log) if x["event"] == "coder_loaded"][-1]
-    save("throughput", {"items": n, "exit": p.returncode, "new": poll["new"], "events": poll["events"],
-                        "poll_seconds": poll["seconds"], "items_per_s_poll": round(poll["new"] / poll["seconds"], 1),
-                        "items_per_s_coding": poll["docs_per_s"], "coder_load_seconds": loaded["seconds"],
-                        "wall_seconds_with_startup": round(wall, 1),
-                        "command": f"detente watch URL --once --db t.duckdb (feed of {n} items)"})
+    save(
+        "throughput",
+        {
+            "items": n,
+            "exit": p.returncode,
+            "new": poll["new"],
+            "events": poll["events"],
+            "poll_seconds": poll["seconds"],
+            "items_per_s_poll": round(poll["new"] / poll["seconds"], 1),
+            "items_per_s_coding": poll["docs_per_s"],
+            "coder_load_seconds": loaded["seconds"],
+            "wall_seconds_with_startup": round(wall, 1),
+            "command": f"detente watch URL --once --db t.duckdb (feed of {n} items)",
+        },
+    )
 
 
 def latency(tmp: Path, trials: int) -> None:
@@ -122,6 +149,7 @@ def latency(tmp: Path, trials: int) -> None:
         def reader():
             for line in p.stdout:
                 lines.append((time.time(), line))
+
         threading.Thread(target=reader, daemon=True).start()
         while not any(x["event"] == "poll" for x in log_events(log)):
             time.sleep(0.1)
@@ -142,10 +170,19 @@ def latency(tmp: Path, trials: int) -> None:
         p.terminate()
         p.wait(60)
     got = [r for r in results if r is not None]
-    save("latency", {"every": "10s", "trials": trials, "latencies_s": results,
-                     "mean_s": round(sum(got) / len(got), 2) if got else None, "max_s": max(got) if got else None,
-                     "min_s": min(got) if got else None, "missed": len(results) - len(got),
-                     "command": "detente watch URL --every 10s --rules rules.yaml"})
+    save(
+        "latency",
+        {
+            "every": "10s",
+            "trials": trials,
+            "latencies_s": results,
+            "mean_s": round(sum(got) / len(got), 2) if got else None,
+            "max_s": max(got) if got else None,
+            "min_s": min(got) if got else None,
+            "missed": len(results) - len(got),
+            "command": "detente watch URL --every 10s --rules rules.yaml",
+        },
+    )
 
 
 def memory(tmp: Path, polls: int) -> None:
@@ -180,11 +217,20 @@ def memory(tmp: Path, polls: int) -> None:
             statuses[str(x["status"])] = statuses.get(str(x["status"]), 0) + 1
     by = dict(samples)
     pick = {str(i): round(by[i], 1) for i in (1, 10, 25, 50, 75, 100, polls) if i in by}
-    save("memory", {"polls": n_polls, "seconds": round(time.time() - t0, 1), "items_added": k,
-                    "rss_mb_after_poll": pick, "rss_mb_max": round(max(v for _, v in samples), 1),
-                    "rss_mb_growth_10_to_last": round(samples[-1][1] - by.get(10, samples[0][1]), 1),
-                    "http_statuses": statuses, "documents": sum(x["new"] for x in polls_log),
-                    "command": "detente watch URL --every 1s (feed gains an item every 5 s)"})
+    save(
+        "memory",
+        {
+            "polls": n_polls,
+            "seconds": round(time.time() - t0, 1),
+            "items_added": k,
+            "rss_mb_after_poll": pick,
+            "rss_mb_max": round(max(v for _, v in samples), 1),
+            "rss_mb_growth_10_to_last": round(samples[-1][1] - by.get(10, samples[0][1]), 1),
+            "http_statuses": statuses,
+            "documents": sum(x["new"] for x in polls_log),
+            "command": "detente watch URL --every 1s (feed gains an item every 5 s)",
+        },
+    )
 
 
 def failures(tmp: Path) -> None:
@@ -195,7 +241,10 @@ def failures(tmp: Path) -> None:
     cases = {
         "HTTP 500": ("/err.xml", dict(body=b"", status=500)),
         "HTTP 404": ("/missing.xml", None),
-        "malformed feed": ("/bad.xml", dict(body=b"<rss><channel><item><title>cut", content_type="application/xml")),
+        "malformed feed": (
+            "/bad.xml",
+            dict(body=b"<rss><channel><item><title>cut", content_type="application/xml"),
+        ),
         "slow answer (5 s, timeout 2 s)": ("/slow.xml", dict(body=good, delay=5.0)),
         "slow body (trickles past the timeout)": ("/drip.xml", dict(body=good, dribble=0.2)),
         "oversized feed (limit 2,000 bytes)": ("/big.xml", dict(body=rss(items(50)))),
@@ -217,10 +266,17 @@ def failures(tmp: Path) -> None:
                 p.communicate()
                 took = time.perf_counter() - t0
             ev = [x for x in log_events(log) if x["event"] in ("poll", "poll_failed", "source_failing")][-1]
-            out[name] = {"exit": p.returncode, "event": ev["event"], "level": ev["level"],
-                         "error": ev.get("error"), "status": ev.get("status"), "new": ev.get("new"),
-                         "poll_seconds": ev.get("seconds"), "next_poll_in": ev.get("next_poll_in"),
-                         "wall_s_with_model_load": round(took, 1)}
+            out[name] = {
+                "exit": p.returncode,
+                "event": ev["event"],
+                "level": ev["level"],
+                "error": ev.get("error"),
+                "status": ev.get("status"),
+                "new": ev.get("new"),
+                "poll_seconds": ev.get("seconds"),
+                "next_poll_in": ev.get("next_poll_in"),
+                "wall_s_with_model_load": round(took, 1),
+            }
             print(name, "->", out[name], flush=True)
         # a source failing again and again, then fixed: the backoff, the report, the recovery
         srv.set("/flaky.xml", b"", status=500)
@@ -233,8 +289,11 @@ def failures(tmp: Path) -> None:
             time.sleep(0.2)
         p.terminate()
         p.wait(60)
-        seq = [{k: x.get(k) for k in ("ts", "level", "event", "failures", "next_poll_in", "status", "new")}
-               for x in log_events(log) if x["event"] in ("poll", "poll_failed", "source_failing", "source_recovered")]
+        seq = [
+            {k: x.get(k) for k in ("ts", "level", "event", "failures", "next_poll_in", "status", "new")}
+            for x in log_events(log)
+            if x["event"] in ("poll", "poll_failed", "source_failing", "source_recovered")
+        ]
         out["500 four times, then fixed (--every 1s)"] = seq
         for x in seq:
             print("  ", x, flush=True)
@@ -251,8 +310,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="detente-watch-bench-") as d:
         tmp = Path(d)
         for m in a.modes:
-            {"throughput": lambda: throughput(tmp, a.items), "latency": lambda: latency(tmp, a.trials),
-             "memory": lambda: memory(tmp, a.polls), "failures": lambda: failures(tmp)}[m]()
+            {
+                "throughput": lambda: throughput(tmp, a.items),
+                "latency": lambda: latency(tmp, a.trials),
+                "memory": lambda: memory(tmp, a.polls),
+                "failures": lambda: failures(tmp),
+            }[m]()
 
 
 if __name__ == "__main__":

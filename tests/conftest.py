@@ -1,4 +1,5 @@
 """Shared fixtures: the spaCy model and the coder are loaded once per test session."""
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,14 @@ def shared_data():
 
 def run_cli(*args, input=None, cwd=None, timeout=300):
     """Run the real `detente` command in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "detente", *map(str, args)], input=input,
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "detente", *map(str, args)],
+        input=input,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 # Debian's Chromium, driven by Playwright (no browser download); browser tests skip without it.
@@ -64,8 +71,17 @@ def browser():
     """A headless Chromium for the dashboard and report tests (one per test module)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                               args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                     "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()

@@ -1,6 +1,7 @@
 """A real HTTP feed server and a real webhook receiver on 127.0.0.1 for the `detente watch` tests
 and benchmark. Feeds are RSS built from our own short stories; each route can be changed between
 polls (new items, a 500, a malformed body, a slow answer) and answers 304 to a matching ETag."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,23 +18,28 @@ from xml.sax.saxutils import escape
 
 def rss(items: list[dict], title: str = "Test wire") -> bytes:
     """items: {guid, title, text, date (YYYY-MM-DD or datetime), link}"""
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>', '<rss version="2.0"><channel>',
-             f"<title>{escape(title)}</title><link>https://example.org/</link><description>tests</description>"]
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rss version="2.0"><channel>',
+        f"<title>{escape(title)}</title><link>https://example.org/</link><description>tests</description>",
+    ]
     for it in items:
-        d = it.get("date") or dt.datetime.now(dt.timezone.utc)
+        d = it.get("date") or dt.datetime.now(dt.UTC)
         if isinstance(d, str):
             d = dt.datetime.fromisoformat(d)
         if not isinstance(d, dt.datetime):
             d = dt.datetime(d.year, d.month, d.day, 9, 0)
         if d.tzinfo is None:
-            d = d.replace(tzinfo=dt.timezone.utc)
-        parts.append("<item>"
-                     f"<title>{escape(it['title'])}</title>"
-                     f"<link>{escape(it.get('link') or 'https://example.org/' + it['guid'])}</link>"
-                     f"<guid>{escape(it['guid'])}</guid>"
-                     f"<pubDate>{email.utils.format_datetime(d)}</pubDate>"
-                     f"<description>{escape(it['text'])}</description>"
-                     "</item>")
+            d = d.replace(tzinfo=dt.UTC)
+        parts.append(
+            "<item>"
+            f"<title>{escape(it['title'])}</title>"
+            f"<link>{escape(it.get('link') or 'https://example.org/' + it['guid'])}</link>"
+            f"<guid>{escape(it['guid'])}</guid>"
+            f"<pubDate>{email.utils.format_datetime(d)}</pubDate>"
+            f"<description>{escape(it['text'])}</description>"
+            "</item>"
+        )
     parts.append("</channel></rss>")
     return "\n".join(parts).encode("utf-8")
 
@@ -42,11 +48,11 @@ def rss(items: list[dict], title: str = "Test wire") -> bytes:
 class Route:
     body: bytes = b""
     status: int = 200
-    delay: float = 0.0          # seconds before the answer
-    dribble: float = 0.0        # seconds between 100-byte chunks of the body
+    delay: float = 0.0  # seconds before the answer
+    dribble: float = 0.0  # seconds between 100-byte chunks of the body
     content_type: str = "application/rss+xml"
-    gzip: bool = False          # send the body gzip-compressed (Content-Encoding: gzip)
-    retry_after: int | None = None   # Retry-After header on an error answer
+    gzip: bool = False  # send the body gzip-compressed (Content-Encoding: gzip)
+    retry_after: int | None = None  # Retry-After header on an error answer
 
 
 @dataclass
@@ -81,13 +87,21 @@ class FeedServer:
                 if route.delay:
                     time.sleep(route.delay)
                 if route.status != 200:
-                    return self._answer(route.status, b"server error", "text/plain", retry_after=route.retry_after)
+                    return self._answer(
+                        route.status, b"server error", "text/plain", retry_after=route.retry_after
+                    )
                 etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag:
                     return self._answer(304, b"", None, etag=etag)
                 body = gzip.compress(route.body) if route.gzip else route.body
-                self._answer(200, body, route.content_type, etag=etag, dribble=route.dribble,
-                             encoding="gzip" if route.gzip else None)
+                self._answer(
+                    200,
+                    body,
+                    route.content_type,
+                    etag=etag,
+                    dribble=route.dribble,
+                    encoding="gzip" if route.gzip else None,
+                )
 
             def _answer(self, status, body, ctype, etag=None, dribble=0.0, encoding=None, retry_after=None):
                 with owner._lock:
@@ -106,7 +120,7 @@ class FeedServer:
                     self.end_headers()
                     if dribble:
                         for i in range(0, len(body), 100):
-                            self.wfile.write(body[i:i + 100])
+                            self.wfile.write(body[i : i + 100])
                             self.wfile.flush()
                             time.sleep(dribble)
                     elif body:
@@ -144,7 +158,7 @@ class WebhookReceiver:
 
     def __init__(self, fail_first: int = 0, delay: float = 0.0):
         self.received: list[dict] = []
-        self.attempts: list[tuple[float, int]] = []     # (time, status answered)
+        self.attempts: list[tuple[float, int]] = []  # (time, status answered)
         self.fail_first = fail_first
         self.delay = delay
         self._lock = threading.Lock()

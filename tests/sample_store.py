@@ -1,5 +1,6 @@
 """A small event store with known content (series, a spike, places, a near-duplicate), built
 through the real EventStore: shared by the analysis, API and dashboard tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,16 +8,29 @@ import datetime as dt
 from detente.model import Actor, Document, Event, Location
 from detente.storage.store import EventStore
 
-MON = dt.date(2024, 1, 1)   # a Monday: week w starts at MON + 7w
+MON = dt.date(2024, 1, 1)  # a Monday: week w starts at MON + 7w
 KYIV = Location("Kyiv", "Kyiv", "UKR", 50.45, 30.52, 703448)
 GENEVA = Location("Geneva", "Geneva", "CHE", 46.2, 6.14, 2660646)
 
-QUAD = {"CONSULT": (1, "040", 1.0), "AGREE": (1, "057", 8.0), "THREATEN": (3, "130", -4.4),
-        "SANCTION": (4, "163", -8.0), "ASSAULT": (4, "190", -10.0), "ACCUSE": (3, "112", -2.0),
-        "AID": (2, "070", 7.0)}
+QUAD = {
+    "CONSULT": (1, "040", 1.0),
+    "AGREE": (1, "057", 8.0),
+    "THREATEN": (3, "130", -4.4),
+    "SANCTION": (4, "163", -8.0),
+    "ASSAULT": (4, "190", -10.0),
+    "ACCUSE": (3, "112", -2.0),
+    "AID": (2, "070", 7.0),
+}
 NAMES = {"USA": "The United States", "CHN": "China", "RUS": "Russia", "UKR": "Ukraine", "GBR": "Britain"}
-VERB = {"CONSULT": "held talks with", "THREATEN": "threatened", "SANCTION": "imposed sanctions on",
-        "ASSAULT": "shelled", "ACCUSE": "accused", "AID": "sent aid to", "AGREE": "signed a deal with"}
+VERB = {
+    "CONSULT": "held talks with",
+    "THREATEN": "threatened",
+    "SANCTION": "imposed sanctions on",
+    "ASSAULT": "shelled",
+    "ACCUSE": "accused",
+    "AID": "sent aid to",
+    "AGREE": "signed a deal with",
+}
 
 
 def _doc_event(doc_id, kind, src, tgt, day, loc=None, negated=False):
@@ -26,10 +40,24 @@ def _doc_event(doc_id, kind, src, tgt, day, loc=None, negated=False):
     quad, cameo, gold = QUAD[kind]
     trig = VERB[kind]
     ts = text.index(trig)
-    ev = Event(doc_id=doc_id, event=kind, actor=[Actor(src, "GOV", text=NAMES[src])],
-               recipient=[Actor(tgt, "GOV", text=NAMES[tgt])], text=sentence, span=(start, start + len(sentence)),
-               event_text=trig, trigger_span=(ts, ts + len(trig)), cameo_code=cameo, quad_code=quad,
-               goldstein=gold, event_scale=gold / 2, date=day, confidence=0.9, event_loc=loc, sentence_index=1)
+    ev = Event(
+        doc_id=doc_id,
+        event=kind,
+        actor=[Actor(src, "GOV", text=NAMES[src])],
+        recipient=[Actor(tgt, "GOV", text=NAMES[tgt])],
+        text=sentence,
+        span=(start, start + len(sentence)),
+        event_text=trig,
+        trigger_span=(ts, ts + len(trig)),
+        cameo_code=cameo,
+        quad_code=quad,
+        goldstein=gold,
+        event_scale=gold / 2,
+        date=day,
+        confidence=0.9,
+        event_loc=loc,
+        sentence_index=1,
+    )
     ev.flags["negated"] = negated
     ev.make_id()
     return Document(id=doc_id, text=text, date=day, title=f"{src} {kind} {tgt}", source="wire"), ev

@@ -1,4 +1,5 @@
 """Detente: political event data from news text (who did what to whom, when and where)."""
+
 from detente.errors import DetenteError, InputError
 from detente.model import CODER_VERSION, PLOVER_TYPES, Actor, Document, Event, Location
 from detente.version import __version__
@@ -13,7 +14,7 @@ def code_text(text, date=None, doc_id="doc", title=None):
     return _code_text(text, date=date, doc_id=doc_id, title=title)
 
 
-def open(path="detente.duckdb", read_only=True):  # noqa: A001 - mirrors sqlite3.connect / duckdb
+def open(path="detente.duckdb", read_only=True):
     """Open an event store for queries that return pandas DataFrames."""
     # Imported here for the same reason as in code_text (DuckDB and pandas).
     from detente.storage.store import EventStore
@@ -21,5 +22,16 @@ def open(path="detente.duckdb", read_only=True):  # noqa: A001 - mirrors sqlite3
     return EventStore(path, read_only=read_only)
 
 
-__all__ = ["CODER_VERSION", "PLOVER_TYPES", "Actor", "DetenteError", "Document", "Event", "InputError",
-           "Location", "code_text", "open", "__version__"]
+__all__ = [
+    "CODER_VERSION",
+    "PLOVER_TYPES",
+    "Actor",
+    "DetenteError",
+    "Document",
+    "Event",
+    "InputError",
+    "Location",
+    "__version__",
+    "code_text",
+    "open",
+]

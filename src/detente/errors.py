@@ -1,4 +1,5 @@
 """The errors Detente raises on purpose: DetenteError and its subclasses shared across stages."""
+
 from __future__ import annotations
 
 

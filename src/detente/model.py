@@ -5,6 +5,7 @@ read -> normalise -> parse -> find actors -> find events -> resolve (who, when, 
 Every stage takes and returns these objects; nothing here knows about spaCy, DuckDB or HTTP, so a
 stage can be tested alone or swapped for another implementation.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,10 +20,22 @@ CODER_VERSION = f"detente-{__version__}"
 
 # The 16 PLOVER event types (draft 0.8), grouped by quad class.
 PLOVER_TYPES = (
-    "AGREE", "CONSULT", "SUPPORT", "CONCEDE",           # verbal cooperation (quad 1)
-    "COOPERATE", "AID", "RETREAT",                     # material cooperation (quad 2)
-    "REQUEST", "ACCUSE", "REJECT", "THREATEN",         # verbal conflict (quad 3)
-    "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",  # material conflict (quad 4)
+    "AGREE",
+    "CONSULT",
+    "SUPPORT",
+    "CONCEDE",  # verbal cooperation (quad 1)
+    "COOPERATE",
+    "AID",
+    "RETREAT",  # material cooperation (quad 2)
+    "REQUEST",
+    "ACCUSE",
+    "REJECT",
+    "THREATEN",  # verbal conflict (quad 3)
+    "PROTEST",
+    "SANCTION",
+    "MOBILIZE",
+    "COERCE",
+    "ASSAULT",  # material conflict (quad 4)
 )
 FLAG_NAMES = ("negated", "hypothetical", "future", "historical")
 
@@ -37,12 +50,12 @@ class Document:
 
     id: str
     text: str
-    date: dt.date | None = None          # the story (publication) date
+    date: dt.date | None = None  # the story (publication) date
     title: str | None = None
     url: str | None = None
     source: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    origin: str | None = None           # file path (and line) it was read from, for error messages
+    origin: str | None = None  # file path (and line) it was read from, for error messages
 
     def __post_init__(self):
         # The Python API is called with ISO strings and datetimes as often as with dates; the
@@ -53,7 +66,9 @@ class Document:
             try:
                 self.date = dt.date.fromisoformat(self.date.strip()[:10])
             except ValueError:
-                raise ValueError(f"Document {self.id!r}: date {self.date!r} is not an ISO date (YYYY-MM-DD)") from None
+                raise ValueError(
+                    f"Document {self.id!r}: date {self.date!r} is not an ISO date (YYYY-MM-DD)"
+                ) from None
 
     @property
     def content_hash(self) -> str:
@@ -64,12 +79,12 @@ class Document:
 class Actor:
     """A resolved actor: who a mention refers to, as of the story date."""
 
-    code: str                    # ISO 3166 alpha-3, or an organisation code (IGO, NATO, UNO, ...)
-    sector: str | None = None    # GOV, MIL, LEG, JUD, REB, UAF, OPP, PTY, BUS, MED, CVL, REF, ELI, IGO...
-    text: str = ""               # the words in the story
-    name: str | None = None      # canonical name (person or organisation), if known
-    kind: str = "country"        # country | igo | group | person | unknown
-    country: str | None = None   # country an organisation/group/person belongs to, if any
+    code: str  # ISO 3166 alpha-3, or an organisation code (IGO, NATO, UNO, ...)
+    sector: str | None = None  # GOV, MIL, LEG, JUD, REB, UAF, OPP, PTY, BUS, MED, CVL, REF, ELI, IGO...
+    text: str = ""  # the words in the story
+    name: str | None = None  # canonical name (person or organisation), if known
+    kind: str = "country"  # country | igo | group | person | unknown
+    country: str | None = None  # country an organisation/group/person belongs to, if any
 
     def to_record(self) -> dict[str, Any]:
         rec = {"code": self.code, "sector": self.sector, "text": self.text}
@@ -82,23 +97,23 @@ class Actor:
 class Mention:
     """An actor mention found in a parsed document (token and character offsets are document-level)."""
 
-    start: int            # first token index
-    end: int              # one past the last token
+    start: int  # first token index
+    end: int  # one past the last token
     start_char: int
     end_char: int
     text: str
     actor: Actor
     confidence: float = 1.0
-    antecedent: int | None = None   # index of the mention this one corefers with (surname, pronoun...)
-    is_location: bool = False       # a place after a locative preposition ("in Paris", "at the Kremlin"):
-                                    # set by the actor stage; not an event participant
+    antecedent: int | None = None  # index of the mention this one corefers with (surname, pronoun...)
+    is_location: bool = False  # a place after a locative preposition ("in Paris", "at the Kremlin"):
+    # set by the actor stage; not an event participant
 
 
 @dataclass
 class Location:
     text: str
     name: str | None = None
-    country_code: str | None = None   # ISO alpha-3
+    country_code: str | None = None  # ISO alpha-3
     lat: float | None = None
     lon: float | None = None
     geonameid: int | None = None
@@ -112,19 +127,19 @@ class Event:
     """One coded event with its evidence. `to_record()` gives the PLOVER JSON record."""
 
     doc_id: str
-    event: str                                  # PLOVER type
+    event: str  # PLOVER type
     actor: list[Actor]
     recipient: list[Actor]
-    text: str                                   # evidence sentence
-    span: tuple[int, int]                       # sentence character offsets in the document
-    event_text: str = ""                        # trigger words
+    text: str  # evidence sentence
+    span: tuple[int, int]  # sentence character offsets in the document
+    event_text: str = ""  # trigger words
     trigger_span: tuple[int, int] | None = None
     mode: str | None = None
     context: list[str] = field(default_factory=list)
     cameo_code: str | None = None
     quad_code: int | None = None
     goldstein: float | None = None
-    event_scale: float | None = None            # PLOVER conflict-cooperation score
+    event_scale: float | None = None  # PLOVER conflict-cooperation score
     date: dt.date | None = None
     event_loc: Location | None = None
     confidence: float = 0.5
@@ -153,7 +168,7 @@ class Event:
             elif "date" in self.__dict__:
                 object.__setattr__(self, "date_precision", "")
         elif name == "date_precision" and not value and self.__dict__.get("date_precision"):
-            return                    # the dataclass default must not undo what `date` set
+            return  # the dataclass default must not undo what `date` set
         object.__setattr__(self, name, value)
 
     def make_id(self) -> str:
@@ -164,14 +179,22 @@ class Event:
         Leyen and Michel, both EUR:IGO) are different participants, and a reciprocal meeting
         between them is emitted once each way. Keyed by code and sector alone, those events
         shared an id and all but one were lost when stored (3 in 1,500 RSS stories)."""
-        def who(actors: list[Actor]) -> str:
-            return ",".join(a.code + ":" + (a.sector or "") + (":" + a.name if a.name else "")
-                            for a in actors)
 
-        key = "|".join([
-            self.doc_id, str(self.span[0]), str(self.trigger_span), self.event,
-            who(self.actor), who(self.recipient),
-        ])
+        def who(actors: list[Actor]) -> str:
+            return ",".join(
+                a.code + ":" + (a.sector or "") + (":" + a.name if a.name else "") for a in actors
+            )
+
+        key = "|".join(
+            [
+                self.doc_id,
+                str(self.span[0]),
+                str(self.trigger_span),
+                self.event,
+                who(self.actor),
+                who(self.recipient),
+            ]
+        )
         self.id = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
         return self.id
 

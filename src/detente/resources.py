@@ -1,4 +1,5 @@
 """Where the package's data lives, and the one reader of its tab-separated tables."""
+
 from __future__ import annotations
 
 import csv

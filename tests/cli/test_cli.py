@@ -1,4 +1,5 @@
 """End to end through the real `detente` command: real files in, a real DuckDB file out."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,33 @@ from detente.model import PLOVER_TYPES
 
 STORIES = {
     "talks.txt": "Title: Ministers meet\nDate: 2024-11-18\n\n"
-                 "Chinese Foreign Minister Wang Yi met Japanese officials in Tokyo on Saturday. "
-                 "Russian troops attacked Ukrainian positions near Kharkiv on Sunday.\n",
+    "Chinese Foreign Minister Wang Yi met Japanese officials in Tokyo on Saturday. "
+    "Russian troops attacked Ukrainian positions near Kharkiv on Sunday.\n",
     "aid.txt": "Title: Aid pledged\nDate: 2024-06-03\n\n"
-               "Germany sent humanitarian aid to Sudan. Iran threatened Israel with retaliation.\n",
+    "Germany sent humanitarian aid to Sudan. Iran threatened Israel with retaliation.\n",
 }
 
-REQUIRED = {"id", "doc_id", "date", "actor", "recipient", "event", "mode", "context", "quad_code",
-            "cameo_code", "goldstein", "event_scale", "event_loc", "event_text", "text", "span",
-            "confidence", "flags", "coder_version"}
+REQUIRED = {
+    "id",
+    "doc_id",
+    "date",
+    "actor",
+    "recipient",
+    "event",
+    "mode",
+    "context",
+    "quad_code",
+    "cameo_code",
+    "goldstein",
+    "event_scale",
+    "event_loc",
+    "event_text",
+    "text",
+    "span",
+    "confidence",
+    "flags",
+    "coder_version",
+}
 
 
 def check_record(r, doc_texts):
@@ -33,7 +52,7 @@ def check_record(r, doc_texts):
     assert 0.0 <= r["confidence"] <= 1.0
     assert set(r["flags"]) == {"negated", "hypothetical", "future", "historical"}
     text = doc_texts[r["doc_id"]]
-    assert text[r["span"]["start"]:r["span"]["end"]] == r["text"], "span points at the evidence sentence"
+    assert text[r["span"]["start"] : r["span"]["end"]] == r["text"], "span points at the evidence sentence"
     assert r["event_text"] and r["event_text"].split()[0] in r["text"]
     if r["event_loc"] is not None:
         assert set(r["event_loc"]) >= {"text", "name", "country_code", "lat", "lon", "geonameid"}
@@ -81,7 +100,9 @@ def test_code_store_rerun_and_out(tmp_path, story_dir):
 def test_bad_items_are_reported_and_good_ones_kept(tmp_path, story_dir):
     (story_dir / "broken.jsonl").write_text(
         '{"id": "j1", "date": "2024-05-05", "text": "France condemned Iran."}\n{oops\n'
-        '{"id": "j2", "date": "not a date", "text": "x"}\n', encoding="utf-8")
+        '{"id": "j2", "date": "not a date", "text": "x"}\n',
+        encoding="utf-8",
+    )
     (story_dir / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     db = tmp_path / "e.duckdb"
     r = run_cli("code", story_dir, "--db", db)
@@ -123,7 +144,11 @@ def test_stdin_and_query_and_export(tmp_path):
     assert r.returncode == 2 and "unknown event type" in r.stderr
     r = run_cli("export", "--db", db, "--format", "parquet", "--out", tmp_path / "e.parquet")
     assert r.returncode == 0, r.stderr
-    got = duckdb.connect().execute(f"SELECT source_code, event, target_code FROM '{tmp_path / 'e.parquet'}'").fetchall()
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT source_code, event, target_code FROM '{tmp_path / 'e.parquet'}'")
+        .fetchall()
+    )
     assert ("IRN", "THREATEN", "ISR") in got
     r = run_cli("summary", "--db", db)
     assert r.returncode == 0 and "IRN -> ISR" in r.stdout
@@ -150,8 +175,9 @@ def test_python_api(tmp_path, coder):
     import detente
     from detente.coding.coder import code_text
 
-    recs = code_text("Russian forces shelled Kharkiv, Ukrainian officials said.", date="2024-03-02",
-                     coder=coder)
+    recs = code_text(
+        "Russian forces shelled Kharkiv, Ukrainian officials said.", date="2024-03-02", coder=coder
+    )
     assert any(r["event"] == "ASSAULT" and r["actor"][0]["code"] == "RUS" for r in recs)
     assert all(r["date"] for r in recs)
     db = tmp_path / "api.duckdb"

@@ -1,5 +1,6 @@
 """The command list of `detente --help` comes from cli.COMMANDS without importing the command
 modules (so that --help and the query commands start fast): it must match the real commands."""
+
 from __future__ import annotations
 
 import importlib
@@ -24,9 +25,11 @@ def test_the_listed_help_is_the_commands_own(name):
 
 def test_help_lists_every_command_without_loading_their_modules():
     # a fresh interpreter: this test process has already imported the command modules
-    code = ("import sys; from click.testing import CliRunner; from detente.cli import main; "
-            "r = CliRunner().invoke(main, ['--help']); print(r.output); "
-            "print(sorted(m for m in sys.modules if m.startswith('detente.cli.') or m in ('spacy', 'duckdb')))")
+    code = (
+        "import sys; from click.testing import CliRunner; from detente.cli import main; "
+        "r = CliRunner().invoke(main, ['--help']); print(r.output); "
+        "print(sorted(m for m in sys.modules if m.startswith('detente.cli.') or m in ('spacy', 'duckdb')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for name in COMMANDS:
         assert f"  {name} " in out

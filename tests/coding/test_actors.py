@@ -1,4 +1,5 @@
 """Tests for the actor stage (real spaCy model, no mocks)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,6 @@ import time
 
 import pytest
 
-from detente.coding.actors import ActorFinder
 from detente.model import Actor, Mention
 
 D = dt.date
@@ -27,36 +27,81 @@ def one(af, nlp, text, date=None) -> Actor:
 
 
 # ---------------------------------------------------------------- countries
-@pytest.mark.parametrize("text,code", [
-    ("Burma", "MMR"), ("Myanmar", "MMR"), ("Ivory Coast", "CIV"), ("Swaziland", "SWZ"),
-    ("Czechia", "CZE"), ("the Czech Republic", "CZE"), ("the US", "USA"), ("U.S.", "USA"),
-    ("America", "USA"), ("Britain", "GBR"), ("UK", "GBR"), ("the Netherlands", "NLD"),
-    ("Holland", "NLD"), ("South Korea", "KOR"), ("ROK", "KOR"), ("North Korea", "PRK"),
-    ("DPRK", "PRK"), ("Democratic Republic of Congo", "COD"), ("Republic of the Congo", "COG"),
-    ("Guinea-Bissau", "GNB"), ("Papua New Guinea", "PNG"), ("Türkiye", "TUR"), ("Kosovo", "XKX"),
-    ("East Timor", "TLS"), ("Cape Verde", "CPV"), ("North Macedonia", "MKD"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("Burma", "MMR"),
+        ("Myanmar", "MMR"),
+        ("Ivory Coast", "CIV"),
+        ("Swaziland", "SWZ"),
+        ("Czechia", "CZE"),
+        ("the Czech Republic", "CZE"),
+        ("the US", "USA"),
+        ("U.S.", "USA"),
+        ("America", "USA"),
+        ("Britain", "GBR"),
+        ("UK", "GBR"),
+        ("the Netherlands", "NLD"),
+        ("Holland", "NLD"),
+        ("South Korea", "KOR"),
+        ("ROK", "KOR"),
+        ("North Korea", "PRK"),
+        ("DPRK", "PRK"),
+        ("Democratic Republic of Congo", "COD"),
+        ("Republic of the Congo", "COG"),
+        ("Guinea-Bissau", "GNB"),
+        ("Papua New Guinea", "PNG"),
+        ("Türkiye", "TUR"),
+        ("Kosovo", "XKX"),
+        ("East Timor", "TLS"),
+        ("Cape Verde", "CPV"),
+        ("North Macedonia", "MKD"),
+    ],
+)
 def test_country_names(af, nlp, text, code):
     a = one(af, nlp, text)
     assert a.code == code and a.kind == "country" and a.country == code
 
 
-@pytest.mark.parametrize("text,code", [
-    ("Chinese", "CHN"), ("South Korean", "KOR"), ("Emirati", "ARE"), ("Saudi", "SAU"),
-    ("Israeli", "ISR"), ("Palestinian", "PSE"), ("Iranians", "IRN"), ("Ukrainians", "UKR"),
-    ("Filipino", "PHL"), ("Dutch", "NLD"), ("British", "GBR"),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("Chinese", "CHN"),
+        ("South Korean", "KOR"),
+        ("Emirati", "ARE"),
+        ("Saudi", "SAU"),
+        ("Israeli", "ISR"),
+        ("Palestinian", "PSE"),
+        ("Iranians", "IRN"),
+        ("Ukrainians", "UKR"),
+        ("Filipino", "PHL"),
+        ("Dutch", "NLD"),
+        ("British", "GBR"),
+    ],
+)
 def test_demonyms(af, nlp, text, code):
     assert one(af, nlp, text).code == code
 
 
-@pytest.mark.parametrize("text,code,sector", [
-    ("Beijing", "CHN", "GOV"), ("Moscow", "RUS", "GOV"), ("the Kremlin", "RUS", "GOV"),
-    ("the White House", "USA", "GOV"), ("Washington", "USA", "GOV"), ("Downing Street", "GBR", "GOV"),
-    ("Whitehall", "GBR", "GOV"), ("the Elysee", "FRA", "GOV"), ("Pyongyang", "PRK", "GOV"),
-    ("Tehran", "IRN", "GOV"), ("Kyiv", "UKR", "GOV"), ("Kiev", "UKR", "GOV"),
-    ("the Pentagon", "USA", "MIL"), ("Zhongnanhai", "CHN", "GOV"),
-])
+@pytest.mark.parametrize(
+    "text,code,sector",
+    [
+        ("Beijing", "CHN", "GOV"),
+        ("Moscow", "RUS", "GOV"),
+        ("the Kremlin", "RUS", "GOV"),
+        ("the White House", "USA", "GOV"),
+        ("Washington", "USA", "GOV"),
+        ("Downing Street", "GBR", "GOV"),
+        ("Whitehall", "GBR", "GOV"),
+        ("the Elysee", "FRA", "GOV"),
+        ("Pyongyang", "PRK", "GOV"),
+        ("Tehran", "IRN", "GOV"),
+        ("Kyiv", "UKR", "GOV"),
+        ("Kiev", "UKR", "GOV"),
+        ("the Pentagon", "USA", "MIL"),
+        ("Zhongnanhai", "CHN", "GOV"),
+    ],
+)
 def test_metonyms(af, nlp, text, code, sector):
     a = one(af, nlp, text)
     assert (a.code, a.sector) == (code, sector)
@@ -79,31 +124,57 @@ def test_false_friends(af, nlp):
 
 
 # ---------------------------------------------------------------- sectors
-@pytest.mark.parametrize("text,code,sector", [
-    ("Russian troops", "RUS", "MIL"), ("the Israeli military", "ISR", "MIL"),
-    ("Ukraine's parliament", "UKR", "LEG"), ("Syrian rebels", "SYR", "REB"),
-    ("a Chinese official", "CHN", "GOV"), ("Iranian Foreign Minister X", "IRN", "GOV"),
-    ("Turkish police", "TUR", "COP"), ("a U.S. Supreme Court decision", "USA", "JUD"),
-    ("Venezuelan opposition", "VEN", "OPP"), ("Sudanese refugees", "SDN", "REF"),
-    ("Afghan civilians", "AFG", "CVL"), ("Indian lawmakers", "IND", "LEG"),
-    ("Russian military officials", "RUS", "MIL"), ("Kremlin officials", "RUS", "GOV"),
-    ("Pentagon officials", "USA", "MIL"), ("Russia's defence ministry", "RUS", "GOV"),
-    ("the president of France", "FRA", "GOV"), ("Moscow residents", "RUS", "CVL"),
-])
+@pytest.mark.parametrize(
+    "text,code,sector",
+    [
+        ("Russian troops", "RUS", "MIL"),
+        ("the Israeli military", "ISR", "MIL"),
+        ("Ukraine's parliament", "UKR", "LEG"),
+        ("Syrian rebels", "SYR", "REB"),
+        ("a Chinese official", "CHN", "GOV"),
+        ("Iranian Foreign Minister X", "IRN", "GOV"),
+        ("Turkish police", "TUR", "COP"),
+        ("a U.S. Supreme Court decision", "USA", "JUD"),
+        ("Venezuelan opposition", "VEN", "OPP"),
+        ("Sudanese refugees", "SDN", "REF"),
+        ("Afghan civilians", "AFG", "CVL"),
+        ("Indian lawmakers", "IND", "LEG"),
+        ("Russian military officials", "RUS", "MIL"),
+        ("Kremlin officials", "RUS", "GOV"),
+        ("Pentagon officials", "USA", "MIL"),
+        ("Russia's defence ministry", "RUS", "GOV"),
+        ("the president of France", "FRA", "GOV"),
+        ("Moscow residents", "RUS", "CVL"),
+    ],
+)
 def test_sectors(af, nlp, text, code, sector):
     a = one(af, nlp, text)
     assert (a.code, a.sector) == (code, sector), a
 
 
 # ---------------------------------------------------------------- organisations and groups
-@pytest.mark.parametrize("text,code,kind", [
-    ("the United Nations", "UNO", "igo"), ("the UN", "UNO", "igo"), ("UNHCR", "UNHCR", "igo"),
-    ("the UN Security Council", "UNSC", "igo"), ("NATO", "NATO", "igo"), ("the EU", "EUR", "igo"),
-    ("the European Commission", "EUR", "igo"), ("ASEAN", "ASEAN", "igo"), ("the IMF", "IMF", "igo"),
-    ("the World Bank", "WB", "igo"), ("the IAEA", "IAEA", "igo"), ("the African Union", "AU", "igo"),
-    ("the Red Cross", "ICRC", "group"), ("Amnesty International", "AMN", "group"),
-    ("the Arab League", "ARL", "igo"), ("the ICC", "ICC", "igo"), ("Interpol", "INTERPOL", "igo"),
-])
+@pytest.mark.parametrize(
+    "text,code,kind",
+    [
+        ("the United Nations", "UNO", "igo"),
+        ("the UN", "UNO", "igo"),
+        ("UNHCR", "UNHCR", "igo"),
+        ("the UN Security Council", "UNSC", "igo"),
+        ("NATO", "NATO", "igo"),
+        ("the EU", "EUR", "igo"),
+        ("the European Commission", "EUR", "igo"),
+        ("ASEAN", "ASEAN", "igo"),
+        ("the IMF", "IMF", "igo"),
+        ("the World Bank", "WB", "igo"),
+        ("the IAEA", "IAEA", "igo"),
+        ("the African Union", "AU", "igo"),
+        ("the Red Cross", "ICRC", "group"),
+        ("Amnesty International", "AMN", "group"),
+        ("the Arab League", "ARL", "igo"),
+        ("the ICC", "ICC", "igo"),
+        ("Interpol", "INTERPOL", "igo"),
+    ],
+)
 def test_igos(af, nlp, text, code, kind):
     a = one(af, nlp, text)
     assert (a.code, a.kind) == (code, kind)
@@ -111,16 +182,29 @@ def test_igos(af, nlp, text, code, kind):
         assert a.country is None
 
 
-@pytest.mark.parametrize("text,code,sector,date", [
-    ("Hamas", "PSE", "REB", None), ("Hezbollah", "LBN", "UAF", None), ("the Houthis", "YEM", "REB", None),
-    ("the Taliban", "AFG", "REB", D(2019, 5, 1)), ("the Taliban", "AFG", "GOV", D(2022, 5, 1)),
-    ("Islamic State", "XIS", "REB", None), ("ISIS", "XIS", "REB", None), ("Daesh", "XIS", "REB", None),
-    ("the Wagner Group", "RUS", "UAF", None), ("al-Shabaab", "SOM", "REB", None),
-    ("Boko Haram", "NGA", "REB", None), ("the PKK", "TUR", "REB", None), ("the SDF", "SYR", "REB", None),
-    ("the RSF", "SDN", "REB", D(2024, 1, 1)), ("M23 rebels", "COD", "REB", None),
-    ("al-Qaeda", "XAQ", "REB", None), ("Palestinian Islamic Jihad", "PSE", "REB", None),
-    ("the Pakistani Taliban", "PAK", "REB", None),
-])
+@pytest.mark.parametrize(
+    "text,code,sector,date",
+    [
+        ("Hamas", "PSE", "REB", None),
+        ("Hezbollah", "LBN", "UAF", None),
+        ("the Houthis", "YEM", "REB", None),
+        ("the Taliban", "AFG", "REB", D(2019, 5, 1)),
+        ("the Taliban", "AFG", "GOV", D(2022, 5, 1)),
+        ("Islamic State", "XIS", "REB", None),
+        ("ISIS", "XIS", "REB", None),
+        ("Daesh", "XIS", "REB", None),
+        ("the Wagner Group", "RUS", "UAF", None),
+        ("al-Shabaab", "SOM", "REB", None),
+        ("Boko Haram", "NGA", "REB", None),
+        ("the PKK", "TUR", "REB", None),
+        ("the SDF", "SYR", "REB", None),
+        ("the RSF", "SDN", "REB", D(2024, 1, 1)),
+        ("M23 rebels", "COD", "REB", None),
+        ("al-Qaeda", "XAQ", "REB", None),
+        ("Palestinian Islamic Jihad", "PSE", "REB", None),
+        ("the Pakistani Taliban", "PAK", "REB", None),
+    ],
+)
 def test_armed_groups(af, nlp, text, code, sector, date):
     a = one(af, nlp, text, date)
     assert (a.code, a.sector, a.kind) == (code, sector, "group")
@@ -134,14 +218,14 @@ def test_trump_roles(af, nlp):
     assert (a.code, a.sector, a.kind, a.name) == ("USA", "GOV", "person", "Donald Trump")
     assert one(af, nlp, "Trump", D(2018, 6, 1)).sector == "GOV"
     assert one(af, nlp, "Trump", D(2022, 6, 1)).sector == "ELI"
-    assert one(af, nlp, "Trump").sector == "GOV"          # undated: most recent role
+    assert one(af, nlp, "Trump").sector == "GOV"  # undated: most recent role
 
 
 def test_rubio_and_biden(af, nlp):
     assert one(af, nlp, "Marco Rubio", D(2024, 6, 1)).sector == "LEG"
     assert one(af, nlp, "Marco Rubio", D(2025, 3, 1)).sector == "GOV"
     assert one(af, nlp, "Biden", D(2012, 1, 1)).sector == "GOV"
-    assert one(af, nlp, "Biden", D(2026, 1, 1)).sector == "ELI"     # former president
+    assert one(af, nlp, "Biden", D(2026, 1, 1)).sector == "ELI"  # former president
 
 
 def test_putin_prime_minister(af, nlp):
@@ -153,7 +237,9 @@ def test_putin_prime_minister(af, nlp):
 def test_title_and_person(af, nlp):
     ms = find(af, nlp, "Iranian Foreign Minister Mohammad Javad Zarif met Sergei Lavrov.", D(2019, 1, 1))
     assert [(m.actor.code, m.actor.sector, m.actor.name) for m in ms] == [
-        ("IRN", "GOV", "Mohammad Javad Zarif"), ("RUS", "GOV", "Sergei Lavrov")]
+        ("IRN", "GOV", "Mohammad Javad Zarif"),
+        ("RUS", "GOV", "Sergei Lavrov"),
+    ]
     assert ms[0].text == "Iranian Foreign Minister Mohammad Javad Zarif"
 
 
@@ -165,9 +251,11 @@ def test_unknown_person_by_title_and_nationality(af, nlp):
 
 # ---------------------------------------------------------------- coreference
 def test_coref_surname_title_pronoun(af, nlp):
-    text = ("Chinese President Xi Jinping met Russian President Vladimir Putin in Moscow on Monday. "
-            "Xi said ties were strong. The Chinese leader praised Putin. He also said the two leaders "
-            "would meet again.")
+    text = (
+        "Chinese President Xi Jinping met Russian President Vladimir Putin in Moscow on Monday. "
+        "Xi said ties were strong. The Chinese leader praised Putin. He also said the two leaders "
+        "would meet again."
+    )
     ms = find(af, nlp, text, D(2023, 3, 21))
     by_text = {}
     for i, m in enumerate(ms):
@@ -214,7 +302,7 @@ def test_mentions_sorted_offsets(af, nlp):
     for a, b in zip(ms, ms[1:]):
         assert a.end <= b.start
     for m in ms:
-        assert text[m.start_char:m.end_char] == m.text == doc[m.start:m.end].text == m.actor.text
+        assert text[m.start_char : m.end_char] == m.text == doc[m.start : m.end].text == m.actor.text
 
 
 def test_resolve_text_none(af, nlp):
@@ -223,10 +311,11 @@ def test_resolve_text_none(af, nlp):
 
 
 def test_speed(af, nlp):
-    sents = ["Russian President Vladimir Putin met Chinese leader Xi Jinping in Moscow on Tuesday.",
-             "Israeli troops clashed with Hamas fighters in Gaza, the UN said.",
-             "He said the US and its allies would impose new sanctions on Iran's Revolutionary Guards.",
-             ] * 30
+    sents = [
+        "Russian President Vladimir Putin met Chinese leader Xi Jinping in Moscow on Tuesday.",
+        "Israeli troops clashed with Hamas fighters in Gaza, the UN said.",
+        "He said the US and its allies would impose new sanctions on Iran's Revolutionary Guards.",
+    ] * 30
     docs = list(nlp.pipe(sents))
     af.find(docs[0], D(2023, 1, 1))
     t = time.perf_counter()
@@ -260,10 +349,19 @@ def test_backed_is_not_the_backer(af, nlp):
 
 
 def test_conflict_leaders(af, nlp):
-    ms = find(af, nlp, "Sudan's army chief Abdel Fattah al-Burhan rejected talks with RSF leader "
-                       "Mohamed Hamdan Dagalo. Burhan said the RSF militia must surrender.", D(2024, 3, 1))
+    ms = find(
+        af,
+        nlp,
+        "Sudan's army chief Abdel Fattah al-Burhan rejected talks with RSF leader "
+        "Mohamed Hamdan Dagalo. Burhan said the RSF militia must surrender.",
+        D(2024, 3, 1),
+    )
     assert [(m.actor.code, m.actor.sector) for m in ms] == [
-        ("SDN", "GOV"), ("SDN", "REB"), ("SDN", "GOV"), ("SDN", "REB")]
+        ("SDN", "GOV"),
+        ("SDN", "REB"),
+        ("SDN", "GOV"),
+        ("SDN", "REB"),
+    ]
     assert ms[2].antecedent == 0
     a = one(af, nlp, "Ahmed al-Sharaa", D(2024, 6, 1))
     assert (a.code, a.sector) == ("SYR", "REB")
@@ -273,9 +371,13 @@ def test_conflict_leaders(af, nlp):
 # ---------------------------------------------------------------- real-news audit fixes (sentences
 # written for these tests)
 def test_accented_names_match_unaccented_table(af, nlp):
-    ms = find(af, nlp, "On Tuesday President Luiz Inácio Lula da Silva met Recep Tayyip Erdoğan.", D(2023, 5, 2))
+    ms = find(
+        af, nlp, "On Tuesday President Luiz Inácio Lula da Silva met Recep Tayyip Erdoğan.", D(2023, 5, 2)
+    )
     assert [(m.actor.code, m.actor.name) for m in ms][:2] == [
-        ("BRA", "Luiz Inacio Lula da Silva"), ("TUR", "Recep Tayyip Erdogan")]
+        ("BRA", "Luiz Inacio Lula da Silva"),
+        ("TUR", "Recep Tayyip Erdogan"),
+    ]
 
 
 def test_curly_apostrophe_in_table_phrase(af, nlp):
@@ -284,8 +386,13 @@ def test_curly_apostrophe_in_table_phrase(af, nlp):
 
 
 def test_locative_mentions_are_flagged(af, nlp):
-    ms = find(af, nlp, "Diplomats gathered in Vienna and Ottawa while Moscow rejected the plan "
-                       "at the United Nations in northern Syria.", D(2020, 1, 1))
+    ms = find(
+        af,
+        nlp,
+        "Diplomats gathered in Vienna and Ottawa while Moscow rejected the plan "
+        "at the United Nations in northern Syria.",
+        D(2020, 1, 1),
+    )
     loc = {m.text: m.is_location for m in ms}
     assert loc["Vienna"] and loc["Ottawa"] and loc["United Nations"] and loc["Syria"]
     assert not loc["Moscow"]
@@ -300,7 +407,9 @@ def test_sector_in_country_joins(af, nlp):
 
 
 def test_foreign_institution_after_country(af, nlp):
-    ms = find(af, nlp, "Protesters stormed Brazil's Congress and the Philippine Congress adjourned.", D(2023, 1, 9))
+    ms = find(
+        af, nlp, "Protesters stormed Brazil's Congress and the Philippine Congress adjourned.", D(2023, 1, 9)
+    )
     got = codes(ms)
     assert ("Brazil's Congress", "BRA", "LEG") in got
     assert ("Philippine Congress", "PHL", "LEG") in got
@@ -308,8 +417,10 @@ def test_foreign_institution_after_country(af, nlp):
 
 
 def test_unknown_sector_takes_story_country(af, nlp):
-    text = ("Kenya said on Monday it would raise taxes. Kenyan officials spoke to Kenya's lenders. "
-            "The government also said the police would be deployed.")
+    text = (
+        "Kenya said on Monday it would raise taxes. Kenyan officials spoke to Kenya's lenders. "
+        "The government also said the police would be deployed."
+    )
     ms = find(af, nlp, text, D(2023, 6, 1))
     got = {(m.text, m.actor.code, m.actor.sector) for m in ms}
     assert ("government", "KEN", "GOV") in got and ("police", "KEN", "COP") in got
@@ -335,7 +446,11 @@ def test_ethnic_armed_groups_coded_by_base(af, nlp):
 
 
 def test_us_states_and_provinces(af, nlp):
-    got = codes(find(af, nlp, "Ohio lawmakers passed a bill, and the British Columbia premier objected.", D(2023, 1, 1)))
+    got = codes(
+        find(
+            af, nlp, "Ohio lawmakers passed a bill, and the British Columbia premier objected.", D(2023, 1, 1)
+        )
+    )
     assert ("Ohio lawmakers", "USA", "LEG") in got
     assert any(c == "CAN" for _t, c, _s in got) and not any(c == "GBR" for _t, c, _s in got)
 
@@ -343,7 +458,9 @@ def test_us_states_and_provinces(af, nlp):
 def test_sports_and_agencies_are_not_state_actors(af, nlp):
     ms = find(af, nlp, "Wales beat Ireland in a bruising rugby match.", D(2023, 2, 1))
     assert not [m for m in ms if m.actor.code in ("GBR", "IRL")]
-    ms = find(af, nlp, "The Premier League club sold its striker, Agence France-Presse reported.", D(2023, 2, 1))
+    ms = find(
+        af, nlp, "The Premier League club sold its striker, Agence France-Presse reported.", D(2023, 2, 1)
+    )
     assert not [m for m in ms if m.actor.code in ("FRA",) or m.actor.sector == "GOV"]
 
 
@@ -365,5 +482,7 @@ def test_abbreviated_korea_and_top_titles(af, nlp):
     got = codes(find(af, nlp, "N Korea fired a missile as the US's top diplomat landed.", D(2023, 2, 3)))
     assert ("N Korea", "PRK", None) in got
     assert any(c == "USA" and s == "GOV" and "diplomat" in t for t, c, s in got)
-    got = codes(find(af, nlp, "The Senate Intelligence Committee met on State of the Union day.", D(2023, 2, 3)))
+    got = codes(
+        find(af, nlp, "The Senate Intelligence Committee met on State of the Union day.", D(2023, 2, 3))
+    )
     assert got == [("Senate Intelligence Committee", "USA", "LEG")]

@@ -1,6 +1,7 @@
 """Event modifiers (negated / hypothetical / future / historical) and attack recipients given by
 the attacked place, through the real pipeline's rule path (Coder(rules_only=True): spaCy + actors +
 events + dates). The learned decision takes its flags from this path (tests/coding/test_decision.py)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,22 +17,31 @@ STORY = dt.date(2025, 6, 15)
 def run(rule_coder):
     def _run(text, date=STORY):
         return rule_coder.code(Document(id="t", text=text, date=date))
+
     return _run
 
 
 def _find(evs, actor, event, recipient=None):
-    return [e for e in evs if e.actor[0].code == actor and (event is None or e.event == event)
-            and (recipient is None or (e.recipient and e.recipient[0].code == recipient))]
+    return [
+        e
+        for e in evs
+        if e.actor[0].code == actor
+        and (event is None or e.event == event)
+        and (recipient is None or (e.recipient and e.recipient[0].code == recipient))
+    ]
 
 
 # ---------------------------------------------------------------- future
-@pytest.mark.parametrize("text,actor,event,recipient", [
-    ("The Italian prime minister will visit Tunisia next week.", "ITA", "CONSULT", "TUN"),
-    ("Poland is set to host the Lithuanian president on Friday.", "POL", "CONSULT", "LTU"),
-    ("Vietnam is scheduled to sign a defence accord with Australia next month.", "VNM", None, "AUS"),
-    ("The Dutch government intends to impose sanctions on Belarus.", "NLD", "SANCTION", "BLR"),
-    ("The Chilean president will telephone his Argentine counterpart tomorrow.", "CHL", "CONSULT", "ARG"),
-])
+@pytest.mark.parametrize(
+    "text,actor,event,recipient",
+    [
+        ("The Italian prime minister will visit Tunisia next week.", "ITA", "CONSULT", "TUN"),
+        ("Poland is set to host the Lithuanian president on Friday.", "POL", "CONSULT", "LTU"),
+        ("Vietnam is scheduled to sign a defence accord with Australia next month.", "VNM", None, "AUS"),
+        ("The Dutch government intends to impose sanctions on Belarus.", "NLD", "SANCTION", "BLR"),
+        ("The Chilean president will telephone his Argentine counterpart tomorrow.", "CHL", "CONSULT", "ARG"),
+    ],
+)
 def test_future_flag(run, text, actor, event, recipient):
     evs = _find(run(text), actor, event, recipient)
     assert evs, [(e.actor[0].code, e.event, e.recipient) for e in run(text)]
@@ -54,11 +64,14 @@ def test_past_event_is_not_future(run):
 
 
 # ---------------------------------------------------------------- hypothetical
-@pytest.mark.parametrize("text,actor,event,recipient", [
-    ("Norway could impose sanctions on Iran.", "NOR", "SANCTION", "IRN"),
-    ("Chile should expel the Peruvian ambassador, a senator said.", "CHL", None, "PER"),
-    ("If Serbia attacks Kosovo, NATO will respond.", "SRB", "ASSAULT", "XKX"),
-])
+@pytest.mark.parametrize(
+    "text,actor,event,recipient",
+    [
+        ("Norway could impose sanctions on Iran.", "NOR", "SANCTION", "IRN"),
+        ("Chile should expel the Peruvian ambassador, a senator said.", "CHL", None, "PER"),
+        ("If Serbia attacks Kosovo, NATO will respond.", "SRB", "ASSAULT", "XKX"),
+    ],
+)
 def test_hypothetical_flag(run, text, actor, event, recipient):
     evs = _find(run(text), actor, event, recipient)
     assert evs and all(e.flags["hypothetical"] for e in evs)
@@ -82,12 +95,15 @@ def test_urged_and_threatened_acts_are_absorbed(run):
 
 
 # ---------------------------------------------------------------- negated
-@pytest.mark.parametrize("text,actor,event,recipient", [
-    ("Morocco did not sanction Algeria.", "MAR", "SANCTION", "DZA"),
-    ("Sweden no longer supports Turkey.", "SWE", "SUPPORT", "TUR"),
-    ("Ecuador has never recognised Kosovo.", "ECU", "SUPPORT", "XKX"),
-    ("Bolivia failed to reach a deal with Chile.", "BOL", None, "CHL"),
-])
+@pytest.mark.parametrize(
+    "text,actor,event,recipient",
+    [
+        ("Morocco did not sanction Algeria.", "MAR", "SANCTION", "DZA"),
+        ("Sweden no longer supports Turkey.", "SWE", "SUPPORT", "TUR"),
+        ("Ecuador has never recognised Kosovo.", "ECU", "SUPPORT", "XKX"),
+        ("Bolivia failed to reach a deal with Chile.", "BOL", None, "CHL"),
+    ],
+)
 def test_negated_flag(run, text, actor, event, recipient):
     evs = _find(run(text), actor, event, recipient)
     assert evs and all(e.flags["negated"] for e in evs)
@@ -123,12 +139,15 @@ def test_historical_against_story_date(run):
 
 
 # ---------------------------------------------------------------- recipients
-@pytest.mark.parametrize("text,actor,recipient", [
-    ("Russian drones attacked Odesa on Tuesday.", "RUS", "UKR"),
-    ("Russian rockets struck power plants in the Kharkiv region overnight.", "RUS", "UKR"),
-    ("Ukrainian port attacked by Russian drones.", "RUS", "UKR"),
-    ("Russian missiles hit Kyiv overnight.", "RUS", "UKR"),
-])
+@pytest.mark.parametrize(
+    "text,actor,recipient",
+    [
+        ("Russian drones attacked Odesa on Tuesday.", "RUS", "UKR"),
+        ("Russian rockets struck power plants in the Kharkiv region overnight.", "RUS", "UKR"),
+        ("Ukrainian port attacked by Russian drones.", "RUS", "UKR"),
+        ("Russian missiles hit Kyiv overnight.", "RUS", "UKR"),
+    ],
+)
 def test_attack_recipient_from_place(run, text, actor, recipient):
     assert _find(run(text), actor, "ASSAULT", recipient)
 
@@ -139,7 +158,8 @@ def test_attack_on_own_territory_gets_no_foreign_recipient(run):
 
 
 def test_phone_call_versus_naming(run):
-    assert _find(run("The Kenyan president called Ethiopia's prime minister on Monday."),
-                 "KEN", "CONSULT", "ETH")
+    assert _find(
+        run("The Kenyan president called Ethiopia's prime minister on Monday."), "KEN", "CONSULT", "ETH"
+    )
     evs = run("Serbia called the vote in Kosovo a provocation.")
     assert not _find(evs, "SRB", "CONSULT")

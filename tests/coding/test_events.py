@@ -1,5 +1,6 @@
 """EventFinder: direction, compound actors, symmetry, flags, one sentence per PLOVER type,
 ontology consistency. Sentences are written for these tests."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,14 +15,44 @@ STORY_DATE = dt.date(2024, 11, 20)
 
 # Tiny stand-in used only while detente.actors is absent.
 _CODES = {
-    "ukraine": "UKR", "kyiv": "UKR", "russia": "RUS", "moscow": "RUS", "china": "CHN",
-    "chinese": "CHN", "beijing": "CHN", "the united states": "USA", "united states": "USA",
-    "washington": "USA", "us": "USA", "japan": "JPN", "south korea": "KOR", "australia": "AUS",
-    "taiwan": "TWN", "israel": "ISR", "france": "FRA", "germany": "DEU", "egypt": "EGY",
-    "india": "IND", "pakistan": "PAK", "iran": "IRN", "brazil": "BRA", "turkey": "TUR",
-    "canada": "CAN", "mexico": "MEX", "kenya": "KEN", "nigeria": "NGA", "poland": "POL",
-    "serbia": "SRB", "kosovo": "XKX", "greece": "GRC", "peru": "PER", "chile": "CHL",
-    "norway": "NOR", "sweden": "SWE", "spain": "ESP", "italy": "ITA",
+    "ukraine": "UKR",
+    "kyiv": "UKR",
+    "russia": "RUS",
+    "moscow": "RUS",
+    "china": "CHN",
+    "chinese": "CHN",
+    "beijing": "CHN",
+    "the united states": "USA",
+    "united states": "USA",
+    "washington": "USA",
+    "us": "USA",
+    "japan": "JPN",
+    "south korea": "KOR",
+    "australia": "AUS",
+    "taiwan": "TWN",
+    "israel": "ISR",
+    "france": "FRA",
+    "germany": "DEU",
+    "egypt": "EGY",
+    "india": "IND",
+    "pakistan": "PAK",
+    "iran": "IRN",
+    "brazil": "BRA",
+    "turkey": "TUR",
+    "canada": "CAN",
+    "mexico": "MEX",
+    "kenya": "KEN",
+    "nigeria": "NGA",
+    "poland": "POL",
+    "serbia": "SRB",
+    "kosovo": "XKX",
+    "greece": "GRC",
+    "peru": "PER",
+    "chile": "CHL",
+    "norway": "NOR",
+    "sweden": "SWE",
+    "spain": "ESP",
+    "italy": "ITA",
 }
 
 
@@ -38,6 +69,7 @@ class _MiniActors:
 @pytest.fixture(scope="module")
 def nlp():
     from detente.nlp.load import load_nlp
+
     return load_nlp()
 
 
@@ -53,6 +85,7 @@ def actor_finder():
 @pytest.fixture(scope="module")
 def finder():
     from detente.coding.events.finder import EventFinder
+
     return EventFinder()
 
 
@@ -61,12 +94,16 @@ def code(nlp, actor_finder, finder):
     def _code(text):
         doc = nlp(text)
         return finder.find(doc, actor_finder.find(doc, STORY_DATE), STORY_DATE, "t")
+
     return _code
 
 
 def triples(evs, flagged=False):
-    return {(e.actor[0].code, e.event, e.recipient[0].code if e.recipient else None) for e in evs
-            if flagged or not (e.flags["negated"] or e.flags["hypothetical"])}
+    return {
+        (e.actor[0].code, e.event, e.recipient[0].code if e.recipient else None)
+        for e in evs
+        if flagged or not (e.flags["negated"] or e.flags["hypothetical"])
+    }
 
 
 # ---------------------------------------------------------------- direction
@@ -93,8 +130,9 @@ def test_compound_actors_two_dyads(code):
 
 
 def test_symmetric_meeting(code):
-    evs = code("The leaders of Brazil and Canada met in Lima on Saturday.") + \
-        code("Brazil met Canada in Lima on Saturday.")
+    evs = code("The leaders of Brazil and Canada met in Lima on Saturday.") + code(
+        "Brazil met Canada in Lima on Saturday."
+    )
     meet = [e for e in evs if e.event == "CONSULT"]
     assert meet and all(e.symmetric for e in meet)
     t = triples(meet)
@@ -163,15 +201,19 @@ def test_each_plover_type(code, nlp, finder, etype):
         trig = {t.event for t, _, _ in finder.index.match(nlp(text)[:])}
         assert "PROTEST" in trig
         return
-    assert any(e.event == etype and e.actor[0].code == src for e in evs), [(e.event, e.actor[0].code) for e in evs]
+    assert any(e.event == etype and e.actor[0].code == src for e in evs), [
+        (e.event, e.actor[0].code) for e in evs
+    ]
 
 
 def test_example_story(code):
-    story = ("President Xi Jinping of China and President Joe Biden of the United States met at a "
-             "summit in Lima on Saturday. Biden promised to work with his successor. Donald Trump "
-             "threatened to impose 60% tariffs on China. Washington announced export controls on AI "
-             "chips to China. The United States shot down a Chinese spy balloon. China staged military "
-             "drills around Taiwan. China denied hacking US networks.")
+    story = (
+        "President Xi Jinping of China and President Joe Biden of the United States met at a "
+        "summit in Lima on Saturday. Biden promised to work with his successor. Donald Trump "
+        "threatened to impose 60% tariffs on China. Washington announced export controls on AI "
+        "chips to China. The United States shot down a Chinese spy balloon. China staged military "
+        "drills around Taiwan. China denied hacking US networks."
+    )
     evs = code(story)
     types = {e.event for e in evs}
     assert {"CONSULT", "SANCTION", "ASSAULT", "MOBILIZE", "REJECT"} <= types
@@ -181,6 +223,7 @@ def test_example_story(code):
 # ---------------------------------------------------------------- ontology
 def test_ontology_fields_consistent(code):
     from detente.lexicon.ontology import load_ontology
+
     onto = load_ontology()
     assert set(onto.types) == set(PLOVER_TYPES)
     evs = code("Russia attacked Ukraine. France praised Germany. Iran arrested two French citizens.")
@@ -200,6 +243,7 @@ def test_ontology_fields_consistent(code):
 
 def test_cameo_table_covers_roots():
     from detente.lexicon.ontology import load_ontology
+
     onto = load_ontology()
     for root in range(3, 21):
         cc = onto.cameo_to_plover(f"{root:02d}0")
@@ -211,8 +255,11 @@ def test_cameo_table_covers_roots():
 # ---------------------------------------------------------------- real-news error classes
 # Each sentence below was written for these tests; each guards one class of error seen on news.
 def _dyads(evs):
-    return {(e.actor[0].code, e.event, e.recipient[0].code if e.recipient else None) for e in evs
-            if not (e.flags["negated"] or e.flags["hypothetical"])}
+    return {
+        (e.actor[0].code, e.event, e.recipient[0].code if e.recipient else None)
+        for e in evs
+        if not (e.flags["negated"] or e.flags["hypothetical"])
+    }
 
 
 def test_disaster_is_not_an_agent(code):
@@ -317,7 +364,10 @@ def test_victims_are_not_attackers(code):
 
 def test_confidence_lower_for_inferred_recipient(code):
     direct = [e for e in code("Kenya condemned Uganda's decision.") if e.event == "ACCUSE"]
-    infer = [e for e in code("Uganda expelled Kenyan diplomats on Monday. Kenya condemned the decision.")
-             if e.event == "ACCUSE" and e.recipient]
+    infer = [
+        e
+        for e in code("Uganda expelled Kenyan diplomats on Monday. Kenya condemned the decision.")
+        if e.event == "ACCUSE" and e.recipient
+    ]
     assert direct and infer
     assert max(e.confidence for e in infer) < max(e.confidence for e in direct)

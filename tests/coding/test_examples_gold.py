@@ -1,4 +1,5 @@
 """examples/gold_events.jsonl is well-formed and matches examples/stories/*.txt."""
+
 import json
 import re
 from pathlib import Path
@@ -21,7 +22,11 @@ def _org_codes() -> set[str]:
 
 
 def _gold():
-    return [json.loads(ln) for ln in (EX / "gold_events.jsonl").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    return [
+        json.loads(ln)
+        for ln in (EX / "gold_events.jsonl").read_text(encoding="utf-8").splitlines()
+        if ln.strip()
+    ]
 
 
 def _story(path: Path):

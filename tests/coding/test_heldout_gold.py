@@ -1,4 +1,5 @@
 """benchmarks/gold/heldout_events.jsonl (held-out gold set) is well-formed. Does not run the coder."""
+
 import json
 import re
 from collections import Counter
@@ -57,7 +58,7 @@ def test_heldout_gold_events_valid():
     orgs, countries, sectors = _org_codes(), _country_codes(), _sectors()
     keys = {"actor", "recipient", "event", "symmetric", "sentence", *FLAG_NAMES}
     for d in _docs():
-        body = d["text"][len(d["title"]):]
+        body = d["text"][len(d["title"]) :]
         for e in d["events"]:
             assert set(e) == keys, (d["id"], e)
             assert e["event"] in PLOVER_TYPES, (d["id"], e["event"])

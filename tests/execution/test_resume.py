@@ -1,4 +1,5 @@
 """Crash-safe, resumable runs: a real `detente code` subprocess killed mid-run, then rerun."""
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,14 @@ N = 160
 def snapshot(db: Path) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        out = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-               for t in ("documents", "events", "mentions", "event_actors", "lsh_bands", "doc_signatures")}
+        out = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("documents", "events", "mentions", "event_actors", "lsh_bands", "doc_signatures")
+        }
         out["event_ids"] = [r[0] for r in con.execute("SELECT id FROM events ORDER BY id").fetchall()]
-        out["dups"] = con.execute("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL "
-                                  "ORDER BY id").fetchall()
+        out["dups"] = con.execute(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL ORDER BY id"
+        ).fetchall()
         out["distinct_docs"] = con.execute("SELECT count(DISTINCT id) FROM documents").fetchone()[0]
     finally:
         con.close()
@@ -43,10 +47,25 @@ def corpus(tmp_path_factory):
 
 
 def _start(corpus: Path, db: Path, *extra) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "detente", "code", str(corpus), "--db", str(db),
-                             "--batch-size", "8", "-q", *map(str, extra)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "code",
+            str(corpus),
+            "--db",
+            str(db),
+            "--batch-size",
+            "8",
+            "-q",
+            *map(str, extra),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+        start_new_session=True,
+    )
 
 
 def _wait_for_some_batches(proc, db: Path, min_wal_bytes: int = 60_000, timeout: float = 240):
@@ -71,26 +90,27 @@ def test_killed_run_resumes_without_duplicates(tmp_path, corpus, sig, workers):
     proc = _start(path, db, "--workers", workers)
     _wait_for_some_batches(proc, db)
     if sig == signal.SIGKILL:
-        os.killpg(proc.pid, signal.SIGKILL)      # the whole job, as a crash or `kill -9` would
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole job, as a crash or `kill -9` would
     else:
-        os.kill(proc.pid, signal.SIGINT)         # Ctrl-C
+        os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
     rc = proc.wait(timeout=60)
     if sig == signal.SIGINT:
         assert rc == 130
-    mid = snapshot(db)                           # the database opens fine after the kill
+    mid = snapshot(db)  # the database opens fine after the kill
     assert 0 < mid["documents"] < total, "kill landed outside the run; make the corpus bigger"
     assert mid["distinct_docs"] == mid["documents"]
     # whole batches only: every stored document has its mentions/events (none half-written)
     con = duckdb.connect(str(db), read_only=True)
-    orphans = con.execute("SELECT count(*) FROM events e WHERE NOT EXISTS "
-                          "(SELECT 1 FROM documents d WHERE d.id = e.doc_id)").fetchone()[0]
+    orphans = con.execute(
+        "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = e.doc_id)"
+    ).fetchone()[0]
     con.close()
     assert orphans == 0
 
     r = run_cli("code", path, "--db", db, "--batch-size", 8, "-q", "--workers", workers)
     assert r.returncode == 0, r.stderr
     done = snapshot(db)
-    assert done == ref                            # exactly the uninterrupted run's contents
+    assert done == ref  # exactly the uninterrupted run's contents
     # and a third run adds nothing
     r = run_cli("code", path, "--db", db, "--batch-size", 8)
     assert r.returncode == 0

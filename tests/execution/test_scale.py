@@ -1,15 +1,15 @@
 """Streaming, bounded memory and parallel coding (CodingRun), and the Dask path."""
+
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from conftest import run_cli
-from scale_corpus import write_corpus
-from detente.model import Document, Event, Actor
 from detente.execution.local import CodingRun, batched
+from detente.model import Actor, Document, Event
+from scale_corpus import write_corpus
 
 
 class FakeCoder:
@@ -17,16 +17,23 @@ class FakeCoder:
 
     def code_many(self, documents, batch_size=32):
         for d in documents:
-            ev = Event(doc_id=d.id, event="CONSULT", actor=[Actor("FRA")], recipient=[Actor("DEU")],
-                       text=d.text[:40], span=(0, min(40, len(d.text))))
+            ev = Event(
+                doc_id=d.id,
+                event="CONSULT",
+                actor=[Actor("FRA")],
+                recipient=[Actor("DEU")],
+                text=d.text[:40],
+                span=(0, min(40, len(d.text))),
+            )
             ev.make_id()
             yield d, [ev]
 
 
 def _docs(n):
     for i in range(n):
-        yield Document(id=f"d{i}", text=f"Story number {i} about talks between two countries.",
-                       date=dt.date(2024, 1, 1))
+        yield Document(
+            id=f"d{i}", text=f"Story number {i} about talks between two countries.", date=dt.date(2024, 1, 1)
+        )
 
 
 def test_batched():
@@ -68,8 +75,9 @@ def test_parallel_window_is_bounded(tmp_path):
     def progress(stats, n):
         state["written"] = stats.coded
 
-    run = CodingRun(None, workers=2, batch_size=20, coder_factory="test_scale:FakeCoder",
-                    on_progress=progress)
+    run = CodingRun(
+        None, workers=2, batch_size=20, coder_factory="test_scale:FakeCoder", on_progress=progress
+    )
     stats = run.run(source())
     assert stats.coded == 600
     assert state["max_ahead"] <= 20 * (2 * 2 + 1) + 1
@@ -81,8 +89,9 @@ def test_parallel_store_matches_serial(tmp_path):
     counts = []
     for workers in (1, 2):
         with EventStore(tmp_path / f"w{workers}.duckdb") as store:
-            run = CodingRun(store, workers=workers, batch_size=25, coder=FakeCoder(),
-                            coder_factory="test_scale:FakeCoder")
+            run = CodingRun(
+                store, workers=workers, batch_size=25, coder=FakeCoder(), coder_factory="test_scale:FakeCoder"
+            )
             run.run(_docs(300))
             counts.append((store.counts(), sorted(store.query("SELECT id FROM events")["id"])))
     assert counts[0] == counts[1]
@@ -101,8 +110,12 @@ def test_cli_workers_2_same_events_as_workers_1(tmp_path):
         import duckdb
 
         con = duckdb.connect(str(db), read_only=True)
-        ids.append((con.execute("SELECT count(*) FROM documents").fetchone()[0],
-                    con.execute("SELECT id, record FROM events ORDER BY id").fetchall()))
+        ids.append(
+            (
+                con.execute("SELECT count(*) FROM documents").fetchone()[0],
+                con.execute("SELECT id, record FROM events ORDER BY id").fetchall(),
+            )
+        )
         con.close()
     assert ids[0][0] == 40
     assert ids[0][1] and ids[0] == ids[1]
@@ -110,11 +123,13 @@ def test_cli_workers_2_same_events_as_workers_1(tmp_path):
 
 # --------------------------------------------------------------------------- Dask
 
+
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("dask.distributed")
     from detente.execution.dask_engine import local_cluster
-    cluster = local_cluster(2)           # the cluster `detente code --engine dask --workers 2` starts
+
+    cluster = local_cluster(2)  # the cluster `detente code --engine dask --workers 2` starts
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -125,8 +140,12 @@ def _worker_settings():
     import os
 
     import dask
-    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), dask.config.get("distributed.worker.profile.enabled"),
-            os.environ.get("OMP_NUM_THREADS"))
+
+    return (
+        os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        dask.config.get("distributed.worker.profile.enabled"),
+        os.environ.get("OMP_NUM_THREADS"),
+    )
 
 
 def test_local_cluster_worker_settings(dask_client):
@@ -151,18 +170,27 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
 
     pq_dir = tmp_path / "pq"
     dask_db = tmp_path / "dask.duckdb"
-    stats = distributed.run_dask([str(corpus)], db=str(dask_db), parquet_dir=str(pq_dir),
-                                 client=dask_client, partition_size=15, quiet=True)
+    stats = distributed.run_dask(
+        [str(corpus)],
+        db=str(dask_db),
+        parquet_dir=str(pq_dir),
+        client=dask_client,
+        partition_size=15,
+        quiet=True,
+    )
     assert stats.coded == 66 and stats.duplicates > 0
 
     def snapshot(db):
         con = duckdb.connect(str(db), read_only=True)
-        out = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-               for t in ("documents", "events", "mentions", "event_actors")}
+        out = {
+            t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("documents", "events", "mentions", "event_actors")
+        }
         out["events_rows"] = con.execute("SELECT id, record FROM events ORDER BY id").fetchall()
         out["mention_rows"] = con.execute("SELECT event_id, doc_id FROM mentions ORDER BY ALL").fetchall()
-        out["dups"] = con.execute("SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL "
-                                  "ORDER BY id").fetchall()
+        out["dups"] = con.execute(
+            "SELECT id, duplicate_of FROM documents WHERE duplicate_of IS NOT NULL ORDER BY id"
+        ).fetchall()
         con.close()
         return out
 
@@ -174,8 +202,9 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
     dirs = sorted(p.name for p in (pq_dir / "events").iterdir())
     assert dirs and all(d.startswith("date=") for d in dirs)
     con = duckdb.connect()
-    n_raw = con.execute(f"SELECT count(*) FROM read_parquet('{pq_dir}/events/*/*.parquet', "
-                        "hive_partitioning=true)").fetchone()[0]
+    n_raw = con.execute(
+        f"SELECT count(*) FROM read_parquet('{pq_dir}/events/*/*.parquet', hive_partitioning=true)"
+    ).fetchone()[0]
     assert n_raw >= local["events"]
     assert len(pd.read_parquet(pq_dir / "documents")) == 66
 
@@ -187,7 +216,9 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
     assert r.returncode == 0, r.stderr
 
     # each worker loaded the model once (a lazily initialised module global)
-    loaded = dask_client.run(lambda: __import__("detente.execution.dask_engine", fromlist=["_CODER"])._CODER is not None)
+    loaded = dask_client.run(
+        lambda: __import__("detente.execution.dask_engine", fromlist=["_CODER"])._CODER is not None
+    )
     assert all(loaded.values())
 
     # load-parquet into a fresh database gives the same again; a second load adds nothing
@@ -199,7 +230,13 @@ def test_dask_matches_local_and_writes_date_partitioned_parquet(tmp_path, dask_c
     assert snapshot(fresh) == local
 
     # a rerun codes nothing again and duplicates nothing
-    stats2 = distributed.run_dask([str(corpus)], db=str(dask_db), parquet_dir=str(pq_dir),
-                                  client=dask_client, partition_size=15, quiet=True)
+    stats2 = distributed.run_dask(
+        [str(corpus)],
+        db=str(dask_db),
+        parquet_dir=str(pq_dir),
+        client=dask_client,
+        partition_size=15,
+        quiet=True,
+    )
     assert stats2.coded == 0
     assert snapshot(dask_db) == local

@@ -1,16 +1,16 @@
 """Readers: every input format on real files written by the test, and bad items reported, not fatal."""
+
 from __future__ import annotations
 
 import datetime as dt
 import gzip
-import io
 import json
 
 import pytest
 
+from detente.errors import InputError
 from detente.io.readers import parse_date, read_inputs, read_stdin_bytes
 from detente.model import Document
-from detente.errors import InputError
 
 
 def docs_and_errors(items):
@@ -48,9 +48,18 @@ def test_utf16_bom_text(tmp_path):
 def test_jsonl_good_and_bad_lines(tmp_path):
     p = tmp_path / "c.jsonl"
     lines = [
-        json.dumps({"id": "a", "date": "2023-01-02T10:00:00Z", "text": "Russia attacked Ukraine.", "lang": "en"}),
+        json.dumps(
+            {"id": "a", "date": "2023-01-02T10:00:00Z", "text": "Russia attacked Ukraine.", "lang": "en"}
+        ),
         "{not json",
-        json.dumps({"id": "b", "date": "2023-01-02 00:00:30+00:00", "title": "Talks", "description": "Iran met Oman."}),
+        json.dumps(
+            {
+                "id": "b",
+                "date": "2023-01-02 00:00:30+00:00",
+                "title": "Talks",
+                "description": "Iran met Oman.",
+            }
+        ),
         json.dumps({"id": "c", "date": "2023-13-45", "text": "Bad date here."}),
         json.dumps({"id": "d", "date": "2023-01-03"}),
         "",
@@ -72,15 +81,20 @@ def test_jsonl_good_and_bad_lines(tmp_path):
 def test_jsonl_gz(tmp_path):
     p = tmp_path / "c.jsonl.gz"
     with gzip.open(p, "wt", encoding="utf-8") as f:
-        f.write(json.dumps({"id": "g1", "date": "2023-05-01", "title": "Headline", "description": "Body."}) + "\n")
+        f.write(
+            json.dumps({"id": "g1", "date": "2023-05-01", "title": "Headline", "description": "Body."}) + "\n"
+        )
     docs, errs = docs_and_errors(read_inputs([str(p)]))
     assert [d.id for d in docs] == ["g1"] and not errs
 
 
 def test_csv_with_bad_rows(tmp_path):
     p = tmp_path / "c.csv"
-    p.write_text('id,date,title,body,source\n1,2024-02-01,T1,"Israel struck Gaza, officials said.",wire\n'
-                 '2,2024-02-01,T2\n3,2024-02-02,T3,Egypt hosted talks.,wire\n', encoding="utf-8")
+    p.write_text(
+        'id,date,title,body,source\n1,2024-02-01,T1,"Israel struck Gaza, officials said.",wire\n'
+        "2,2024-02-01,T2\n3,2024-02-02,T3,Egypt hosted talks.,wire\n",
+        encoding="utf-8",
+    )
     docs, errs = docs_and_errors(read_inputs([str(p)]))
     assert [d.id for d in docs] == ["1", "3"]
     assert docs[0].source == "wire"
@@ -132,7 +146,9 @@ def test_feed_with_external_entity_is_refused(tmp_path):
 
 
 def test_html_page(tmp_path):
-    body = " ".join(["The foreign ministers of Egypt and Jordan met in Amman on Tuesday to discuss the crisis."] * 3)
+    body = " ".join(
+        ["The foreign ministers of Egypt and Jordan met in Amman on Tuesday to discuss the crisis."] * 3
+    )
     html = f"""<!doctype html><html><head><title>Ministers meet in Amman</title>
 <meta property="article:published_time" content="2024-10-01T08:00:00Z"></head>
 <body><nav>Home | World</nav><article><h1>Ministers meet in Amman</h1><p>{body}</p>
@@ -178,21 +194,31 @@ def test_stdin_jsonl_and_text():
     assert docs[0].date == dt.date(2024, 1, 5) and docs[0].id.startswith("stdin-")
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("2024-11-16", dt.date(2024, 11, 16)),
-    ("2024-11-16T23:59:00", dt.date(2024, 11, 16)),
-    ("2023-01-01 00:00:30+00:00", dt.date(2023, 1, 1)),
-    ("2024-11-16T10:00:00Z", dt.date(2024, 11, 16)),
-    ("Sat, 16 Nov 2024 10:00:00 +0000", dt.date(2024, 11, 16)),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("2024-11-16", dt.date(2024, 11, 16)),
+        ("2024-11-16T23:59:00", dt.date(2024, 11, 16)),
+        ("2023-01-01 00:00:30+00:00", dt.date(2023, 1, 1)),
+        ("2024-11-16T10:00:00Z", dt.date(2024, 11, 16)),
+        ("Sat, 16 Nov 2024 10:00:00 +0000", dt.date(2024, 11, 16)),
+    ],
+)
 def test_parse_date_good(value, expected):
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value,reason", [
-    ("03/04/2024", "ambiguous"), ("2024-02-30", "invalid"), ("1066-10-14", "before"),
-    ("2999-01-01", "future"), ("yesterday-ish", "invalid"), ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "value,reason",
+    [
+        ("03/04/2024", "ambiguous"),
+        ("2024-02-30", "invalid"),
+        ("1066-10-14", "before"),
+        ("2999-01-01", "future"),
+        ("yesterday-ish", "invalid"),
+        ("", "empty"),
+    ],
+)
 def test_parse_date_bad(value, reason):
     with pytest.raises(ValueError, match=reason):
         parse_date(value)

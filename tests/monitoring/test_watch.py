@@ -1,5 +1,6 @@
 """`detente watch` on real components: a feed server and a webhook receiver on 127.0.0.1, a real
 DuckDB file, the real coder. Feed items are our own short stories."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,11 +14,11 @@ import duckdb
 import pytest
 
 from conftest import run_cli
+from detente.monitoring.alerts import RuleError, load_rules, parse_rules
+from detente.monitoring.watch import DirectorySource, HttpFeedSource, JsonLog, JsonlSource, Watcher
 from feedserver import FeedServer, WebhookReceiver, rss
 from watch_items import RULES, STORIES, TODAY, item
 
-from detente.monitoring.alerts import RuleError, load_rules, parse_rules
-from detente.monitoring.watch import DirectorySource, HttpFeedSource, JsonLog, JsonlSource, Watcher
 
 def q(db, sql, params=()):
     con = duckdb.connect(str(db), read_only=True)
@@ -37,12 +38,20 @@ def make_watcher(coder, tmp_path):
 
     def make(sources, rules=RULES, **kw):
         log, out = io.StringIO(), io.StringIO()
-        w = Watcher(str(kw.pop("db", tmp_path / "watch.duckdb")), sources, rules=parse_rules(
-            __import__("yaml").safe_load(rules)) if rules else [], coder=coder, log=JsonLog(log), out=out, **kw)
+        w = Watcher(
+            str(kw.pop("db", tmp_path / "watch.duckdb")),
+            sources,
+            rules=parse_rules(__import__("yaml").safe_load(rules)) if rules else [],
+            coder=coder,
+            log=JsonLog(log),
+            out=out,
+            **kw,
+        )
         w.logbuf, w.outbuf = log, out
         made.append(w)
         w.start()
         return w
+
     yield make
     for w in made:
         w.close()
@@ -56,12 +65,17 @@ def test_new_items_repeated_items_304_and_the_same_story_from_two_feeds(make_wat
         w.poll_due(force=True)
         assert q(db, "SELECT count(*) FROM documents")[0][0] == 2
         alerts = q(db, "SELECT rule, details->>'doc_id', len(event_ids) FROM alerts ORDER BY seq")
-        assert sorted((r[0], r[1]) for r in alerts) == [("ukraine-conflict", "kharkiv"), ("usa-chn", "cn-threat")]
+        assert sorted((r[0], r[1]) for r in alerts) == [
+            ("ukraine-conflict", "kharkiv"),
+            ("usa-chn", "cn-threat"),
+        ]
         assert all(r[2] >= 1 for r in alerts)
         # every alert is printed as one line, and its events are stored events of its story
         assert w.outbuf.getvalue().count("ALERT ") == 2
         for rule, doc, ids in q(db, "SELECT rule, details->>'doc_id', event_ids FROM alerts"):
-            assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} == {doc}
+            assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} == {
+                doc
+            }
 
         # unchanged feed: a conditional request answered 304, nothing new
         w.poll_due(force=True)
@@ -78,9 +92,18 @@ def test_new_items_repeated_items_304_and_the_same_story_from_two_feeds(make_wat
 
         # a second feed: the Kharkiv story under another guid but the same link, and a syndicated
         # copy of the threat story (another guid and link, one sentence added)
-        copy_text = STORIES["cn-threat"][1] + " Analysts expect talks between the two governments to continue."
-        srv.set("/b.xml", rss([item("kharkiv", guid="wire-77"),
-                               item("cn-threat", guid="wire-78", link="https://wire.example/78", text=copy_text)]))
+        copy_text = (
+            STORIES["cn-threat"][1] + " Analysts expect talks between the two governments to continue."
+        )
+        srv.set(
+            "/b.xml",
+            rss(
+                [
+                    item("kharkiv", guid="wire-77"),
+                    item("cn-threat", guid="wire-78", link="https://wire.example/78", text=copy_text),
+                ]
+            ),
+        )
         w.sources.append(HttpFeedSource(srv.url("/b.xml")))
         w._due[w.sources[-1].key] = 0
         w.poll_due()
@@ -88,11 +111,13 @@ def test_new_items_repeated_items_304_and_the_same_story_from_two_feeds(make_wat
         assert poll["same_link"] == 1 and poll["near_duplicates"] == 1
         assert q(db, "SELECT count(*) FROM documents WHERE id = 'wire-77'")[0][0] == 0
         assert q(db, "SELECT duplicate_of FROM documents WHERE id = 'wire-78'") == [("cn-threat",)]
-        assert q(db, "SELECT count(*) FROM alerts")[0][0] == 2        # a copy is not news again
+        assert q(db, "SELECT count(*) FROM alerts")[0][0] == 2  # a copy is not news again
 
     state = dict(q(db, "SELECT source, failures FROM watch_sources"))
     assert state == {srv.url("/a.xml"): 0, srv.url("/b.xml"): 0}
-    assert q(db, "SELECT etag IS NOT NULL, items FROM watch_sources WHERE source = ?", [srv.url("/a.xml")]) == [(True, 3)]
+    assert q(
+        db, "SELECT etag IS NOT NULL, items FROM watch_sources WHERE source = ?", [srv.url("/a.xml")]
+    ) == [(True, 3)]
 
 
 def test_failing_sources_are_reported_with_backoff_and_do_not_stop_the_others(make_watcher, tmp_path):
@@ -137,7 +162,9 @@ def test_failing_sources_are_reported_with_backoff_and_do_not_stop_the_others(ma
         w.sources.remove(busy)
         srv.set("/err.xml", rss([item("japan-phl")]))
         w.poll_due(force=True)
-        assert q(db, "SELECT failures, last_error FROM watch_sources WHERE source = ?", [srv.url("/err.xml")]) == [(0, None)]
+        assert q(
+            db, "SELECT failures, last_error FROM watch_sources WHERE source = ?", [srv.url("/err.xml")]
+        ) == [(0, None)]
         assert any(x["event"] == "source_recovered" for x in log_lines(w.logbuf))
         assert q(db, "SELECT count(*) FROM documents")[0][0] == 2
 
@@ -158,7 +185,7 @@ def test_webhook_is_retried_in_the_background_and_never_holds_up_coding(make_wat
         payload = hook.received[0]
         alert_id, ids = q(db, "SELECT id, event_ids FROM alerts")[0]
         assert payload["id"] == alert_id and payload["event_ids"] == ids and payload["rule"] == "usa-chn"
-        assert [e["id"] for e in payload["events"]] == ids              # with the evidence
+        assert [e["id"] for e in payload["events"]] == ids  # with the evidence
         assert payload["events"][0]["doc_id"] == "cn-threat" and payload["events"][0]["text"]
         time.sleep(0.3)
         w._record_webhooks()
@@ -171,7 +198,7 @@ def test_undelivered_webhook_is_sent_after_a_restart(make_watcher, tmp_path):
         srv.set("/a.xml", rss([item("kharkiv")]))
         w = make_watcher([HttpFeedSource(srv.url("/a.xml"))], webhook=down.url, webhook_delay=2.0, every=60)
         w.poll_due(force=True)
-        w.close()                                 # the receiver never answered 2xx
+        w.close()  # the receiver never answered 2xx
         assert q(db, "SELECT webhook_status FROM alerts") == [("pending",)]
         assert len(down.attempts) >= 2
     with FeedServer() as srv, WebhookReceiver() as up:
@@ -203,7 +230,7 @@ def test_directory_source_reads_new_files_once(make_watcher, tmp_path):
     # a file copied with its old times preserved is still new (ctime, not mtime)
     _story_file(inbox / "two.txt", "cn-threat")
     os.utime(inbox / "two.txt", (time.time() - 86400 * 30, time.time() - 86400 * 30))
-    w.poll_due(force=True)                       # written just now: not settled yet
+    w.poll_due(force=True)  # written just now: not settled yet
     assert q(db, "SELECT count(*) FROM documents")[0][0] == 1
     time.sleep(0.4)
     w.poll_due(force=True)
@@ -219,13 +246,18 @@ def test_growing_jsonl_reads_complete_lines_only(make_watcher, tmp_path):
     feed = tmp_path / "wire.jsonl"
 
     def line(key):
-        return json.dumps({"id": key, "title": STORIES[key][0], "text": STORIES[key][1],
-                           "date": TODAY.isoformat()}) + "\n"
+        return (
+            json.dumps(
+                {"id": key, "title": STORIES[key][0], "text": STORIES[key][1], "date": TODAY.isoformat()}
+            )
+            + "\n"
+        )
+
     feed.write_text(line("kharkiv") + line("japan-phl") + line("cn-threat")[:40], encoding="utf-8")
     w = make_watcher([JsonlSource(str(feed))], every=60)
     w.poll_due(force=True)
     assert sorted(r[0] for r in q(db, "SELECT id FROM documents")) == ["japan-phl", "kharkiv"]
-    with open(feed, "a", encoding="utf-8") as f:                     # the writer finishes the line
+    with open(feed, "a", encoding="utf-8") as f:  # the writer finishes the line
         f.write(line("cn-threat")[40:] + "{not json\n")
     w.poll_due(force=True)
     assert q(db, "SELECT count(*) FROM documents")[0][0] == 3
@@ -247,20 +279,28 @@ SPIKE_RULES = """
   dyad: [USA, CHN]
   cci_shift: {period: week, window: 4, delta: 0.8, min_events: 2}
 """
-ATTACKS = ["Russian forces shelled the Ukrainian city of Kharkiv, killing four people.",
-           "Russian drones struck power stations in the Ukrainian region of Odesa overnight.",
-           "Russia launched a missile attack on Kyiv, damaging apartment blocks and a hospital.",
-           "Russian troops attacked Ukrainian positions near Pokrovsk with heavy artillery.",
-           "Russian aircraft bombed the Ukrainian town of Kupiansk, regional officials said."]
-BASELINE = ["Ukrainian officials said Russian shelling damaged a bridge in the Zaporizhzhia region.",
-            "Russia's army fired rockets at a Ukrainian railway depot in the Dnipro region.",
-            "A Russian glide bomb destroyed a warehouse in the Ukrainian city of Kramatorsk."]
-TALKS = ["Chinese and American officials met in Geneva to discuss trade and tariffs.",
-         "The Chinese foreign minister held talks with the US secretary of state in Beijing.",
-         "Washington and Beijing agreed to resume military communication channels."]
-THREATS = ["China threatened to impose sanctions on the United States after new chip curbs.",
-           "The United States accused China of hacking government computer networks.",
-           "China condemned the United States for sending warships through the Taiwan Strait."]
+ATTACKS = [
+    "Russian forces shelled the Ukrainian city of Kharkiv, killing four people.",
+    "Russian drones struck power stations in the Ukrainian region of Odesa overnight.",
+    "Russia launched a missile attack on Kyiv, damaging apartment blocks and a hospital.",
+    "Russian troops attacked Ukrainian positions near Pokrovsk with heavy artillery.",
+    "Russian aircraft bombed the Ukrainian town of Kupiansk, regional officials said.",
+]
+BASELINE = [
+    "Ukrainian officials said Russian shelling damaged a bridge in the Zaporizhzhia region.",
+    "Russia's army fired rockets at a Ukrainian railway depot in the Dnipro region.",
+    "A Russian glide bomb destroyed a warehouse in the Ukrainian city of Kramatorsk.",
+]
+TALKS = [
+    "Chinese and American officials met in Geneva to discuss trade and tariffs.",
+    "The Chinese foreign minister held talks with the US secretary of state in Beijing.",
+    "Washington and Beijing agreed to resume military communication channels.",
+]
+THREATS = [
+    "China threatened to impose sanctions on the United States after new chip curbs.",
+    "The United States accused China of hacking government computer networks.",
+    "China condemned the United States for sending warships through the Taiwan Strait.",
+]
 
 
 def test_spike_and_cci_shift_rules(make_watcher, tmp_path):
@@ -269,15 +309,20 @@ def test_spike_and_cci_shift_rules(make_watcher, tmp_path):
     day = TODAY
     week0 = day - dt.timedelta(days=day.weekday())
     rows = []
-    for k, text in zip(range(1, 9, 3), BASELINE):      # a quiet baseline: an attack every third day
+    for k, text in zip(range(1, 9, 3), BASELINE):  # a quiet baseline: an attack every third day
         rows.append({"id": f"base-{k}", "date": (day - dt.timedelta(days=k)).isoformat(), "text": text})
     for k, text in enumerate(TALKS):  # cooperation in the weeks before
-        rows.append({"id": f"talks-{k}", "date": (week0 - dt.timedelta(days=7 * (k + 1) - 2)).isoformat(),
-                     "text": text})
+        rows.append(
+            {
+                "id": f"talks-{k}",
+                "date": (week0 - dt.timedelta(days=7 * (k + 1) - 2)).isoformat(),
+                "text": text,
+            }
+        )
     feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     w = make_watcher([JsonlSource(str(feed))], rules=SPIKE_RULES, every=60)
     w.poll_due(force=True)
-    assert q(db, "SELECT count(*) FROM alerts")[0][0] == 0           # history alone is no alert
+    assert q(db, "SELECT count(*) FROM alerts")[0][0] == 0  # history alone is no alert
 
     news = [{"id": f"attack-{k}", "date": day.isoformat(), "text": t} for k, t in enumerate(ATTACKS)]
     news += [{"id": f"threat-{k}", "date": week0.isoformat(), "text": t} for k, t in enumerate(THREATS)]
@@ -288,17 +333,27 @@ def test_spike_and_cci_shift_rules(make_watcher, tmp_path):
     assert set(got) == {"rus-ukr-spike", "usa-chn-turn"}
     rule, kind, period, ids, details = got["rus-ukr-spike"]
     assert kind == "spike" and period == day and json.loads(details)["z"] >= 3
-    assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} <= \
-        {f"attack-{k}" for k in range(5)}
+    assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} <= {
+        f"attack-{k}" for k in range(5)
+    }
     rule, kind, period, ids, details = got["usa-chn-turn"]
     d = json.loads(details)
     assert kind == "cci_shift" and period == week0 and d["baseline_cci"] > 0.5 and d["cci"] < -0.5
-    assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} == \
-        {f"threat-{k}" for k in range(3)}
+    assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} == {
+        f"threat-{k}" for k in range(3)
+    }
     # the same period is not alerted twice when more events arrive
     with open(feed, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"id": "attack-late", "date": day.isoformat(),
-                            "text": "Russian artillery hit a Ukrainian border village near Sumy."}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "id": "attack-late",
+                    "date": day.isoformat(),
+                    "text": "Russian artillery hit a Ukrainian border village near Sumy.",
+                }
+            )
+            + "\n"
+        )
     w.poll_due(force=True)
     assert q(db, "SELECT count(*) FROM alerts")[0][0] == 2
 
@@ -330,15 +385,15 @@ def test_rules_file_errors(tmp_path):
 
 
 def test_stories_coded_before_the_first_watch_are_history_not_alerts(coder, make_watcher, tmp_path):
-    from detente.io.readers import read_inputs
     from detente.execution.local import CodingRun
+    from detente.io.readers import read_inputs
     from detente.storage.store import EventStore
 
     db = tmp_path / "watch.duckdb"
     old = tmp_path / "old"
     old.mkdir()
     _story_file(old / "kharkiv.txt", "kharkiv")
-    with EventStore(db) as st:                      # a `detente code` run, before any watcher
+    with EventStore(db) as st:  # a `detente code` run, before any watcher
         assert CodingRun(st, coder=coder).run(read_inputs([str(old)])).coded == 1
     with FeedServer() as srv:
         srv.set("/a.xml", rss([item("cn-threat")]))
@@ -356,9 +411,9 @@ def test_detente_alerts_lists_alerts_even_while_a_writer_holds_the_database(make
     r = run_cli("alerts", "--db", db, "--events")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("#2 ") and "[ukraine-conflict]" in lines[0]       # newest first
+    assert lines[0].startswith("#2 ") and "[ukraine-conflict]" in lines[0]  # newest first
     assert any("China threatened" in x for x in lines) and any("Kharkiv" in x for x in lines)
-    holder = duckdb.connect(str(db))              # a writer (a watcher coding a batch) holds the file
+    holder = duckdb.connect(str(db))  # a writer (a watcher coding a batch) holds the file
     try:
         r = run_cli("alerts", "--db", db, "--format", "jsonl", "--rule", "usa-chn")
     finally:
@@ -372,12 +427,14 @@ def test_detente_alerts_lists_alerts_even_while_a_writer_holds_the_database(make
 
 def test_gzip_feeds_are_decoded_within_the_size_cap(make_watcher, tmp_path):
     db = tmp_path / "watch.duckdb"
-    bomb = b"<rss>" + b" " * 5_000_000 + b"</rss>"          # 5 MB of spaces, a few KB compressed
+    bomb = b"<rss>" + b" " * 5_000_000 + b"</rss>"  # 5 MB of spaces, a few KB compressed
     with FeedServer() as srv:
         srv.set("/z.xml", rss([item("kharkiv")]), gzip=True)
         srv.set("/bomb.xml", bomb, gzip=True)
-        w = make_watcher([HttpFeedSource(srv.url("/z.xml")), HttpFeedSource(srv.url("/bomb.xml"), max_bytes=1_000_000)],
-                         every=60)
+        w = make_watcher(
+            [HttpFeedSource(srv.url("/z.xml")), HttpFeedSource(srv.url("/bomb.xml"), max_bytes=1_000_000)],
+            every=60,
+        )
         w.poll_due(force=True)
         assert srv.hits_for("/z.xml")[0].headers.get("Accept-Encoding") == "gzip"
     assert q(db, "SELECT id FROM documents") == [("kharkiv",)]

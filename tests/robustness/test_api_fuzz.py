@@ -10,6 +10,7 @@ Runs the schemathesis CLI (its pytest plugin does not work with pytest 9). Examp
 and phase: DETENTE_FUZZ_EXAMPLES (default 25). The totals are printed and recorded in
 docs/ROBUSTNESS.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,8 @@ import pytest
 pytest.importorskip("detente.web.app")
 pytest.importorskip("schemathesis")
 
-import hostile  # noqa: E402
-from conftest import run_cli  # noqa: E402
+import hostile
+from conftest import run_cli
 
 EXAMPLES = int(os.environ.get("DETENTE_FUZZ_EXAMPLES", "25"))
 
@@ -46,17 +47,39 @@ def server(tmp_path_factory):
     for name, text in hostile.GOOD.items():
         (stories / name).write_text(text, encoding="utf-8")
     hostile.names(stories)
-    recs = [{"id": f"f{i}", "date": "2024-11-%02d" % (1 + i % 28), "text": hostile.varied_story(i)} for i in range(30)]
-    recs.append({"id": "weird/../id \u202e\ud800", "date": "2024-11-01",
-                 "text": "Russian troops attacked Ukrainian positions near Kharkiv."})
+    recs = [
+        {"id": f"f{i}", "date": "2024-11-%02d" % (1 + i % 28), "text": hostile.varied_story(i)}
+        for i in range(30)
+    ]
+    recs.append(
+        {
+            "id": "weird/../id \u202e\ud800",
+            "date": "2024-11-01",
+            "text": "Russian troops attacked Ukrainian positions near Kharkiv.",
+        }
+    )
     (stories / "c.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
     db = d / "e.duckdb"
     r = run_cli("code", stories, "--db", db, "-q")
     assert r.returncode == 0, r.stderr
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "detente", "serve", "--db", str(db), "--port", str(port),
-                             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -81,9 +104,11 @@ def server(tmp_path_factory):
 # schema allows was rejected"), which flags parameters whose documented type is looser than the
 # server's validation (a free-text `since` rejected as not YYYY-MM-DD). It is counted and printed,
 # not failed on: a 422 with a clear message is the designed answer to a bad value.
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
-          "response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,"
-          "allow_header_conformance,use_after_free,ensure_resource_availability,ignored_auth")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
+    "response_schema_conformance,negative_data_rejection,missing_required_header,unsupported_method,"
+    "allow_header_conformance,use_after_free,ensure_resource_availability,ignored_auth"
+)
 
 
 @pytest.mark.slow
@@ -92,28 +117,79 @@ def test_api_fuzz_from_openapi_schema(server, tmp_path):
     # An over-long URL is refused with 414 before parameter validation (a documented size limit),
     # which is as much a rejection of bad input as a 422.
     (tmp_path / "schemathesis.toml").write_text(
-        '[checks.negative_data_rejection]\nexpected-statuses = ["400", "404", "413", "414", "422"]\n')
+        '[checks.negative_data_rejection]\nexpected-statuses = ["400", "404", "413", "414", "422"]\n'
+    )
     st_bin = Path(sys.executable).with_name("schemathesis")
     exe = [str(st_bin)] if st_bin.exists() else [sys.executable, "-m", "schemathesis.cli"]
-    r = subprocess.run([*exe, "run", server + "/openapi.json", "--checks", CHECKS, "--mode", "all",
-                        "-n", str(EXAMPLES), "--seed", os.environ.get("DETENTE_FUZZ_SEED", "20241118"),
-                        "--no-color", "--generation-database", "none", "--request-timeout", "30",
-                        "--report", "json", "--report-json-path", str(report), "-w", "1"],
-                       capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            *exe,
+            "run",
+            server + "/openapi.json",
+            "--checks",
+            CHECKS,
+            "--mode",
+            "all",
+            "-n",
+            str(EXAMPLES),
+            "--seed",
+            os.environ.get("DETENTE_FUZZ_SEED", "20241118"),
+            "--no-color",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "30",
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+            "-w",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+    )
     res = json.loads(report.read_text())
-    info = subprocess.run([*exe, "run", server + "/openapi.json", "--checks", "positive_data_acceptance",
-                           "--mode", "positive", "-n", "10", "--seed", "1", "--no-color",
-                           "--generation-database", "none", "-w", "1", "--phases", "fuzzing"],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    stats = {"operations": res["operations"]["tested"], "requests": res["test_cases"]["generated"],
-             "failures": res["test_cases"]["with_failures"], "errors": res["test_cases"]["errored"],
-             "failure_kinds": {f["code"]: f["count"] for f in res["failures"]},
-             "seconds": round(res["running_time"], 1),
-             "schema_looser_than_validation (ST202, informational)": info.stdout.count("ST202 Schema-valid")}
+    info = subprocess.run(
+        [
+            *exe,
+            "run",
+            server + "/openapi.json",
+            "--checks",
+            "positive_data_acceptance",
+            "--mode",
+            "positive",
+            "-n",
+            "10",
+            "--seed",
+            "1",
+            "--no-color",
+            "--generation-database",
+            "none",
+            "-w",
+            "1",
+            "--phases",
+            "fuzzing",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    stats = {
+        "operations": res["operations"]["tested"],
+        "requests": res["test_cases"]["generated"],
+        "failures": res["test_cases"]["with_failures"],
+        "errors": res["test_cases"]["errored"],
+        "failure_kinds": {f["code"]: f["count"] for f in res["failures"]},
+        "seconds": round(res["running_time"], 1),
+        "schema_looser_than_validation (ST202, informational)": info.stdout.count("ST202 Schema-valid"),
+    }
     print("\nAPI fuzzing statistics:", json.dumps(stats))
     assert res["operations"]["tested"] >= 8 and res["test_cases"]["generated"] >= 100, stats
-    assert res["failures"] == [] and res["errors"] == [] and r.returncode == 0, \
-        f"{stats}\n{r.stdout[-6000:]}"
+    assert res["failures"] == [] and res["errors"] == [] and r.returncode == 0, f"{stats}\n{r.stdout[-6000:]}"
 
 
 def test_security_basics(server):
@@ -124,8 +200,14 @@ def test_security_basics(server):
     assert methods <= {"GET", "HEAD", "OPTIONS", "PARAMETERS"}, methods
     for verb in ("post", "put", "delete", "patch"):
         assert c.request(verb, "/events").status_code in (404, 405)
-    for path in ("/static/../../../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd", "/vendor/..%2f..%2fapi.py",
-                 "/documents/..%2F..%2F..%2Fetc%2Fpasswd", "/%2e%2e/%2e%2e/etc/passwd", "/static//etc/passwd"):
+    for path in (
+        "/static/../../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/vendor/..%2f..%2fapi.py",
+        "/documents/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/static//etc/passwd",
+    ):
         r = c.get(path)
         assert r.status_code in (400, 404, 422), (path, r.status_code)
         assert "root:" not in r.text

@@ -4,6 +4,7 @@ Every case runs the real `detente` command in a subprocess on real files, with a
 file, and checks what a user would see (exit status, the error lines) and what was stored.
 docs/ROBUSTNESS.md lists each case with its outcome.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -11,7 +12,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 import tomllib
@@ -25,9 +25,11 @@ from conftest import REPO, run_cli
 AID = "Title: Aid\n\nGermany sent humanitarian aid to Sudan on Monday.\n"
 ATTACK = "Title: Attack\n\nRussian troops attacked Ukrainian positions near Kharkiv on Sunday.\n"
 THREAT = "Title: Threat\n\nIran threatened Israel with retaliation on Tuesday.\n"
-PAGE = ("<html><head><title>Talks in Tokyo</title></head><body><article><h1>Talks in Tokyo</h1>"
-        "<p>Chinese Foreign Minister Wang Yi met Japanese officials in Tokyo on Saturday, and the two "
-        "sides agreed to hold further talks on trade and security next month.</p></article></body></html>")
+PAGE = (
+    "<html><head><title>Talks in Tokyo</title></head><body><article><h1>Talks in Tokyo</h1>"
+    "<p>Chinese Foreign Minister Wang Yi met Japanese officials in Tokyo on Saturday, and the two "
+    "sides agreed to hold further talks on trade and security next month.</p></article></body></html>"
+)
 
 
 def rows(db: Path, sql: str, params=()):
@@ -47,6 +49,7 @@ def no_traceback(r):
 
 
 # --------------------------------------------------------------------------- 1: file names
+
 
 def test_a_file_name_that_is_not_utf8_does_not_lose_the_run(tmp_path):
     """Before: 'write failed, batch rolled back: ... surrogates not allowed', 0 documents stored,
@@ -83,6 +86,7 @@ def test_a_newline_in_a_file_name_cannot_forge_an_error_line(tmp_path):
 
 # --------------------------------------------------------------------------- 2: id collisions
 
+
 def test_id_collisions_are_reported_naming_both_never_silently_skipped(tmp_path):
     """Before: dirA/story.txt, dirA/story.html and dirB/story.txt (three different stories) gave
     '1 coded; 2 already stored', exit 0; so did two JSONL records with the same id (7 and "7")."""
@@ -94,26 +98,35 @@ def test_id_collisions_are_reported_naming_both_never_silently_skipped(tmp_path)
     (root / "dirB" / "story.txt").write_text(THREAT, encoding="utf-8")
     recs = root / "recs.jsonl"
     recs.write_text(
-        json.dumps({"id": 7, "text": "India accused Pakistan of shelling villages in Kashmir."}) + "\n"
-        + json.dumps({"id": "7", "text": "Germany sent humanitarian aid to Sudan."}) + "\n"
+        json.dumps({"id": 7, "text": "India accused Pakistan of shelling villages in Kashmir."})
+        + "\n"
+        + json.dumps({"id": "7", "text": "Germany sent humanitarian aid to Sudan."})
+        + "\n"
         # the same record again: a repeat, not a conflict
-        + json.dumps({"id": 7, "text": "India accused Pakistan of shelling villages in Kashmir."}) + "\n",
-        encoding="utf-8")
+        + json.dumps({"id": 7, "text": "India accused Pakistan of shelling villages in Kashmir."})
+        + "\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "e.duckdb"
     r = run_cli("code", root, "--db", db, "--no-dedup")
     assert r.returncode == 1, r.stderr
     no_traceback(r)
     errs = error_lines(r.stderr)
     # directory order: dirA/story.html is read before dirA/story.txt
-    assert (f"error: {root}/dirA/story.txt: id 'dirA/story' is already used by "
-            f"'{root}/dirA/story.html' with a different text") in r.stderr, errs
+    assert (
+        f"error: {root}/dirA/story.txt: id 'dirA/story' is already used by "
+        f"'{root}/dirA/story.html' with a different text"
+    ) in r.stderr, errs
     assert (f"error: {recs}:2: id '7' is already used by '{recs}:1' with a different text") in r.stderr, errs
     assert len(errs) == 2, errs
     assert "3 documents coded" in r.stderr and "1 already stored" in r.stderr
     assert "2 items skipped with errors" in r.stderr
     stored = dict(rows(db, "SELECT id, origin FROM documents"))
-    assert stored == {"dirA/story": f"{root}/dirA/story.html", "dirB/story": f"{root}/dirB/story.txt",
-                      "7": f"{recs}:1"}
+    assert stored == {
+        "dirA/story": f"{root}/dirA/story.html",
+        "dirB/story": f"{root}/dirB/story.txt",
+        "7": f"{recs}:1",
+    }
 
     # A rerun says the same (stable ids, nothing silently dropped).
     r = run_cli("code", root, "--db", db, "--no-dedup")
@@ -128,8 +141,10 @@ def test_id_collisions_are_reported_naming_both_never_silently_skipped(tmp_path)
     (tmp_path / "y" / "story.txt").write_text(THREAT, encoding="utf-8")
     r = run_cli("code", tmp_path / "x", tmp_path / "y", "--db", db2, "--no-dedup")
     assert r.returncode == 1, r.stderr
-    assert (f"error: {tmp_path}/y/story.txt: id 'story' is already used by '{tmp_path}/x/story.txt' "
-            f"with a different text") in r.stderr
+    assert (
+        f"error: {tmp_path}/y/story.txt: id 'story' is already used by '{tmp_path}/x/story.txt' "
+        f"with a different text"
+    ) in r.stderr
 
 
 def test_an_edited_file_under_a_stored_id_is_reported_on_rerun(tmp_path):
@@ -150,6 +165,7 @@ def test_an_edited_file_under_a_stored_id_is_reported_on_rerun(tmp_path):
 
 # --------------------------------------------------------------------------- 3: symlinks
 
+
 def test_symlinks_out_of_the_input_folder_are_not_followed(tmp_path):
     """Before: a symlink to /etc/shadow or an SSH key in an input folder was read and stored (and
     served by the API)."""
@@ -161,14 +177,16 @@ def test_symlinks_out_of_the_input_folder_are_not_followed(tmp_path):
     (d / "ok.txt").write_text(AID, encoding="utf-8")
     (d / "key.txt").symlink_to(secret)
     (d / "sub" / "passwd").symlink_to("/etc/passwd")
-    (d / "sub" / "outdir").symlink_to(secret.parent)                  # a directory outside
-    (d / "sub" / "inside.txt").symlink_to(d / "ok.txt")              # inside: followed
+    (d / "sub" / "outdir").symlink_to(secret.parent)  # a directory outside
+    (d / "sub" / "inside.txt").symlink_to(d / "ok.txt")  # inside: followed
     db = tmp_path / "e.duckdb"
     r = run_cli("code", d, "--db", db)
     assert r.returncode == 1, r.stderr
     errs = error_lines(r.stderr)
     outside = "symlink to a path outside the input directory; not followed (use --follow-symlinks to allow)"
-    assert sorted(errs) == sorted(f"error: {d}/{p}: {outside}" for p in ("key.txt", "sub/outdir", "sub/passwd"))
+    assert sorted(errs) == sorted(
+        f"error: {d}/{p}: {outside}" for p in ("key.txt", "sub/outdir", "sub/passwd")
+    )
     texts = [t for (t,) in rows(db, "SELECT text FROM documents")]
     assert not any("SECRET" in t or "root:" in t for t in texts)
     assert {i for (i,) in rows(db, "SELECT id FROM documents")} == {"ok"}
@@ -184,6 +202,7 @@ def test_symlinks_out_of_the_input_folder_are_not_followed(tmp_path):
 
 # --------------------------------------------------------------------------- 4: long sentences
 
+
 def test_place_analysis_runs_once_per_sentence_and_gives_the_same_places(nlp):
     """A long sentence without punctuation has hundreds of events; the place of each used to be
     found by a fresh pass over the whole sentence that also rebuilt the document text for every
@@ -191,9 +210,35 @@ def test_place_analysis_runs_once_per_sentence_and_gives_the_same_places(nlp):
     places chosen are those of a fresh resolver per event. (Timings: benchmarks/long_sentence.py.)"""
     from detente.coding.places import PlaceResolver
 
-    words = ("Russian troops attacked Ukrainian positions near Kharkiv and Chinese officials met "
-             "Japanese diplomats in Tokyo while Germany sent aid to Sudan and Iran threatened Israel "
-             "from Tehran ").split()
+    words = [
+        "Russian",
+        "troops",
+        "attacked",
+        "Ukrainian",
+        "positions",
+        "near",
+        "Kharkiv",
+        "and",
+        "Chinese",
+        "officials",
+        "met",
+        "Japanese",
+        "diplomats",
+        "in",
+        "Tokyo",
+        "while",
+        "Germany",
+        "sent",
+        "aid",
+        "to",
+        "Sudan",
+        "and",
+        "Iran",
+        "threatened",
+        "Israel",
+        "from",
+        "Tehran",
+    ]
     text = " ".join(words[i % len(words)] for i in range(900))
     doc = nlp(text)
     sents = list(doc.sents)
@@ -218,17 +263,36 @@ def test_place_analysis_runs_once_per_sentence_and_gives_the_same_places(nlp):
 
 # --------------------------------------------------------------------------- 11, 12: exports
 
+
 def test_csv_export_cannot_inject_formulas_and_gdelt_rows_never_split(tmp_path):
     recs = tmp_path / "h.jsonl"
     recs.write_text(
-        json.dumps({"id": "g1", "url": "http://x.test/a\rb\u2028c\td\x1ee\nf",
-                    "text": "=cmd|' /C calc'!A0 Russia attacked Ukraine near Kharkiv on Sunday. "
-                            "Germany sent humanitarian aid to Sudan."}) + "\n"
-        + json.dumps({"id": "g2", "url": "http://x.test/\r\n",
-                      "text": "@SUM(1+1) Iran threatened Israel with retaliation."}) + "\n"
-        + json.dumps({"id": "g3", "text": "+1+1 India accused Pakistan of shelling. "
-                                         "-2+3 China and Japan held talks in Tokyo."}) + "\n",
-        encoding="utf-8")
+        json.dumps(
+            {
+                "id": "g1",
+                "url": "http://x.test/a\rb\u2028c\td\x1ee\nf",
+                "text": "=cmd|' /C calc'!A0 Russia attacked Ukraine near Kharkiv on Sunday. "
+                "Germany sent humanitarian aid to Sudan.",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "g2",
+                "url": "http://x.test/\r\n",
+                "text": "@SUM(1+1) Iran threatened Israel with retaliation.",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "g3",
+                "text": "+1+1 India accused Pakistan of shelling. -2+3 China and Japan held talks in Tokyo.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     db = tmp_path / "e.duckdb"
     assert run_cli("code", recs, "--db", db, "-q", "--no-dedup").returncode == 0
     n_events = rows(db, "SELECT count(*) FROM events")[0][0]
@@ -238,6 +302,7 @@ def test_csv_export_cannot_inject_formulas_and_gdelt_rows_never_split(tmp_path):
     r = run_cli("export", "--db", db, "--format", "csv", "--out", out)
     assert r.returncode == 0, r.stderr
     import csv
+
     with open(out, newline="", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == n_events
@@ -245,7 +310,7 @@ def test_csv_export_cannot_inject_formulas_and_gdelt_rows_never_split(tmp_path):
         for col, cell in row.items():
             assert not cell.startswith(("=", "+", "@")), (col, cell)
             if cell.startswith("-"):
-                float(cell)    # only numbers (Goldstein scores) may start with a minus
+                float(cell)  # only numbers (Goldstein scores) may start with a minus
     assert any(row["text"].startswith("'=cmd|") or row["text"].startswith("'@SUM") for row in table)
     # `detente events --format csv` writes the same safe cells
     r = run_cli("events", "--db", db, "--format", "csv", "--all")
@@ -256,14 +321,15 @@ def test_csv_export_cannot_inject_formulas_and_gdelt_rows_never_split(tmp_path):
     assert r.returncode == 0, r.stderr
     raw = gd.read_bytes().decode("utf-8")
     lines = raw.split("\n")
-    assert lines[-1] == "" and len(lines) - 1 == n_events           # one line per event
-    assert len(raw.splitlines()) == n_events                         # whatever counts as a line break
+    assert lines[-1] == "" and len(lines) - 1 == n_events  # one line per event
+    assert len(raw.splitlines()) == n_events  # whatever counts as a line break
     assert all(len(ln.split("\t")) == 61 for ln in lines[:-1])
     urls = {ln.split("\t")[60] for ln in lines[:-1]}
     assert "http://x.test/a b c d e f" in urls
 
 
 # --------------------------------------------------------------------------- 13, 15: --db
+
 
 @pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "sqlite", "empty", "new-jsonl", "directory"])
 def test_a_db_that_is_not_duckdb_is_refused_before_anything_is_coded(tmp_path, kind):
@@ -282,6 +348,7 @@ def test_a_db_that_is_not_duckdb_is_refused_before_anything_is_coded(tmp_path, k
     elif kind == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
+
         db = tmp_path / "events.parquet"
         pq.write_table(pa.table({"id": ["a"]}), db)
         why = "not a DuckDB database (a Parquet file)"
@@ -347,13 +414,16 @@ def test_a_damaged_or_truncated_database_gives_one_clear_error(tmp_path):
     damaged.write_bytes(bytes(b))
     story = tmp_path / "in" / "s0.txt"
     for db in (truncated, damaged):
-        for args in (("code", story, "--db", db), ("summary", "--db", db),
-                     ("events", "--db", db), ("export", "--db", db, "--format", "jsonl",
-                                                  "--out", tmp_path / "x.jsonl")):
+        for args in (
+            ("code", story, "--db", db),
+            ("summary", "--db", db),
+            ("events", "--db", db),
+            ("export", "--db", db, "--format", "jsonl", "--out", tmp_path / "x.jsonl"),
+        ):
             r = run_cli(*args)
             no_traceback(r)
             if db is truncated and args[0] != "code" and r.returncode == 0:
-                continue   # a reader may never touch the missing half (free blocks): fine
+                continue  # a reader may never touch the missing half (free blocks): fine
             assert r.returncode == 2, (args, r.stderr[-2000:])
             lines = r.stderr.strip().splitlines()
             assert len(lines) == 1 and lines[0].startswith("Error: "), (args, r.stderr)
@@ -362,6 +432,7 @@ def test_a_damaged_or_truncated_database_gives_one_clear_error(tmp_path):
 
 # --------------------------------------------------------------------------- 14: --out
 
+
 def test_out_to_a_missing_folder_is_refused_before_coding(tmp_path):
     story = tmp_path / "s.txt"
     story.write_text(AID, encoding="utf-8")
@@ -369,9 +440,14 @@ def test_out_to_a_missing_folder_is_refused_before_coding(tmp_path):
     r = run_cli("code", story, "--db", db, "--out", tmp_path / "nodir" / "ev.jsonl")
     assert r.returncode == 2, r.stderr
     no_traceback(r)
-    assert r.stderr.strip() == f"Error: {tmp_path}/nodir/ev.jsonl: cannot write: folder '{tmp_path}/nodir' does not exist"
+    assert (
+        r.stderr.strip()
+        == f"Error: {tmp_path}/nodir/ev.jsonl: cannot write: folder '{tmp_path}/nodir' does not exist"
+    )
     assert not db.exists() and not (tmp_path / "nodir").exists()
-    r = run_cli("export", "--db", _real_db(tmp_path), "--format", "csv", "--out", tmp_path / "nodir" / "x.csv")
+    r = run_cli(
+        "export", "--db", _real_db(tmp_path), "--format", "csv", "--out", tmp_path / "nodir" / "x.csv"
+    )
     assert r.returncode == 2 and "does not exist" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -407,13 +483,18 @@ def tiny_disk(tmp_path):
 
 def test_out_on_a_real_full_filesystem_keeps_the_previous_file(tmp_path, tiny_disk):
     recs = tmp_path / "r.jsonl"
-    recs.write_text("".join(json.dumps({"id": f"d{i}", "text": ATTACK.split("\n\n")[1] + f" Story {i}."}) + "\n"
-                            for i in range(40)), encoding="utf-8")
+    recs.write_text(
+        "".join(
+            json.dumps({"id": f"d{i}", "text": ATTACK.split("\n\n")[1] + f" Story {i}."}) + "\n"
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
     db = tmp_path / "e.duckdb"
     out = tiny_disk / "ev.jsonl"
     out.write_text("previous export\n")
     filler = tiny_disk / "filler"
-    with open(filler, "wb", buffering=0) as f:      # fill the filesystem to the last byte
+    with open(filler, "wb", buffering=0) as f:  # fill the filesystem to the last byte
         try:
             while True:
                 f.write(b"x" * 4096)
@@ -423,8 +504,8 @@ def test_out_on_a_real_full_filesystem_keeps_the_previous_file(tmp_path, tiny_di
     assert r.returncode == 2, r.stderr
     no_traceback(r)
     assert "No space left on device" in r.stderr.strip().splitlines()[-1]
-    assert out.read_text() == "previous export\n"                    # not truncated, not emptied
-    assert sorted(p.name for p in tiny_disk.iterdir()) == ["ev.jsonl", "filler"]   # no partial file
+    assert out.read_text() == "previous export\n"  # not truncated, not emptied
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["ev.jsonl", "filler"]  # no partial file
     filler.unlink()
     r = run_cli("export", "--db", db, "--format", "jsonl", "--out", out)
     assert r.returncode == 0, r.stderr
@@ -432,6 +513,7 @@ def test_out_on_a_real_full_filesystem_keeps_the_previous_file(tmp_path, tiny_di
 
 
 # --------------------------------------------------------------------------- 16: error flood
+
 
 def test_error_output_is_capped_with_a_summary(tmp_path):
     """Before: a 10 KB .jsonl.gz of `{}` lines printed 3.5 M error lines (359 MB of stderr)."""
@@ -458,6 +540,7 @@ def test_error_output_is_capped_with_a_summary(tmp_path):
 
 # --------------------------------------------------------------------------- 17: pipes
 
+
 def test_a_named_pipe_without_a_writer_does_not_hang(tmp_path):
     fifo = tmp_path / "feed.pipe"
     os.mkfifo(fifo)
@@ -476,7 +559,7 @@ def test_a_named_pipe_with_a_writer_is_read_like_stdin(tmp_path):
     line = json.dumps({"id": "p1", "text": "Germany sent humanitarian aid to Sudan."}) + "\n"
 
     def writer():
-        with open(fifo, "w") as f:    # blocks until detente opens the pipe
+        with open(fifo, "w") as f:  # blocks until detente opens the pipe
             f.write(line)
 
     t = threading.Thread(target=writer, daemon=True)
@@ -491,6 +574,7 @@ def test_a_named_pipe_with_a_writer_is_read_like_stdin(tmp_path):
 
 # --------------------------------------------------------------------------- 18: packaging
 
+
 def test_the_package_declares_every_dependency_it_needs_pinned():
     """`pip install` without requirements.lock must give a working tool: trafilatura's HTML
     cleaning lives in the separate package lxml_html_clean, which only the lock listed. (CI's
@@ -500,8 +584,11 @@ def test_the_package_declares_every_dependency_it_needs_pinned():
     assert all("==" in d for d in deps), [d for d in deps if "==" not in d]
     names = {d.split("==")[0].strip().lower().replace("-", "_") for d in deps}
     assert "lxml_html_clean" in names
-    lock = {ln.split("==")[0].strip().lower().replace("-", "_"): ln.split("==")[1].strip()
-            for ln in (REPO / "requirements.lock").read_text().splitlines() if "==" in ln}
+    lock = {
+        ln.split("==")[0].strip().lower().replace("-", "_"): ln.split("==")[1].strip()
+        for ln in (REPO / "requirements.lock").read_text().splitlines()
+        if "==" in ln
+    }
     for d in deps:
         name, version = d.split("==")
         key = name.strip().lower().replace("-", "_")
@@ -521,20 +608,28 @@ def test_an_html_page_codes(tmp_path):
 
 # --------------------------------------------------------------------------- 19: event ids
 
+
 def test_event_ids_tell_apart_different_people_with_the_same_code():
     from detente.model import Actor, Event
 
     def ev(src, tgt):
-        e = Event(doc_id="d", event="CONSULT", actor=[src], recipient=[tgt], text="t", span=(0, 10),
-                  trigger_span=(5, 10))
+        e = Event(
+            doc_id="d",
+            event="CONSULT",
+            actor=[src],
+            recipient=[tgt],
+            text="t",
+            span=(0, 10),
+            trigger_span=(5, 10),
+        )
         return e.make_id()
 
     sunak = Actor("GBR", "GOV", "Rishi Sunak", name="Rishi Sunak", kind="person")
     leaders = Actor("GBR", "GOV", "leaders", name="United Kingdom")
-    assert ev(sunak, leaders) != ev(leaders, sunak)                  # a meeting, once each way
+    assert ev(sunak, leaders) != ev(leaders, sunak)  # a meeting, once each way
     assert ev(sunak, leaders) == ev(Actor("GBR", "GOV", "Sunak", name="Rishi Sunak"), leaders)
     anon = Actor("GBR", "GOV", "officials")
-    assert ev(anon, leaders) == ev(Actor("GBR", "GOV", "ministers"), leaders)   # same identity
+    assert ev(anon, leaders) == ev(Actor("GBR", "GOV", "ministers"), leaders)  # same identity
 
 
 RSS_DOCS_WITH_SHARED_IDS = ("2683", "3285", "3449", "3880", "4493", "4706", "4707")
@@ -562,9 +657,12 @@ def test_no_event_is_lost_to_a_duplicate_id_on_real_rss_items(tmp_path, shared_d
     out = tmp_path / "ev.jsonl"
     r = run_cli("code", inp, "--db", db, "--out", out, "--no-dedup")
     assert r.returncode == 0, r.stderr
-    mismatched = rows(db, "SELECT d.id, d.n_events, count(e.id) FROM documents d "
-                          "LEFT JOIN events e ON e.doc_id = d.id GROUP BY d.id, d.n_events "
-                          "HAVING count(e.id) <> d.n_events")
+    mismatched = rows(
+        db,
+        "SELECT d.id, d.n_events, count(e.id) FROM documents d "
+        "LEFT JOIN events e ON e.doc_id = d.id GROUP BY d.id, d.n_events "
+        "HAVING count(e.id) <> d.n_events",
+    )
     assert mismatched == []
     records = [json.loads(ln) for ln in out.read_text().splitlines()]
     assert len({r["id"] for r in records}) == len(records)

@@ -8,6 +8,7 @@ and events of an uninterrupted run of the same command.
 The whole process group is killed (the coder and any worker processes), as a power cut would.
 Loops: DETENTE_KILL_LOOPS (default 12); seed: DETENTE_KILL_SEED (default 20241118).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ import pytest
 import hostile
 
 N_DOCS = 240
-N_COPIES = 12          # near-duplicate copies of earlier stories, folded by dedup
+N_COPIES = 12  # near-duplicate copies of earlier stories, folded by dedup
 KILLS = int(os.environ.get("DETENTE_KILL_LOOPS", "12"))
 SEED = int(os.environ.get("DETENTE_KILL_SEED", "20241118"))
 
@@ -33,12 +34,16 @@ SEED = int(os.environ.get("DETENTE_KILL_SEED", "20241118"))
 def make_corpus(d: Path) -> tuple[list[Path], set[str]]:
     d.mkdir()
     rng = random.Random(SEED)
-    recs = [{"id": f"k{i}", "date": "2024-11-%02d" % (1 + i % 28), "text": hostile.varied_story(i + 1000)}
-            for i in range(N_DOCS)]
-    for j in range(N_COPIES):   # updated copies of earlier stories, later in the stream
+    recs = [
+        {"id": f"k{i}", "date": "2024-11-%02d" % (1 + i % 28), "text": hostile.varied_story(i + 1000)}
+        for i in range(N_DOCS)
+    ]
+    for j in range(N_COPIES):  # updated copies of earlier stories, later in the stream
         src = recs[rng.randrange(0, N_DOCS // 2)]
-        recs.insert(N_DOCS // 2 + j * 10, {"id": f"copy{j}", "date": src["date"],
-                                           "text": src["text"] + " Updated at 10:00 GMT."})
+        recs.insert(
+            N_DOCS // 2 + j * 10,
+            {"id": f"copy{j}", "date": src["date"], "text": src["text"] + " Updated at 10:00 GMT."},
+        )
     (d / "corpus.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
     (d / "stories").mkdir()
     for name, text in hostile.GOOD.items():
@@ -60,23 +65,32 @@ def snapshot(db: Path) -> dict:
         ids = [d[0] for d in docs]
         assert len(ids) == len(set(ids)), "duplicate document ids"
         assert len(ev) == len({e[0] for e in ev}), "duplicate event ids"
-        assert not con.execute("SELECT count(*) FROM events e LEFT JOIN documents d ON d.id = e.doc_id "
-                               "WHERE d.id IS NULL").fetchone()[0], "event without its document"
-        short = con.execute("SELECT d.id, d.n_events, count(e.id) FROM documents d LEFT JOIN events e "
-                            "ON e.doc_id = d.id WHERE d.duplicate_of IS NULL GROUP BY d.id, d.n_events "
-                            "HAVING count(e.id) <> d.n_events").fetchall()
+        assert not con.execute(
+            "SELECT count(*) FROM events e LEFT JOIN documents d ON d.id = e.doc_id WHERE d.id IS NULL"
+        ).fetchone()[0], "event without its document"
+        short = con.execute(
+            "SELECT d.id, d.n_events, count(e.id) FROM documents d LEFT JOIN events e "
+            "ON e.doc_id = d.id WHERE d.duplicate_of IS NULL GROUP BY d.id, d.n_events "
+            "HAVING count(e.id) <> d.n_events"
+        ).fetchall()
         assert not short, f"documents without all their events: {short[:5]}"
-        assert not con.execute("SELECT count(*) FROM mentions m LEFT JOIN documents d ON d.id = m.doc_id "
-                               "WHERE d.id IS NULL").fetchone()[0], "mention without its document"
-        assert not con.execute("SELECT count(*) FROM mentions m LEFT JOIN events e ON e.id = m.event_id "
-                               "WHERE e.id IS NULL").fetchone()[0], "mention without its event"
+        assert not con.execute(
+            "SELECT count(*) FROM mentions m LEFT JOIN documents d ON d.id = m.doc_id WHERE d.id IS NULL"
+        ).fetchone()[0], "mention without its document"
+        assert not con.execute(
+            "SELECT count(*) FROM mentions m LEFT JOIN events e ON e.id = m.event_id WHERE e.id IS NULL"
+        ).fetchone()[0], "mention without its event"
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         if "doc_signatures" in tables:
-            assert not con.execute("SELECT count(*) FROM doc_signatures s LEFT JOIN documents d "
-                                   "ON d.id = s.doc_id WHERE d.id IS NULL").fetchone()[0], \
-                "near-duplicate index entry without its document"
-        return {"docs": {d[0]: (d[1], d[2]) for d in docs}, "events": {e[0]: e[1] for e in ev},
-                "mentions": set(con.execute("SELECT event_id, doc_id FROM mentions").fetchall())}
+            assert not con.execute(
+                "SELECT count(*) FROM doc_signatures s LEFT JOIN documents d "
+                "ON d.id = s.doc_id WHERE d.id IS NULL"
+            ).fetchone()[0], "near-duplicate index entry without its document"
+        return {
+            "docs": {d[0]: (d[1], d[2]) for d in docs},
+            "events": {e[0]: e[1] for e in ev},
+            "mentions": set(con.execute("SELECT event_id, doc_id FROM mentions").fetchall()),
+        }
     finally:
         con.close()
 
@@ -100,19 +114,32 @@ def test_sigkill_loop_never_corrupts_and_rerun_is_exact(tmp_path):
             return wal.stat().st_size
         except FileNotFoundError:
             return 0
+
     # The uninterrupted reference run goes on beside the kill loop (two cores).
     ref = subprocess.Popen(cmd(inputs, ref_db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rng = random.Random(SEED)
-    stats = {"runs": 0, "kills": 0, "kills_while_writing": 0, "kills_before_first_write": 0,
-             "runs_finished_before_kill": 0, "integrity_checks_passed": 0, "docs_after_each_kill": []}
+    stats = {
+        "runs": 0,
+        "kills": 0,
+        "kills_while_writing": 0,
+        "kills_before_first_write": 0,
+        "runs_finished_before_kill": 0,
+        "integrity_checks_passed": 0,
+        "docs_after_each_kill": [],
+    }
     t_start = time.monotonic()
     while stats["kills"] < KILLS:
         stats["runs"] += 1
         extra = ["--batch-size", str(rng.choice([4, 8, 16]))]
         if rng.random() < 0.25:
             extra += ["--workers", "2"]
-        p = subprocess.Popen(cmd(inputs, db, extra), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True, start_new_session=True)
+        p = subprocess.Popen(
+            cmd(inputs, db, extra),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         t0 = time.monotonic()
         if rng.random() < 0.25:
             # Anywhere, start-up and schema creation included.
@@ -137,14 +164,14 @@ def test_sigkill_loop_never_corrupts_and_rerun_is_exact(tmp_path):
             assert p.returncode == 0, err[-3000:]
             stats["runs_finished_before_kill"] += 1
             if len(snapshot(db)["docs"]) == len(ids):
-                break   # nothing left to kill
+                break  # nothing left to kill
             continue
         kill_group(p)
         p.stderr.close()
         stats["kills"] += 1
         stats["kills_while_writing" if writing else "kills_before_first_write"] += 1
         if db.exists():
-            snap = snapshot(db)    # raises if unreadable or inconsistent
+            snap = snapshot(db)  # raises if unreadable or inconsistent
             stats["docs_after_each_kill"].append(len(snap["docs"]))
             stats["integrity_checks_passed"] += 1
         else:

@@ -1,5 +1,6 @@
 """The DuckDB store, queries and exports on a real database file, with events built by hand so
 these tests pin the storage layer independently of the coder."""
+
 from __future__ import annotations
 
 import csv
@@ -16,11 +17,23 @@ from detente.storage.store import EventStore, StoreError
 
 
 def make_event(doc_id, event, src, tgt, day, quad, cameo, sentence="S.", start=0, negated=False, loc=None):
-    ev = Event(doc_id=doc_id, event=event, actor=[Actor(src[0], src[1], text=src[0])],
-               recipient=[Actor(tgt[0], tgt[1], text=tgt[0])] if tgt else [], text=sentence,
-               span=(start, start + len(sentence)), event_text="verb", trigger_span=(start, start + 4),
-               cameo_code=cameo, quad_code=quad, goldstein=-5.0 if quad > 2 else 3.0, event_scale=1.0,
-               date=day, confidence=0.8, event_loc=loc)
+    ev = Event(
+        doc_id=doc_id,
+        event=event,
+        actor=[Actor(src[0], src[1], text=src[0])],
+        recipient=[Actor(tgt[0], tgt[1], text=tgt[0])] if tgt else [],
+        text=sentence,
+        span=(start, start + len(sentence)),
+        event_text="verb",
+        trigger_span=(start, start + 4),
+        cameo_code=cameo,
+        quad_code=quad,
+        goldstein=-5.0 if quad > 2 else 3.0,
+        event_scale=1.0,
+        date=day,
+        confidence=0.8,
+        event_loc=loc,
+    )
     ev.flags["negated"] = negated
     ev.make_id()
     return ev
@@ -29,18 +42,53 @@ def make_event(doc_id, event, src, tgt, day, quad, cameo, sentence="S.", start=0
 @pytest.fixture()
 def filled(tmp_path):
     path = tmp_path / "t.duckdb"
-    d1 = Document(id="d1", text="USA threatened China. China met USA.", date=dt.date(2024, 11, 18),
-                  url="https://example.org/d1", source="wire")
+    d1 = Document(
+        id="d1",
+        text="USA threatened China. China met USA.",
+        date=dt.date(2024, 11, 18),
+        url="https://example.org/d1",
+        source="wire",
+    )
     d2 = Document(id="d2", text="Russia attacked Ukraine.", date=dt.date(2024, 12, 1), source="desk")
     geneva = Location("Geneva", "Geneva", "CHE", 46.2, 6.14, 2660646)
-    e1 = make_event("d1", "THREATEN", ("USA", "GOV"), ("CHN", "GOV"), dt.date(2024, 11, 18), 3, "130",
-                    "USA threatened China.", 0, loc=geneva)
-    e2 = make_event("d1", "CONSULT", ("CHN", "GOV"), ("USA", "GOV"), dt.date(2024, 11, 16), 1, "040",
-                    "China met USA.", 22)
-    e3 = make_event("d2", "ASSAULT", ("RUS", "MIL"), ("UKR", None), dt.date(2024, 12, 1), 4, "190",
-                    "Russia attacked Ukraine.", 0)
-    e4 = make_event("d2", "ASSAULT", ("UKR", "MIL"), ("RUS", None), dt.date(2024, 12, 1), 4, "190",
-                    "Russia attacked Ukraine.", 0, negated=True)
+    e1 = make_event(
+        "d1",
+        "THREATEN",
+        ("USA", "GOV"),
+        ("CHN", "GOV"),
+        dt.date(2024, 11, 18),
+        3,
+        "130",
+        "USA threatened China.",
+        0,
+        loc=geneva,
+    )
+    e2 = make_event(
+        "d1", "CONSULT", ("CHN", "GOV"), ("USA", "GOV"), dt.date(2024, 11, 16), 1, "040", "China met USA.", 22
+    )
+    e3 = make_event(
+        "d2",
+        "ASSAULT",
+        ("RUS", "MIL"),
+        ("UKR", None),
+        dt.date(2024, 12, 1),
+        4,
+        "190",
+        "Russia attacked Ukraine.",
+        0,
+    )
+    e4 = make_event(
+        "d2",
+        "ASSAULT",
+        ("UKR", "MIL"),
+        ("RUS", None),
+        dt.date(2024, 12, 1),
+        4,
+        "190",
+        "Russia attacked Ukraine.",
+        0,
+        negated=True,
+    )
     with EventStore(path) as st:
         assert st.write_batch([(d1, [e1, e2]), (d2, [e3, e4])]) == (2, 4)
     return path
@@ -64,7 +112,7 @@ def test_query_filters(filled):
         assert list(st.events(target="USA")["event"]) == ["CONSULT"]
         assert sorted(st.events(dyad="USA,CHN")["event"]) == ["CONSULT", "THREATEN"]
         assert list(st.events(dyad="USA,CHN", directed=True)["event"]) == ["THREATEN"]
-        assert list(st.events(type="ASSAULT")["source_code"]) == ["RUS"]      # negated excluded
+        assert list(st.events(type="ASSAULT")["source_code"]) == ["RUS"]  # negated excluded
         assert len(st.events(type="ASSAULT", include_flagged=True)) == 2
         assert list(st.events(quad="1")["event"]) == ["CONSULT"]
         assert list(st.events(since="2024-11-17", until="2024-11-30")["event"]) == ["THREATEN"]
@@ -72,8 +120,14 @@ def test_query_filters(filled):
         assert list(st.events(actor="RUS:MIL")["event"]) == ["ASSAULT"]
         assert st.events(actor="RUS:GOV").empty
         assert list(st.events(text="threatened")["event"]) == ["THREATEN"]
-        for bad in [dict(actor="US A"), dict(type="BOMB"), dict(quad="7"), dict(since="last week"),
-                    dict(dyad="USA"), dict(limit=-1)]:
+        for bad in [
+            dict(actor="US A"),
+            dict(type="BOMB"),
+            dict(quad="7"),
+            dict(since="last week"),
+            dict(dyad="USA"),
+            dict(limit=-1),
+        ]:
             with pytest.raises(QueryError):
                 st.events(**bad)
 
@@ -105,8 +159,10 @@ def test_exports(filled, tmp_path):
 
         assert export_store(st, "parquet", tmp_path / "e.parquet", include_flagged=True) == 4
         con = duckdb.connect()
-        got = con.execute(f"SELECT event, source_code, target_code, date, lat FROM '{tmp_path / 'e.parquet'}' "
-                          "ORDER BY date, event").fetchall()
+        got = con.execute(
+            f"SELECT event, source_code, target_code, date, lat FROM '{tmp_path / 'e.parquet'}' "
+            "ORDER BY date, event"
+        ).fetchall()
         assert got[0] == ("CONSULT", "CHN", "USA", dt.date(2024, 11, 16), None)
         assert got[1][0] == "THREATEN" and got[1][4] == pytest.approx(46.2)
 

@@ -1,4 +1,5 @@
 """Evaluation commands on small files written by the test (sentences written for these tests)."""
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ PLV_ROWS = [
 
 def _write_plv(path: Path):
     from detente.training.train import strip_marks
+
     lines = ["uid\tsentence_id\tgold_penta\tgold_root\tsentence\tmarked_sentence\tsource\ttarget"]
     for i, (lab, marked) in enumerate(PLV_ROWS):
         text, _, _ = strip_marks(marked)
@@ -64,12 +66,13 @@ def test_eval_plv_shipped_model(tmp_path, runner):
 def test_eval_plv_cv(tmp_path, runner, monkeypatch):
     pytest.importorskip("torch")
     import detente.training.reader as tt
-    monkeypatch.setattr(tt, "EPOCHS", 1)      # the reader is fine-tuned per fold: keep it short here
+
+    monkeypatch.setattr(tt, "EPOCHS", 1)  # the reader is fine-tuned per fold: keep it short here
     f = tmp_path / "plv.tsv"
     _write_plv(f)
     r = runner.invoke(eval_group, ["plv", str(f), "--cv", "2", "--json"])
     assert r.exit_code == 0, r.output
-    assert "fold 2/2" in r.stderr           # progress goes to stderr, the JSON alone to stdout
+    assert "fold 2/2" in r.stderr  # progress goes to stderr, the JSON alone to stdout
     res = json.loads(r.stdout)
     assert res["mode"].startswith("2-fold") and res["encoder"] is True
     assert "fast_model_only" in res and "reader_only" in res and 0.0 <= res["encoder_share"] <= 1.0
@@ -100,8 +103,10 @@ def test_eval_ner(tmp_path, runner):
 
 def test_eval_penta(tmp_path, runner):
     f = tmp_path / "penta.tsv"
-    f.write_text("The army shelled the village.\t4\nThe two ministers met in Paris.\t1\n"
-                 "The president condemned the decision.\t3\nThe spokesman spoke to reporters.\t0\n")
+    f.write_text(
+        "The army shelled the village.\t4\nThe two ministers met in Paris.\t1\n"
+        "The president condemned the decision.\t3\nThe spokesman spoke to reporters.\t0\n"
+    )
     r = runner.invoke(eval_group, ["penta", str(f)])
     assert r.exit_code == 0, r.output
     assert "accuracy" in r.output and "macro-F1" in r.output
@@ -112,12 +117,32 @@ def test_eval_penta(tmp_path, runner):
 def test_eval_events(tmp_path, runner):
     f = tmp_path / "gold.jsonl"
     docs = [
-        {"id": "a", "date": "2024-03-02", "text": "Russia attacked Ukraine on Friday.",
-         "events": [{"actor": [{"code": "RUS", "sector": None}], "recipient": [{"code": "UKR", "sector": None}],
-                     "event": "ASSAULT", "symmetric": False}]},
-        {"id": "b", "date": "2024-03-02", "text": "France and Germany met in Berlin on Friday.",
-         "events": [{"actor": [{"code": "FRA", "sector": None}], "recipient": [{"code": "DEU", "sector": None}],
-                     "event": "CONSULT", "symmetric": True}]},
+        {
+            "id": "a",
+            "date": "2024-03-02",
+            "text": "Russia attacked Ukraine on Friday.",
+            "events": [
+                {
+                    "actor": [{"code": "RUS", "sector": None}],
+                    "recipient": [{"code": "UKR", "sector": None}],
+                    "event": "ASSAULT",
+                    "symmetric": False,
+                }
+            ],
+        },
+        {
+            "id": "b",
+            "date": "2024-03-02",
+            "text": "France and Germany met in Berlin on Friday.",
+            "events": [
+                {
+                    "actor": [{"code": "FRA", "sector": None}],
+                    "recipient": [{"code": "DEU", "sector": None}],
+                    "event": "CONSULT",
+                    "symmetric": True,
+                }
+            ],
+        },
     ]
     f.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
     r = runner.invoke(eval_group, ["events", str(f), "--json"])
@@ -133,6 +158,7 @@ def test_eval_events(tmp_path, runner):
 def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     pytest.importorskip("torch")
     import detente.training.reader as tt
+
     monkeypatch.setattr(tt, "EPOCHS", 1)
     f = tmp_path / "plv.tsv"
     _write_plv(f)
@@ -140,6 +166,7 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     assert r.exit_code == 0, r.output
     assert "reader alone" in r.output
     from detente.coding.relation.linear import RelationClassifier
+
     m = RelationClassifier.load(tmp_path / "m")
     assert m.classes and m.coef.shape[0] == len(m.classes)
     assert m.reader is not None and (tmp_path / "m" / "relation_reader.npz").exists()
@@ -153,11 +180,13 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
     f = tmp_path / "plv.tsv"
     _write_plv(f)
     for out in ("m1", "m2"):
-        r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / out), "--cv", "2",
-                                          "--no-encoder"])
+        r = runner.invoke(
+            train_command, ["--plv", str(f), "--out", str(tmp_path / out), "--cv", "2", "--no-encoder"]
+        )
         assert r.exit_code == 0, r.output
     assert (tmp_path / "m1" / "relation.npz").read_bytes() == (tmp_path / "m2" / "relation.npz").read_bytes()
     from detente.coding.relation.linear import RelationClassifier
+
     m = RelationClassifier.load(tmp_path / "m1")
     assert m.reader is None and not m.has_encoder
     # a model without a reader evaluates (in the fast mode) without --fast
@@ -169,6 +198,7 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
 @pytest.mark.skipif(not (SHARED / "plover" / "PLV_train.tsv").exists(), reason="shared data absent")
 def test_shipped_model_meta():
     from detente.coding.relation.linear import RelationClassifier
+
     m = RelationClassifier.load_default()
     assert m.meta.get("trained_on") == "PLV_train.tsv"
     assert m.meta.get("cv_macro_f1", 0) > 0.7
@@ -178,9 +208,10 @@ def test_synthetic_weak_rows_deterministic_and_well_formed():
     from detente.coding.relation.linear import PLV_CLASSES
     from detente.training.train import strip_marks
     from detente.training.weak import synthetic_rows
+
     rows = synthetic_rows()
-    assert rows == synthetic_rows()                       # deterministic (seeded)
-    assert {lab for lab, _ in rows} == set(PLV_CLASSES)   # every class gets weak rows
+    assert rows == synthetic_rows()  # deterministic (seeded)
+    assert {lab for lab, _ in rows} == set(PLV_CLASSES)  # every class gets weak rows
     for lab, marked in rows:
         text, s, t = strip_marks(marked)
         assert s is not None and t is not None and s != t
@@ -190,16 +221,21 @@ def test_synthetic_weak_rows_deterministic_and_well_formed():
 
 def test_cameo_weak_rows(tmp_path):
     from detente.training.weak import cameo_rows, read_cameo2plover
+
     mp = tmp_path / "c2p.txt"
-    mp.write_text("# header\n04: CONSULT\n042: CONSULT, , diplomatic # Make a visit\n"
-                  "0233: REQUEST, aid # Appeal for humanitarian aid\n145: PROTEST # riot\n"
-                  "081: RETREAT # Ease administrative sanctions\n")
+    mp.write_text(
+        "# header\n04: CONSULT\n042: CONSULT, , diplomatic # Make a visit\n"
+        "0233: REQUEST, aid # Appeal for humanitarian aid\n145: PROTEST # riot\n"
+        "081: RETREAT # Ease administrative sanctions\n"
+    )
     assert read_cameo2plover(mp)["081"] == "YIELD"
     cs = tmp_path / "cameo.csv"
-    cs.write_text("eventtype_ID,name,code,goldstein,nsLeft,nsRight,description,usage_notes,example,root_code,order\n"
-                  "1,CONSULT,4,1,1,2,,,,4,1\n2,Make a visit,42,1.9,3,4,,,,4,2\n"
-                  "3,Appeal for humanitarian aid,233,3.4,5,6,,,,2,3\n4,Protest violently,145,-7,7,8,,,,14,4\n"
-                  "5,Ease administrative sanctions,81,5,9,10,,,,8,5\n")
+    cs.write_text(
+        "eventtype_ID,name,code,goldstein,nsLeft,nsRight,description,usage_notes,example,root_code,order\n"
+        "1,CONSULT,4,1,1,2,,,,4,1\n2,Make a visit,42,1.9,3,4,,,,4,2\n"
+        "3,Appeal for humanitarian aid,233,3.4,5,6,,,,2,3\n4,Protest violently,145,-7,7,8,,,,14,4\n"
+        "5,Ease administrative sanctions,81,5,9,10,,,,8,5\n"
+    )
     rows = dict((m, lab) for lab, m in cameo_rows(cs, mp))
     labs = sorted(rows.values())
     assert labs == ["CONSULT", "PROTEST", "REQUEST", "YIELD"]
@@ -208,9 +244,11 @@ def test_cameo_weak_rows(tmp_path):
 
 def test_balanced_weights():
     import numpy as np
+
     from detente.coding.relation.linear import balanced_weights
+
     y = np.array([0, 0, 0, 1])
     w = balanced_weights(y)
-    assert np.allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])     # = sklearn's class_weight="balanced"
+    assert np.allclose(w, [4 / 6, 4 / 6, 4 / 6, 2.0])  # = sklearn's class_weight="balanced"
     w2 = balanced_weights(np.array([0, 0, 1, 1]), np.array([1.0, 0.5, 1.0, 1.0]))
     assert w2[1] == 0.5 * w2[0] and np.isclose(w2.sum(), 3.5)

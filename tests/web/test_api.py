@@ -1,8 +1,8 @@
 """The REST API against a real `detente serve` process on 127.0.0.1, over real HTTP."""
+
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -15,7 +15,7 @@ import pytest
 
 from sample_store import build_db
 
-TESTS = Path(__file__).resolve().parents[1]   # tests/: sample_store.py for the writer subprocess
+TESTS = Path(__file__).resolve().parents[1]  # tests/: sample_store.py for the writer subprocess
 
 
 def free_port() -> int:
@@ -27,9 +27,24 @@ def free_port() -> int:
 @contextlib.contextmanager
 def server(db, *extra, timeout=30):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "detente", "serve", "--db", str(db), "--port", str(port),
-                             "--log-level", "warning", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -71,14 +86,19 @@ def test_stats_actors_dyads_network(api):
     d = api.get("/dyads", params={"n": 1}).json()["dyads"]
     assert (d[0]["a"], d[0]["b"], d[0]["events"]) == ("CHN", "USA", 17)
     net = api.get("/network", params={"min_events": 2}).json()
-    assert {(e["a"], e["b"], e["sign"]) for e in net["edges"]} == {("CHN", "USA", 1), ("RUS", "UKR", -1),
-                                                                   ("UKR", "USA", 1)}
+    assert {(e["a"], e["b"], e["sign"]) for e in net["edges"]} == {
+        ("CHN", "USA", 1),
+        ("RUS", "UKR", -1),
+        ("UKR", "USA", 1),
+    }
     loc = api.get("/locations").json()["locations"]
     assert loc[0]["place"] == "Kyiv" and loc[0]["events"] == 4 and len(loc[0]["event_ids"]) == 4
 
 
 def test_series_points_trace_to_events_and_evidence(api):
-    r = api.get("/dyads/USA/CHN/series", params={"period": "week", "since": "2024-01-01", "until": "2024-03-10"})
+    r = api.get(
+        "/dyads/USA/CHN/series", params={"period": "week", "since": "2024-01-01", "until": "2024-03-10"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     pts = body["series"]
@@ -88,16 +108,24 @@ def test_series_points_trace_to_events_and_evidence(api):
     assert (p8["q3"], p8["q4"], p8["types"]) == (3, 3, {"CONSULT": 1, "THREATEN": 3, "SANCTION": 3})
     assert abs(p8["cci"] - (-5 / 7)) < 1e-9 and "(cooperation - conflict)" in body["cci_definition"]
     # the point's events, as the dashboard fetches them: same filter, the point's dates
-    ev = api.get("/events", params={"dyad": "USA,CHN", "since": p8["period"], "until": p8["period_end"]}).json()
+    ev = api.get(
+        "/events", params={"dyad": "USA,CHN", "since": p8["period"], "until": p8["period_end"]}
+    ).json()
     assert ev["total"] == 7 and sorted(e["id"] for e in ev["events"]) == sorted(p8["event_ids"])
     e = next(e for e in ev["events"] if e["event"] == "THREATEN")
     doc = api.get(f"/documents/{e['doc_id']}").json()
     (mark,) = [m for m in doc["events"] if m["id"] == e["id"]]
-    assert doc["text"][mark["span_start"]:mark["span_end"]] == e["text"] == "China threatened The United States."
-    assert doc["text"][mark["trigger_start"]:mark["trigger_end"]] == "threatened"
+    assert (
+        doc["text"][mark["span_start"] : mark["span_end"]]
+        == e["text"]
+        == "China threatened The United States."
+    )
+    assert doc["text"][mark["trigger_start"] : mark["trigger_end"]] == "threatened"
     one = api.get(f"/events/{e['id']}").json()
     assert one["event"] == "THREATEN" and one["mentions"] == [e["doc_id"]]
-    sp = api.get("/dyads/USA/CHN/spikes", params={"since": "2024-01-01", "until": "2024-03-10"}).json()["spikes"]
+    sp = api.get("/dyads/USA/CHN/spikes", params={"since": "2024-01-01", "until": "2024-03-10"}).json()[
+        "spikes"
+    ]
     assert [s["period"] for s in sp] == ["2024-02-26"]
     assert [t["event"] for t in sp[0]["top_events"]][:3] == ["SANCTION"] * 3
 
@@ -114,26 +142,33 @@ def test_events_filters_and_pagination(api):
     assert len(hits["events"]) == 4 and {d["id"] for d in hits["documents"]} >= {"sa0", "gb0"}
 
 
-@pytest.mark.parametrize("path,params,needle", [
-    ("/events", {"limit": 501}, "limit"),
-    ("/events", {"limit": 0}, "limit"),
-    ("/events", {"since": "last week"}, "since"),
-    ("/events", {"type": "BOMB"}, "unknown event type"),
-    ("/events", {"dyad": "USA"}, "bad dyad"),
-    ("/events", {"actor": "U S A"}, "actor"),
-    ("/events", {"quad": "7"}, "quad"),
-    ("/events", {"offset": -1}, "offset"),
-    ("/events", {"order": "id; DROP"}, "order"),
-    ("/events", {"since": "2024-02-30"}, "bad since date"),
-    ("/dyads/USA/C%20N/series", {}, "b"),
-    ("/dyads/USA/CHN/series", {"period": "year"}, "period"),
-    ("/dyads/USA/CHN/series", {"since": "2024-03-01", "until": "2024-01-01"}, "after"),
-    ("/dyads/USA/CHN/series", {"period": "day", "since": "1900-01-01", "until": "2024-01-01"}, "too long"),
-    ("/dyads/USA/CHN/spikes", {"threshold": "nan"}, "threshold"),
-    ("/actors", {"n": 100000}, "n"),
-    ("/network", {"min_events": "x"}, "min_events"),
-    ("/search", {"q": "a"}, "q"),
-])
+@pytest.mark.parametrize(
+    "path,params,needle",
+    [
+        ("/events", {"limit": 501}, "limit"),
+        ("/events", {"limit": 0}, "limit"),
+        ("/events", {"since": "last week"}, "since"),
+        ("/events", {"type": "BOMB"}, "unknown event type"),
+        ("/events", {"dyad": "USA"}, "bad dyad"),
+        ("/events", {"actor": "U S A"}, "actor"),
+        ("/events", {"quad": "7"}, "quad"),
+        ("/events", {"offset": -1}, "offset"),
+        ("/events", {"order": "id; DROP"}, "order"),
+        ("/events", {"since": "2024-02-30"}, "bad since date"),
+        ("/dyads/USA/C%20N/series", {}, "b"),
+        ("/dyads/USA/CHN/series", {"period": "year"}, "period"),
+        ("/dyads/USA/CHN/series", {"since": "2024-03-01", "until": "2024-01-01"}, "after"),
+        (
+            "/dyads/USA/CHN/series",
+            {"period": "day", "since": "1900-01-01", "until": "2024-01-01"},
+            "too long",
+        ),
+        ("/dyads/USA/CHN/spikes", {"threshold": "nan"}, "threshold"),
+        ("/actors", {"n": 100000}, "n"),
+        ("/network", {"min_events": "x"}, "min_events"),
+        ("/search", {"q": "a"}, "q"),
+    ],
+)
 def test_bad_values_are_422_with_a_message(api, path, params, needle):
     r = api.get(path, params=params)
     assert r.status_code == 422, (path, params, r.status_code, r.text)
@@ -144,8 +179,13 @@ def test_bad_values_are_422_with_a_message(api, path, params, needle):
 def test_not_found_static_and_limits(api):
     assert api.get("/documents/nope").status_code == 404
     assert api.get("/documents/..%2F..%2Fetc%2Fpasswd").status_code == 404
-    for p in ["/static/..%2F..%2Fapi.py", "/static/../api.py", "/static/api.py", "/vendor/../store.py",
-              "/static/%2e%2e/%2e%2e/pyproject.toml"]:
+    for p in [
+        "/static/..%2F..%2Fapi.py",
+        "/static/../api.py",
+        "/static/api.py",
+        "/vendor/../store.py",
+        "/static/%2e%2e/%2e%2e/pyproject.toml",
+    ]:
         assert api.get(p).status_code == 404, p
     js = api.get("/vendor/plotly.min.js")
     assert js.status_code == 200 and "plotly.js" in js.text[:200]
@@ -154,13 +194,19 @@ def test_not_found_static_and_limits(api):
     assert html.status_code == 200 and "script-src 'self'" in html.headers["content-security-policy"]
     assert api.get("/events", params={"q": "x" * 5000}).status_code == 414
     assert api.post("/events", content=b"x" * 100_000).status_code == 413
-    assert api.post("/events", json={}).status_code == 405          # read-only: no write verbs
+    assert api.post("/events", json={}).status_code == 405  # read-only: no write verbs
     assert api.delete("/documents/d1").status_code == 405
     r = api.get("/stats", headers={"Origin": "https://evil.example"})
-    assert "access-control-allow-origin" not in r.headers              # CORS closed by default
+    assert "access-control-allow-origin" not in r.headers  # CORS closed by default
     spec = api.get("/openapi.json").json()
-    assert {"/events", "/documents/{doc_id}", "/dyads/{a}/{b}/series", "/actors", "/network",
-            "/stats"} <= set(spec["paths"])
+    assert {
+        "/events",
+        "/documents/{doc_id}",
+        "/dyads/{a}/{b}/series",
+        "/actors",
+        "/network",
+        "/stats",
+    } <= set(spec["paths"])
 
 
 def test_cors_when_configured(tmp_path):
@@ -190,7 +236,9 @@ WRITER = textwrap.dedent("""
 
 def _writer(db, batches, prefix="w"):
     code = WRITER.format(tests=str(TESTS))
-    p = subprocess.Popen([sys.executable, "-c", code, str(db), str(batches), prefix], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, str(db), str(batches), prefix], stdout=subprocess.PIPE, text=True
+    )
     assert p.stdout.readline().strip() == "ready"
     return p
 
@@ -198,7 +246,7 @@ def _writer(db, batches, prefix="w"):
 def test_keeps_answering_while_a_coding_run_writes(tmp_path):
     db = build_db(tmp_path / "w.duckdb")
     with server(db, "--refresh", "1") as c:
-        w = _writer(db, 30)                       # ~3 s of writing with the lock held
+        w = _writer(db, 30)  # ~3 s of writing with the lock held
         seen, sources = [], set()
         while w.poll() is None:
             r = c.get("/stats")
@@ -207,10 +255,10 @@ def test_keeps_answering_while_a_coding_run_writes(tmp_path):
             sources.add(r.headers["x-detente-source"].split()[0])
             time.sleep(0.05)
         assert w.wait() == 0
-        assert sources == {"snapshot"}            # the server never opens the live file
+        assert sources == {"snapshot"}  # the server never opens the live file
         assert seen == sorted(seen) and seen[0] >= 25
-        assert seen[-1] > 25                      # the refreshed snapshot shows the new batches
-        deadline = time.time() + 15               # and once the run ends, everything it wrote
+        assert seen[-1] > 25  # the refreshed snapshot shows the new batches
+        deadline = time.time() + 15  # and once the run ends, everything it wrote
         while c.get("/stats").json()["events"] != 25 + 30 * 20:
             assert time.time() < deadline, "snapshot never caught up"
             time.sleep(0.3)
@@ -220,7 +268,7 @@ def test_snapshot_mode_never_blocks_a_writer(tmp_path):
     db = build_db(tmp_path / "s.duckdb")
     with server(db, "--snapshot", "--refresh", "1") as c:
         assert c.get("/stats").headers["x-detente-source"].startswith("snapshot")
-        for k in range(3):                        # writers start and finish while the server runs
+        for k in range(3):  # writers start and finish while the server runs
             w = _writer(db, 3, prefix=f"run{k}-")
             assert w.wait() == 0
         deadline = time.time() + 15
@@ -230,6 +278,10 @@ def test_snapshot_mode_never_blocks_a_writer(tmp_path):
 
 
 def test_serve_refuses_a_missing_database(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "detente", "serve", "--db", str(tmp_path / "none.duckdb")],
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "detente", "serve", "--db", str(tmp_path / "none.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert p.returncode == 2 and "no such database" in p.stderr

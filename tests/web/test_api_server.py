@@ -1,5 +1,6 @@
 """The server under hostile use and load (issue 14, items 5-10) and the API contract of issue 15
 (stable paging, HEAD, gzip, offline docs, response schemas, flags), on a real `detente serve`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +13,11 @@ import time
 
 import httpx
 import pytest
+from test_api import _writer, server
 
 from detente.model import Actor, Document, Event
 from detente.storage.store import EventStore
 from sample_store import _doc_event, build_db
-from test_api import _writer, server
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,20 @@ def db(tmp_path_factory):
     text = "Britain and Russia held talks in Geneva."
     meet = []
     for s, t in (("GBR", "RUS"), ("RUS", "GBR")):
-        ev = Event(doc_id="meet", event="CONSULT", actor=[Actor(s, "GOV")], recipient=[Actor(t, "GOV")], text=text,
-                   span=(0, len(text)), event_text="held talks", trigger_span=(19, 29), quad_code=1, goldstein=1.0,
-                   date=day, symmetric=True)
+        ev = Event(
+            doc_id="meet",
+            event="CONSULT",
+            actor=[Actor(s, "GOV")],
+            recipient=[Actor(t, "GOV")],
+            text=text,
+            span=(0, len(text)),
+            event_text="held talks",
+            trigger_span=(19, 29),
+            quad_code=1,
+            goldstein=1.0,
+            date=day,
+            symmetric=True,
+        )
         ev.make_id()
         meet.append(ev)
     rows.append((Document(id="meet", text=text, date=day, title="GBR RUS talks"), meet))
@@ -60,6 +72,7 @@ def api(db):
 
 # ------------------------------------------------------------------ issue 14, server items
 
+
 def test_span_cap_applies_when_only_one_bound_is_given(api):
     t0 = time.monotonic()
     r = api.get("/dyads/USA/CHN/series", params={"period": "week", "until": "9999-12-31"})
@@ -68,13 +81,13 @@ def test_span_cap_applies_when_only_one_bound_is_given(api):
     assert r.status_code == 422 and "too long" in r.text
     r = api.get("/dyads/USA/CHN/spikes", params={"period": "day", "until": "2200-01-01"})
     assert r.status_code == 422
-    assert time.monotonic() - t0 < 10          # refused, not computed (was 23 s and 1 GB)
+    assert time.monotonic() - t0 < 10  # refused, not computed (was 23 s and 1 GB)
     assert api.get("/stats").status_code == 200
 
 
 def test_idle_connections_do_not_turn_work_away(api):
     host, port = api.base_url.host, api.base_url.port
-    idle = [socket.create_connection((host, port)) for _ in range(120)]   # open, say nothing
+    idle = [socket.create_connection((host, port)) for _ in range(120)]  # open, say nothing
     try:
         for _ in range(5):
             r = api.get("/stats")
@@ -120,7 +133,7 @@ def test_a_coding_run_starts_while_clients_hammer_the_server(tmp_path):
             t.start()
         try:
             time.sleep(1.0)
-            for k in range(3):                 # a writer opens the file read-write: must never be refused
+            for k in range(3):  # a writer opens the file read-write: must never be refused
                 w = _writer(path, 2, prefix=f"busy{k}-")
                 assert w.wait(60) == 0
         finally:
@@ -147,8 +160,16 @@ def test_host_header_must_name_the_server(api, db):
 
 
 def test_head_everywhere(api):
-    for path in ("/", "/stats", "/events?limit=2", "/docs", "/openapi.json", "/static/app.js",
-                 "/vendor/plotly.min.js", "/documents/uc0"):
+    for path in (
+        "/",
+        "/stats",
+        "/events?limit=2",
+        "/docs",
+        "/openapi.json",
+        "/static/app.js",
+        "/vendor/plotly.min.js",
+        "/documents/uc0",
+    ):
         g, h = api.get(path), api.head(path)
         assert h.status_code == g.status_code == 200, path
         assert h.content == b"" and h.headers["content-type"] == g.headers["content-type"]
@@ -156,6 +177,7 @@ def test_head_everywhere(api):
 
 
 # ------------------------------------------------------------------ issue 15, API contract
+
 
 def test_paging_walk_is_stable_and_complete(api):
     for order in ("date", "-date", "confidence"):
@@ -168,7 +190,7 @@ def test_paging_walk_is_stable_and_complete(api):
             seen += [e["id"] for e in page["events"]]
             url = page["next"]
             pages += 1
-        assert len(seen) == len(set(seen)) == total, order       # none twice, none missing
+        assert len(seen) == len(set(seen)) == total, order  # none twice, none missing
         assert pages == -(-total // 3)
 
 
@@ -177,7 +199,7 @@ def test_gzip(api):
     assert r.headers["content-encoding"] == "gzip" and r.json()["series"]
     raw = httpx.get(str(api.base_url) + "/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert raw.headers["content-encoding"] == "gzip"
-    with httpx.Client() as c:                  # the bytes on the wire are gzip
+    with httpx.Client() as c:  # the bytes on the wire are gzip
         with c.stream("GET", str(api.base_url) + "/openapi.json", headers={"Accept-Encoding": "gzip"}) as s:
             body = b"".join(s.iter_raw())
     assert gzip.decompress(body).startswith(b"{")
@@ -198,7 +220,7 @@ def test_openapi_describes_every_response(api):
     spec = api.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
     for path, ops in spec["paths"].items():
-        if path.startswith("/alerts"):          # the watch/alerts routes are documented by their own module
+        if path.startswith("/alerts"):  # the watch/alerts routes are documented by their own module
             continue
         schema = ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert "$ref" in schema, path
@@ -211,9 +233,10 @@ def test_openapi_describes_every_response(api):
 def test_historical_and_future_are_left_out_unless_asked(api):
     def total(**p):
         return api.get("/events", params={"dyad": "RUS,UKR", **p}).json()["total"]
-    assert total() == 7                        # 4 ASSAULT, 1 ACCUSE (build_db) + 2 ACCUSE with '/' ids
+
+    assert total() == 7  # 4 ASSAULT, 1 ACCUSE (build_db) + 2 ACCUSE with '/' ids
     assert total(include_historical=True) == 8
-    aid = lambda **p: api.get("/events", params={"dyad": "USA,UKR", **p}).json()["total"]  # noqa: E731
+    aid = lambda **p: api.get("/events", params={"dyad": "USA,UKR", **p}).json()["total"]
     assert (aid(), aid(include_future=True)) == (2, 3)
     st = api.get("/stats").json()
     assert (st["historical"], st["future"]) == (1, 1)
@@ -222,15 +245,22 @@ def test_historical_and_future_are_left_out_unless_asked(api):
 
 
 def test_symmetric_event_counts_once_undirected(api):
-    und = api.get("/dyads/GBR/RUS/series", params={"period": "month", "since": "2024-03-01",
-                                                    "until": "2024-03-31"}).json()["series"]
+    und = api.get(
+        "/dyads/GBR/RUS/series", params={"period": "month", "since": "2024-03-01", "until": "2024-03-31"}
+    ).json()["series"]
     consult = sum(p["types"].get("CONSULT", 0) for p in und)
-    assert consult == 1                        # one meeting, stored GBR->RUS and RUS->GBR
+    assert consult == 1  # one meeting, stored GBR->RUS and RUS->GBR
     assert api.get("/events", params={"dyad": "GBR,RUS", "type": "CONSULT"}).json()["total"] == 1
-    assert api.get("/events", params={"dyad": "GBR,RUS", "directed": True, "type": "CONSULT"}).json()["total"] == 1
-    assert api.get("/events", params={"dyad": "RUS,GBR", "directed": True, "type": "CONSULT"}).json()["total"] == 1
+    assert (
+        api.get("/events", params={"dyad": "GBR,RUS", "directed": True, "type": "CONSULT"}).json()["total"]
+        == 1
+    )
+    assert (
+        api.get("/events", params={"dyad": "RUS,GBR", "directed": True, "type": "CONSULT"}).json()["total"]
+        == 1
+    )
     dy = {(d["a"], d["b"]): d["events"] for d in api.get("/dyads").json()["dyads"]}
-    assert dy[("GBR", "RUS")] == 2             # the meeting once + the SANCTION
+    assert dy[("GBR", "RUS")] == 2  # the meeting once + the SANCTION
 
 
 def test_actor_lookup_by_name(api):
@@ -259,20 +289,38 @@ def test_same_request_on_the_same_snapshot_is_answered_from_memory(api):
 
 def test_cli_leaves_out_historical_and_future_unless_asked(db):
     def run(*args):
-        p = subprocess.run([sys.executable, "-m", "detente", *args, "--db", str(db)], capture_output=True, text=True,
-                           timeout=120)
+        p = subprocess.run(
+            [sys.executable, "-m", "detente", *args, "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert p.returncode == 0, p.stderr
         return p.stdout
 
-    n = lambda out: len([x for x in out.splitlines() if x.strip()])  # noqa: E731
+    n = lambda out: len([x for x in out.splitlines() if x.strip()])
     base = n(run("events", "--dyad", "RUS,UKR", "--format", "jsonl", "--limit", "100"))
-    more = n(run("events", "--dyad", "RUS,UKR", "--format", "jsonl", "--limit", "100", "--include-historical"))
+    more = n(
+        run("events", "--dyad", "RUS,UKR", "--format", "jsonl", "--limit", "100", "--include-historical")
+    )
     assert (base, more) == (7, 8)
     aid = n(run("events", "--dyad", "USA,UKR", "--format", "jsonl", "--include-future"))
     assert aid == 3
     import json as _json
-    s = _json.loads(run("analyse", "series", "--dyad", "RUS,UKR", "--period", "month", "--format", "json",
-                        "--include-historical"))
+
+    s = _json.loads(
+        run(
+            "analyse",
+            "series",
+            "--dyad",
+            "RUS,UKR",
+            "--period",
+            "month",
+            "--format",
+            "json",
+            "--include-historical",
+        )
+    )
     assert sum(r["events"] for r in s) == 8
     s = _json.loads(run("analyse", "series", "--dyad", "RUS,UKR", "--period", "month", "--format", "json"))
     assert sum(r["events"] for r in s) == 7
@@ -283,10 +331,16 @@ def test_every_stored_event_has_its_date_precision(api, db):
 
     con = duckdb.connect(str(db), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM events WHERE date IS NOT NULL AND date_precision IS NULL"
-                           ).fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM events WHERE date IS NOT NULL AND date_precision IS NULL"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         con.close()
-    page = api.get("/events", params={"limit": 500, "include_flagged": True, "include_historical": True,
-                                      "include_future": True}).json()
+    page = api.get(
+        "/events",
+        params={"limit": 500, "include_flagged": True, "include_historical": True, "include_future": True},
+    ).json()
     assert page["events"] and all(e["date_precision"] == "day" for e in page["events"])

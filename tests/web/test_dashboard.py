@@ -1,6 +1,7 @@
 """The dashboard in a real headless Chromium (Debian's), on a database coded by the real coder.
 
 Every request the page makes must go to the local server: anything else fails the test."""
+
 from __future__ import annotations
 
 import os
@@ -10,20 +11,25 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from test_api import server
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}"),
+]
 
 
 @pytest.fixture(scope="module")
 def coded_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("dash") / "coded.duckdb"
-    p = subprocess.run([sys.executable, "-m", "detente", "code", str(REPO / "examples" / "stories"), "--db", str(db),
-                        "-q"], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "detente", "code", str(REPO / "examples" / "stories"), "--db", str(db), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode in (0, 1), p.stderr
     return db
 
@@ -52,6 +58,7 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
                 route.abort()
             else:
                 route.continue_()
+
         page.route("**/*", guard)
 
         page.goto(f"{base}/?a={a}&b={b}&period=month&since={since}&until={until}")
@@ -61,7 +68,7 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
         bars = page.locator("#series g.trace.bars g.point path")
         assert bars.count() > 0
         page.wait_for_selector("#map g.geo")
-        assert page.locator("#network g.scatterlayer g.trace").count() >= 2      # edges and nodes
+        assert page.locator("#network g.scatterlayer g.trace").count() >= 2  # edges and nodes
 
         # click the tallest bar: its events are listed
         boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
@@ -88,17 +95,18 @@ def test_dashboard_chart_click_evidence_offline(coded_db, browser):
         assert page.locator("#search-events li").count() >= 1
 
         if os.environ.get("DETENTE_SCREENSHOTS"):
-            page.screenshot(path=os.path.join(os.environ["DETENTE_SCREENSHOTS"], "dashboard.png"), full_page=True)
+            page.screenshot(
+                path=os.path.join(os.environ["DETENTE_SCREENSHOTS"], "dashboard.png"), full_page=True
+            )
         page.close()
     assert outside == [], f"requests left the machine: {outside}"
     assert errors == [], errors
 
 
 def test_report_opens_offline(browser, tmp_path):
-    from sample_store import build_db
-
     from detente.analysis.report import write_report
     from detente.storage.store import EventStore
+    from sample_store import build_db
 
     with EventStore(build_db(tmp_path / "r.duckdb"), read_only=True) as st:
         write_report(st, "USA", "CHN", tmp_path / "r.html", since="2024-01-01", until="2024-03-10")
@@ -113,6 +121,7 @@ def test_report_opens_offline(browser, tmp_path):
             route.abort()
         else:
             route.continue_()
+
     page.route("**/*", guard)
     page.goto((tmp_path / "r.html").as_uri())
     page.wait_for_selector(".plotly-graph-div g.trace.bars g.point path", timeout=20_000)
@@ -134,9 +143,9 @@ def test_dashboard_map_and_network_on_known_data(browser, tmp_path):
         assert page.evaluate("window.DETENTE_OUTLINES") in (True, False)
         if page.evaluate("window.DETENTE_OUTLINES"):
             d = page.locator("#map g.coastlines path").first.get_attribute("d") or ""
-            assert len(d) > 1000                                              # world outlines drawn offline
+            assert len(d) > 1000  # world outlines drawn offline
         page.locator("#map g.scattergeo path.point").first.wait_for(timeout=10_000)
-        assert page.locator("#map g.scattergeo path.point").count() == 1      # Kyiv
+        assert page.locator("#map g.scattergeo path.point").count() == 1  # Kyiv
         box = page.locator("#map g.scattergeo path.point").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_selector("#events-title:has-text('Events at Kyiv')", timeout=10_000)

@@ -2,6 +2,7 @@
 from the bundled real stories (examples/stories) and on the hand-built database of known numbers.
 
 Set DETENTE_SCREENSHOTS=DIR to keep screenshots of each flow."""
+
 from __future__ import annotations
 
 import json
@@ -14,12 +15,13 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
-
 from test_api import server
 from test_dashboard import CHROMIUM, REPO
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}"),
+]
 SHOTS = os.environ.get("DETENTE_SCREENSHOTS")
 
 
@@ -32,8 +34,12 @@ def shot(page, name):
 @pytest.fixture(scope="module")
 def coded_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("flows") / "stories.duckdb"
-    p = subprocess.run([sys.executable, "-m", "detente", "code", str(REPO / "examples" / "stories"), "--db", str(db),
-                        "-q"], capture_output=True, text=True, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "detente", "code", str(REPO / "examples" / "stories"), "--db", str(db), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert p.returncode in (0, 1), p.stderr
     return db
 
@@ -60,6 +66,7 @@ class Page:
                 route.abort()
             else:
                 route.continue_()
+
         self.page.route("**/*", guard)
         self.base = base
 
@@ -102,6 +109,7 @@ def axe_violations(page):
 
 # ------------------------------------------------------------------ report (point 1)
 
+
 def test_report_for_every_top_dyad_opens_without_nan(coded_db, browser, tmp_path):
     from detente.analysis import series as an
     from detente.analysis.report import write_report
@@ -134,13 +142,29 @@ def test_report_for_every_top_dyad_opens_without_nan(coded_db, browser, tmp_path
 
 def test_report_cli_on_real_stories(coded_db, tmp_path):
     out = tmp_path / "r.html"
-    p = subprocess.run([sys.executable, "-m", "detente", "report", "--db", str(coded_db), "--dyad", "ARM,AZE",
-                        "--out", str(out)], capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "report",
+            "--db",
+            str(coded_db),
+            "--dyad",
+            "ARM,AZE",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     assert "ARM ↔ AZE" in out.read_text()
 
 
 # ------------------------------------------------------------------ first view, empty view (point 2)
+
 
 def test_first_view_is_the_busiest_recent_dyad_and_never_empty(live, browser):
     stats = live.get("/stats").json()
@@ -170,7 +194,7 @@ def test_empty_and_rejected_views_say_so_and_clear_the_old_view(live, browser):
     p.submit()
     msg = page.text_content("#series-empty")
     assert page.is_visible("#series-empty") and msg.startswith("No events for") and "The data runs" in msg
-    assert page.locator("#series g.trace.bars").count() == 0           # the old chart is gone
+    assert page.locator("#series g.trace.bars").count() == 0  # the old chart is gone
     assert page.locator("#events li[data-event-id]").count() == 0
     shot(page, "empty_view")
     # an unknown actor: said, not shown as 0 events
@@ -200,20 +224,22 @@ def test_actor_by_name_and_suggestions(live, browser):
 
 # ------------------------------------------------------------------ filters, URL state, downloads (point 4)
 
+
 def test_filters_url_state_back_button_and_downloads(live, browser, tmp_path):
     p = Page(browser, str(live.base_url).rstrip("/"))
     page = p.open()
     a, b = page.input_value("#actor-a"), page.input_value("#actor-b")
     since, until = page.input_value("#since"), page.input_value("#until")
     first_url = page.url
-    total = lambda: int(re.search(r": (\d+) events", page.text_content("#series-title")).group(1))  # noqa: E731
+    total = lambda: int(re.search(r": (\d+) events", page.text_content("#series-title")).group(1))
     n_all = total()
     # quad filter: only conflict
     page.uncheck("input.quad[value='1']")
     page.uncheck("input.quad[value='2']")
     p.submit()
-    conflict = live.get("/events", params={"dyad": f"{a},{b}", "since": since, "until": until, "quad": "3,4",
-                                           "limit": 1}).json()["total"]
+    conflict = live.get(
+        "/events", params={"dyad": f"{a},{b}", "since": since, "until": until, "quad": "3,4", "limit": 1}
+    ).json()["total"]
     assert "quad=3%2C4" in page.url or "quad=3,4" in page.url
     series_total = total()
     imprecise = page.evaluate("window.detente.series.imprecise")
@@ -225,8 +251,9 @@ def test_filters_url_state_back_button_and_downloads(live, browser, tmp_path):
     page.check("input.quad[value='3']")
     page.check("input.quad[value='4']")
     p.submit()
-    consult = live.get("/events", params={"dyad": f"{a},{b}", "since": since, "until": until, "type": "CONSULT",
-                                          "limit": 1}).json()["total"]
+    consult = live.get(
+        "/events", params={"dyad": f"{a},{b}", "since": since, "until": until, "type": "CONSULT", "limit": 1}
+    ).json()["total"]
     assert total() + page.evaluate("window.detente.series.imprecise") == consult
     assert parse_qs(urlparse(page.url).query)["types"] == ["CONSULT"]
     # the shared URL opens the same view
@@ -234,7 +261,9 @@ def test_filters_url_state_back_button_and_downloads(live, browser, tmp_path):
     page2 = p2.page
     page2.goto(page.url)
     p2.ready()
-    assert [o for o in page2.eval_on_selector_all("#types option:checked", "os => os.map(o => o.value)")] == ["CONSULT"]
+    assert [o for o in page2.eval_on_selector_all("#types option:checked", "os => os.map(o => o.value)")] == [
+        "CONSULT"
+    ]
     assert page2.text_content("#series-title") == page.text_content("#series-title")
     p2.close()
     # downloads of the current view
@@ -269,8 +298,10 @@ def test_historical_and_future_checkboxes(live, browser):
     p.submit()
     more = int(re.search(r": (\d+) events", page.text_content("#series-title")).group(1))
     span = {"since": page.input_value("#since"), "until": page.input_value("#until")}
-    api_more = live.get("/events", params={"dyad": "ARM,AZE", "include_historical": True, "include_future": True,
-                                           "limit": 1, **span}).json()["total"]
+    api_more = live.get(
+        "/events",
+        params={"dyad": "ARM,AZE", "include_historical": True, "include_future": True, "limit": 1, **span},
+    ).json()["total"]
     api_base = live.get("/events", params={"dyad": "ARM,AZE", "limit": 1, **span}).json()["total"]
     assert api_more > api_base and more == api_more and base <= api_base
     assert "historical=1" in page.url and "future=1" in page.url
@@ -298,6 +329,7 @@ def test_day_period_without_dates_is_made_readable(live, browser):
 
 
 # ------------------------------------------------------------------ chart, map, network, keyboard, loading
+
 
 def test_spikes_marked_and_listed(tmp_path, browser):
     from sample_store import build_db
@@ -366,9 +398,12 @@ def test_every_network_node_can_be_clicked(live, browser):
     assert res["n"] >= 10 and res["bad"] == [], res
     # and a real click on one picks it
     code = page.evaluate("document.getElementById('network').data.at(-1).customdata[3]")
-    box = page.evaluate("""(i) => { const gd = document.getElementById('network'); const n = gd.data.at(-1);
+    box = page.evaluate(
+        """(i) => { const gd = document.getElementById('network'); const n = gd.data.at(-1);
         const b = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [b.left + gd._fullLayout.xaxis.l2p(n.x[i]), b.top + gd._fullLayout.yaxis.l2p(n.y[i])]; }""", 3)
+        return [b.left + gd._fullLayout.xaxis.l2p(n.x[i]), b.top + gd._fullLayout.yaxis.l2p(n.y[i])]; }""",
+        3,
+    )
     page.evaluate("document.body.dataset.ready = '0'")
     page.mouse.click(*box)
     p.ready()
@@ -386,6 +421,7 @@ def test_keyboard_reaches_events_and_evidence_and_loading_is_shown(live, browser
     def slow(route):
         seen_loading.append(page.evaluate("document.getElementById('loading').textContent"))
         route.continue_()
+
     bars = page.locator("#series g.trace.bars g.point path")
     boxes = [bars.nth(i).bounding_box() for i in range(bars.count())]
     box = max((bx for bx in boxes if bx), key=lambda bx: bx["height"])
@@ -426,7 +462,9 @@ def test_search_is_ranked_in_the_page(live, browser):
     page.click("#search-form button")
     page.wait_for_selector("#search-docs li[data-doc-id]")
     first = page.locator("#search-docs li[data-doc-id]").first.get_attribute("data-doc-id")
-    assert first == httpx.get(p.base + "/search", params={"q": "sanctions Russia"}).json()["documents"][0]["id"]
+    assert (
+        first == httpx.get(p.base + "/search", params={"q": "sanctions Russia"}).json()["documents"][0]["id"]
+    )
     p.close()
 
 
@@ -439,7 +477,9 @@ def test_one_actor_against_all_and_dyads_side_by_side(live, browser):
     page.fill("#actor-b", "*")
     p.submit()
     n = int(re.search(r": (\d+) events", page.text_content("#series-title")).group(1))
-    api_n = live.get("/events", params={"involving": "USA", "since": since, "until": until, "limit": 1}).json()["total"]
+    api_n = live.get(
+        "/events", params={"involving": "USA", "since": since, "until": until, "limit": 1}
+    ).json()["total"]
     assert page.text_content("#series-title").startswith("USA with all")
     assert n + page.evaluate("window.detente.series.imprecise") == api_n
     # several dyads side by side

@@ -1,6 +1,7 @@
 """The dashboard's alerts panel in a real headless Chromium (Debian's), served by a real `detente
 serve` process while a real watcher (in this process) codes a feed from a local HTTP server into
 the same database: a new alert appears in the open page without a reload (server-sent events)."""
+
 from __future__ import annotations
 
 import io
@@ -9,28 +10,36 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-
-from feedserver import FeedServer, rss
 from test_api import server
-from watch_items import RULES, item
 
 from detente.monitoring.alerts import parse_rules
 from detente.monitoring.watch import HttpFeedSource, JsonLog, Watcher
+from feedserver import FeedServer, rss
+from watch_items import RULES, item
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium not found at {CHROMIUM}"),
+]
 
 
 def test_alert_panel_updates_without_reload(coder, browser, tmp_path):
     db = tmp_path / "watch.duckdb"
     with FeedServer() as feeds:
         feeds.set("/a.xml", rss([item("cn-threat")]))
-        w = Watcher(str(db), [HttpFeedSource(feeds.url("/a.xml"))], rules=parse_rules(yaml.safe_load(RULES)),
-                    coder=coder, log=JsonLog(io.StringIO()), out=io.StringIO(), every=60)
+        w = Watcher(
+            str(db),
+            [HttpFeedSource(feeds.url("/a.xml"))],
+            rules=parse_rules(yaml.safe_load(RULES)),
+            coder=coder,
+            log=JsonLog(io.StringIO()),
+            out=io.StringIO(),
+            every=60,
+        )
         w.start()
         try:
-            w.poll_due(force=True)                       # one alert before the page opens
+            w.poll_due(force=True)  # one alert before the page opens
             with server(db) as client:
                 base = str(client.base_url).rstrip("/")
                 first = client.get("/alerts").json()
@@ -48,6 +57,7 @@ def test_alert_panel_updates_without_reload(coder, browser, tmp_path):
                         route.abort()
                     else:
                         route.continue_()
+
                 page.route("**/*", guard)
                 page.goto(base + "/")
                 page.wait_for_selector("body[data-alerts-ready='1']", timeout=30_000)

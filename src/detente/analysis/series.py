@@ -32,36 +32,66 @@ Spikes
   The sqrt(mean) floor is the Poisson standard deviation, so a quiet dyad going from 0 to 1 event
   is not a spike; `min_events` sets the smallest count worth reporting.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import re
 from typing import Any, NamedTuple
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 from detente.model import PLOVER_TYPES
 from detente.storage.query import EventQuery, QueryError, flag_sql, parse_actor, parse_day, symmetric_fold_sql
-import networkx as nx
-import re
-import json
 
 FREQS = {"day": "D", "week": "W-SUN", "month": "M"}
 QUADS = (1, 2, 3, 4)
-QUAD_NAMES = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal conflict", 4: "material conflict"}
-CCI_DEFINITION = ("CCI = (cooperation - conflict) / (cooperation + conflict), cooperation = quad classes "
-                  "1+2, conflict = quad classes 3+4; -1 only conflict, +1 only cooperation, undefined (null) for no events")
+QUAD_NAMES = {
+    1: "verbal cooperation",
+    2: "material cooperation",
+    3: "verbal conflict",
+    4: "material conflict",
+}
+CCI_DEFINITION = (
+    "CCI = (cooperation - conflict) / (cooperation + conflict), cooperation = quad classes "
+    "1+2, conflict = quad classes 3+4; -1 only conflict, +1 only cooperation, undefined (null) for no events"
+)
 MAX_TOP = 10_000
 # A series longer than this many periods is refused (3,660 days is ten years by day): building
 # and sending it costs time and memory for every request, whatever bounds were given.
 MAX_PERIODS = 3660
 PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3}
 
-EVENT_VIEW_COLUMNS = ["id", "date", "doc_id", "source_code", "source_sector", "event", "target_code",
-                      "target_sector", "quad_code", "cameo_code", "goldstein", "event_scale", "event_text",
-                      "text", "span_start", "span_end", "confidence", "loc_name", "loc_country", "lat",
-                      "lon", "negated", "hypothetical", "n_mentions"]
+EVENT_VIEW_COLUMNS = [
+    "id",
+    "date",
+    "doc_id",
+    "source_code",
+    "source_sector",
+    "event",
+    "target_code",
+    "target_sector",
+    "quad_code",
+    "cameo_code",
+    "goldstein",
+    "event_scale",
+    "event_text",
+    "text",
+    "span_start",
+    "span_end",
+    "confidence",
+    "loc_name",
+    "loc_country",
+    "lat",
+    "lon",
+    "negated",
+    "hypothetical",
+    "n_mentions",
+]
 
 
 def _con(store: Any):
@@ -98,23 +128,47 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
 
 # --------------------------------------------------------------------------- events of a dyad
 
-def dyad_events(store: Any, a: str, b: str, *, directed: bool = False, since: Any = None, until: Any = None,
-                include_flagged: bool = False, types: str | list[str] | None = None,
-                include_historical: bool = False, include_future: bool = False,
-                quad: Any = None) -> pd.DataFrame:
+
+def dyad_events(
+    store: Any,
+    a: str,
+    b: str,
+    *,
+    directed: bool = False,
+    since: Any = None,
+    until: Any = None,
+    include_flagged: bool = False,
+    types: str | list[str] | None = None,
+    include_historical: bool = False,
+    include_future: bool = False,
+    quad: Any = None,
+) -> pd.DataFrame:
     """The events between actors `a` and `b` ('USA', 'USA:GOV'); both directions unless `directed`.
 
     Adds `n_mentions` (documents reporting the event, at least 1) and `direction` ('a->b' when the
     first source actor is `a`, else 'b->a')."""
-    q = EventQuery(dyad=(a, b), directed=directed, since=since, until=until, include_flagged=include_flagged,
-                   type=types, quad=quad, include_historical=include_historical, include_future=include_future,
-                   fold_symmetric=not directed)
-    cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
-            "AS n_mentions")
+    q = EventQuery(
+        dyad=(a, b),
+        directed=directed,
+        since=since,
+        until=until,
+        include_flagged=include_flagged,
+        type=types,
+        quad=quad,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold_symmetric=not directed,
+    )
+    cols = (
+        "e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
+        "AS n_mentions"
+    )
     sql, params = q.to_sql(columns=cols)
     df = _con(store).execute(sql, params).df()
     code_a, _ = parse_actor(a)
-    df["direction"] = np.where(df["source_code"] == code_a, "a->b", "b->a") if len(df) else pd.Series(dtype=str)
+    df["direction"] = (
+        np.where(df["source_code"] == code_a, "a->b", "b->a") if len(df) else pd.Series(dtype=str)
+    )
     return df
 
 
@@ -153,10 +207,24 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def dyad_series(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = False, since: Any = None,
-                until: Any = None, include_flagged: bool = False, weight: str = "events",
-                fill: bool = True, include_historical: bool = False, include_future: bool = False,
-                include_imprecise: bool = False, types: Any = None, quad: Any = None) -> pd.DataFrame:
+def dyad_series(
+    store: Any,
+    a: str,
+    b: str,
+    *,
+    freq: str = "week",
+    directed: bool = False,
+    since: Any = None,
+    until: Any = None,
+    include_flagged: bool = False,
+    weight: str = "events",
+    fill: bool = True,
+    include_historical: bool = False,
+    include_future: bool = False,
+    include_imprecise: bool = False,
+    types: Any = None,
+    quad: Any = None,
+) -> pd.DataFrame:
     """Time series of the relation between `a` and `b`, one row per day/week/month.
 
     Columns: `period` (first day), `events`, `q1`..`q4` (counts by quad class), one count column per
@@ -167,22 +235,55 @@ def dyad_series(store: Any, a: str, b: str, *, freq: str = "week", directed: boo
     """
     f = _freq(freq)
     weight = _weight(weight)
-    ev = dyad_events(store, a, b, directed=directed, since=since, until=until, include_flagged=include_flagged,
-                     include_historical=include_historical, include_future=include_future, types=types, quad=quad)
+    ev = dyad_events(
+        store,
+        a,
+        b,
+        directed=directed,
+        since=since,
+        until=until,
+        include_flagged=include_flagged,
+        include_historical=include_historical,
+        include_future=include_future,
+        types=types,
+        quad=quad,
+    )
     return _series_from_events(ev, freq, f, since, until, weight, fill, include_imprecise)
 
 
-def actor_series(store: Any, a: str, *, freq: str = "week", since: Any = None, until: Any = None,
-                 include_flagged: bool = False, weight: str = "events", include_historical: bool = False,
-                 include_future: bool = False, include_imprecise: bool = False, types: Any = None,
-                 quad: Any = None) -> pd.DataFrame:
+def actor_series(
+    store: Any,
+    a: str,
+    *,
+    freq: str = "week",
+    since: Any = None,
+    until: Any = None,
+    include_flagged: bool = False,
+    weight: str = "events",
+    include_historical: bool = False,
+    include_future: bool = False,
+    include_imprecise: bool = False,
+    types: Any = None,
+    quad: Any = None,
+) -> pd.DataFrame:
     """One actor against all: the series of every event `a` takes part in (either side), in the
     same columns as `dyad_series`."""
     f = _freq(freq)
-    q = EventQuery(involving=a, since=since, until=until, include_flagged=include_flagged, type=types, quad=quad,
-                   include_historical=include_historical, include_future=include_future, fold_symmetric=True)
-    cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
-            "AS n_mentions")
+    q = EventQuery(
+        involving=a,
+        since=since,
+        until=until,
+        include_flagged=include_flagged,
+        type=types,
+        quad=quad,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold_symmetric=True,
+    )
+    cols = (
+        "e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
+        "AS n_mentions"
+    )
     sql, params = q.to_sql(columns=cols)
     ev = _con(store).execute(sql, params).df()
     return _series_from_events(ev, freq, f, since, until, _weight(weight), True, include_imprecise)
@@ -213,18 +314,28 @@ def check_periods(lo: Any, hi: Any, freq: str) -> None:
     bound is the first or last event's date, so `until=9999-12-31` alone is refused too)."""
     lo, hi = _as_date(lo), _as_date(hi)
     for d in (lo, hi):
-        if d is not None and not 1000 <= d.year <= 2200:   # pandas dates end in 2262
+        if d is not None and not 1000 <= d.year <= 2200:  # pandas dates end in 2262
             raise QueryError(f"date {d} out of range for a series (years 1000-2200)")
     if lo is None or hi is None or lo > hi:
         return
     n = (hi - lo).days // {"day": 1, "week": 7, "month": 28}[freq] + 1
     if n > MAX_PERIODS:
-        raise QueryError(f"period too long for {freq} resolution: about {n} {freq}s from {lo} to {hi} "
-                         f"(limit {MAX_PERIODS}); narrow since/until or use a coarser period")
+        raise QueryError(
+            f"period too long for {freq} resolution: about {n} {freq}s from {lo} to {hi} "
+            f"(limit {MAX_PERIODS}); narrow since/until or use a coarser period"
+        )
 
 
-def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: Any, weight: str,
-                        fill: bool, include_imprecise: bool = False) -> pd.DataFrame:
+def _series_from_events(
+    ev: pd.DataFrame,
+    freq: str,
+    f: str,
+    since: Any,
+    until: Any,
+    weight: str,
+    fill: bool,
+    include_imprecise: bool = False,
+) -> pd.DataFrame:
     undated = int(ev["date"].isna().sum()) if len(ev) else 0
     ev = ev[ev["date"].notna()].copy() if len(ev) else ev
     imprecise = 0
@@ -232,22 +343,40 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
         keep = precise_enough(ev, freq)
         imprecise = int((~keep).sum())
         ev = ev[keep]
-    cols = ["period", "events", "q1", "q2", "q3", "q4", "coop", "conflict", "cci", "goldstein", "event_scale",
-            *PLOVER_TYPES, "event_ids"]
+    cols = [
+        "period",
+        "events",
+        "q1",
+        "q2",
+        "q3",
+        "q4",
+        "coop",
+        "conflict",
+        "cci",
+        "goldstein",
+        "event_scale",
+        *PLOVER_TYPES,
+        "event_ids",
+    ]
     if len(ev):
         ev["period"] = period_start(ev["date"], freq)
         out = _aggregate(ev, "period", weight)
     else:
-        out = pd.DataFrame(columns=[c for c in cols if c not in ("period", "coop", "conflict", "cci")],
-                           index=pd.DatetimeIndex([], name="period"))
+        out = pd.DataFrame(
+            columns=[c for c in cols if c not in ("period", "coop", "conflict", "cci")],
+            index=pd.DatetimeIndex([], name="period"),
+        )
         for c in out.columns:
             if c != "event_ids":
                 out[c] = out[c].astype(float)
     if fill:
         lo = parse_day(since, "since") or (ev["date"].min() if len(ev) else None)
         hi = parse_day(until, "until") or (ev["date"].max() if len(ev) else None)
-        check_periods(lo, hi, freq)          # before any date range is built
-        lo, hi = (pd.Timestamp(lo) if lo is not None else None), (pd.Timestamp(hi) if hi is not None else None)
+        check_periods(lo, hi, freq)  # before any date range is built
+        lo, hi = (
+            (pd.Timestamp(lo) if lo is not None else None),
+            (pd.Timestamp(hi) if hi is not None else None),
+        )
         if lo is not None and hi is not None and lo <= hi:
             rng = pd.period_range(lo, hi, freq=f).start_time.normalize()
             out = out.reindex(rng.union(out.index))
@@ -259,18 +388,35 @@ def _series_from_events(ev: pd.DataFrame, freq: str, f: str, since: Any, until: 
                     out[c] = out[c].fillna(0.0)
     out = _finish(out).reset_index()
     out = out[cols]
-    out.attrs.update({"undated": undated, "imprecise": imprecise, "cci": CCI_DEFINITION, "freq": freq,
-                      "weight": weight})
+    out.attrs.update(
+        {"undated": undated, "imprecise": imprecise, "cci": CCI_DEFINITION, "freq": freq, "weight": weight}
+    )
     return out
 
 
 # --------------------------------------------------------------------------- spikes
 
-def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = False, since: Any = None,
-           until: Any = None, include_flagged: bool = False, window: int = 8, min_baseline: int = 3,
-           threshold: float = 2.0, min_events: int = 3, top: int = 5, weight: str = "events",
-           include_historical: bool = False, include_future: bool = False,
-           include_imprecise: bool = False) -> pd.DataFrame:
+
+def spikes(
+    store: Any,
+    a: str,
+    b: str,
+    *,
+    freq: str = "week",
+    directed: bool = False,
+    since: Any = None,
+    until: Any = None,
+    include_flagged: bool = False,
+    window: int = 8,
+    min_baseline: int = 3,
+    threshold: float = 2.0,
+    min_events: int = 3,
+    top: int = 5,
+    weight: str = "events",
+    include_historical: bool = False,
+    include_future: bool = False,
+    include_imprecise: bool = False,
+) -> pd.DataFrame:
     """Periods where the dyad's event count departs sharply from its own trailing baseline.
 
     For each period, the baseline is the `window` periods before it (at least `min_baseline` of them
@@ -292,8 +438,17 @@ def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = F
     base_since = None
     if start is not None:
         base_since = (pd.Period(pd.Timestamp(start), freq=f) - window).start_time.date()
-    ev = dyad_events(store, a, b, directed=directed, since=base_since, until=until, include_flagged=include_flagged,
-                     include_historical=include_historical, include_future=include_future)
+    ev = dyad_events(
+        store,
+        a,
+        b,
+        directed=directed,
+        since=base_since,
+        until=until,
+        include_flagged=include_flagged,
+        include_historical=include_historical,
+        include_future=include_future,
+    )
     s = _series_from_events(ev, freq, f, base_since, until, _weight(weight), True, include_imprecise)
     n = s["events"].astype(float).to_numpy()
     rows = []
@@ -301,7 +456,7 @@ def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = F
     for i in range(len(s)):
         if start is not None and s.loc[i, "period"].date() < start:
             continue
-        base = n[max(0, i - window):i]
+        base = n[max(0, i - window) : i]
         if len(base) < min_baseline:
             continue
         mean, std = float(base.mean()), float(base.std())
@@ -315,20 +470,51 @@ def spikes(store: Any, a: str, b: str, *, freq: str = "week", directed: bool = F
             sub["_g"] = sub["goldstein"].abs().fillna(0)
             sub = sub.sort_values(["_g", "n_mentions", "confidence"], ascending=False)
             top_ids = list(sub.index[:top])
-        rows.append({"period": s.loc[i, "period"], "events": s.loc[i, "events"], "baseline_mean": mean,
-                     "baseline_std": std, "z": z, "direction": "up" if z > 0 else "down",
-                     "cci": s.loc[i, "cci"], "goldstein": s.loc[i, "goldstein"], "top_event_ids": top_ids,
-                     "event_ids": ids})
-    out = pd.DataFrame(rows, columns=["period", "events", "baseline_mean", "baseline_std", "z", "direction",
-                                      "cci", "goldstein", "top_event_ids", "event_ids"])
+        rows.append(
+            {
+                "period": s.loc[i, "period"],
+                "events": s.loc[i, "events"],
+                "baseline_mean": mean,
+                "baseline_std": std,
+                "z": z,
+                "direction": "up" if z > 0 else "down",
+                "cci": s.loc[i, "cci"],
+                "goldstein": s.loc[i, "goldstein"],
+                "top_event_ids": top_ids,
+                "event_ids": ids,
+            }
+        )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "period",
+            "events",
+            "baseline_mean",
+            "baseline_std",
+            "z",
+            "direction",
+            "cci",
+            "goldstein",
+            "top_event_ids",
+            "event_ids",
+        ],
+    )
     out.attrs.update({"window": window, "threshold": threshold, "freq": freq})
     return out
 
 
 # --------------------------------------------------------------------------- whole-database views
 
-def _filters(since: Any, until: Any, include_flagged: bool, alias: str = "e", include_historical: bool = False,
-             include_future: bool = False, fold: bool = True) -> tuple[str, list[Any]]:
+
+def _filters(
+    since: Any,
+    until: Any,
+    include_flagged: bool,
+    alias: str = "e",
+    include_historical: bool = False,
+    include_future: bool = False,
+    fold: bool = True,
+) -> tuple[str, list[Any]]:
     where, params = [], []
     lo, hi = parse_day(since, "since"), parse_day(until, "until")
     if lo:
@@ -345,9 +531,18 @@ def _filters(since: Any, until: Any, include_flagged: bool, alias: str = "e", in
     return (" AND ".join(where) or "TRUE"), params
 
 
-def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20, include_flagged: bool = False,
-               role: str = "any", include_historical: bool = False, include_future: bool = False,
-               q: str | None = None) -> pd.DataFrame:
+def top_actors(
+    store: Any,
+    *,
+    since: Any = None,
+    until: Any = None,
+    n: int = 20,
+    include_flagged: bool = False,
+    role: str = "any",
+    include_historical: bool = False,
+    include_future: bool = False,
+    q: str | None = None,
+) -> pd.DataFrame:
     """Actors by number of distinct events they take part in (`role`: any, source or target).
 
     Columns: code, events, as_source, as_target, coop, conflict, cci, goldstein (mean)."""
@@ -356,15 +551,23 @@ def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20,
     if role not in roles:
         raise QueryError(f"bad role {role!r}: expected any, source or target")
     # a symmetric pair is one event for "any", but each row is its own role for source/target
-    where, params = _filters(since, until, include_flagged, include_historical=include_historical,
-                             include_future=include_future, fold=role == "any")
+    where, params = _filters(
+        since,
+        until,
+        include_flagged,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold=role == "any",
+    )
     r = roles[role]
     match, mp = "", []
     if q:
         # actor picking by name: the code, or any name / words the stories used for the actor
         pat = "%" + str(q).strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        match = (" AND a.code IN (SELECT x.code FROM event_actors x WHERE x.code ILIKE ? ESCAPE '\\' "
-                 "OR x.name ILIKE ? ESCAPE '\\' OR x.text ILIKE ? ESCAPE '\\')")
+        match = (
+            " AND a.code IN (SELECT x.code FROM event_actors x WHERE x.code ILIKE ? ESCAPE '\\' "
+            "OR x.name ILIKE ? ESCAPE '\\' OR x.text ILIKE ? ESCAPE '\\')"
+        )
         mp = [pat, pat, pat]
     sql = f"""
         SELECT a.code,
@@ -375,7 +578,7 @@ def top_actors(store: Any, *, since: Any = None, until: Any = None, n: int = 20,
                count(DISTINCT e.id) FILTER (WHERE e.quad_code IN (3, 4)) AS conflict,
                avg(e.goldstein) AS goldstein
         FROM events e JOIN event_actors a ON a.event_id = e.id
-        WHERE {where} AND a.role IN ({','.join('?' * len(r))}) AND a.code IS NOT NULL{match}
+        WHERE {where} AND a.role IN ({",".join("?" * len(r))}) AND a.code IS NOT NULL{match}
         GROUP BY a.code ORDER BY events DESC, a.code LIMIT ?"""
     con = _con(store)
     df = con.execute(sql, params + list(r) + mp + [n]).df()
@@ -391,7 +594,9 @@ def _actor_names(con: Any, codes: list[str]) -> dict[str, str]:
         return {}
     rows = con.execute(
         "SELECT code, arg_max(name, n) FROM (SELECT code, name, count(*) AS n FROM event_actors "
-        "WHERE code IN (SELECT unnest(?)) AND name IS NOT NULL GROUP BY ALL) GROUP BY code", [codes]).fetchall()
+        "WHERE code IN (SELECT unnest(?)) AND name IS NOT NULL GROUP BY ALL) GROUP BY code",
+        [codes],
+    ).fetchall()
     return {c: nm for c, nm in rows}
 
 
@@ -410,16 +615,31 @@ def _pairs_sql(where: str) -> str:
         WHERE {where} AND s.code IS NOT NULL AND t.code IS NOT NULL AND s.code <> t.code"""
 
 
-def top_dyads(store: Any, *, since: Any = None, until: Any = None, n: int = 20, directed: bool = False,
-              include_flagged: bool = False, actor: str | None = None, include_historical: bool = False,
-              include_future: bool = False) -> pd.DataFrame:
+def top_dyads(
+    store: Any,
+    *,
+    since: Any = None,
+    until: Any = None,
+    n: int = 20,
+    directed: bool = False,
+    include_flagged: bool = False,
+    actor: str | None = None,
+    include_historical: bool = False,
+    include_future: bool = False,
+) -> pd.DataFrame:
     """Actor pairs by number of distinct events between them (undirected pairs sorted a < b unless
     `directed`). `actor` keeps only pairs involving that actor code.
 
     Columns: a, b, events, coop, conflict, cci, goldstein (mean)."""
     n = _positive(n, "n")
-    where, params = _filters(since, until, include_flagged, include_historical=include_historical,
-                             include_future=include_future, fold=not directed)
+    where, params = _filters(
+        since,
+        until,
+        include_flagged,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold=not directed,
+    )
     pa = "src" if directed else "least(src, tgt)"
     pb = "tgt" if directed else "greatest(src, tgt)"
     having, hp = "", []
@@ -439,26 +659,48 @@ def top_dyads(store: Any, *, since: Any = None, until: Any = None, n: int = 20, 
 
 
 class Network(NamedTuple):
-    nodes: pd.DataFrame   # code, events (distinct events on its edges), degree, cci
-    edges: pd.DataFrame   # a, b, events, coop, conflict, cci, sign (+1 coop, -1 conflict, 0), goldstein
+    nodes: pd.DataFrame  # code, events (distinct events on its edges), degree, cci
+    edges: pd.DataFrame  # a, b, events, coop, conflict, cci, sign (+1 coop, -1 conflict, 0), goldstein
 
 
-def network(store: Any, *, since: Any = None, until: Any = None, min_events: int = 1, max_edges: int = 200,
-            include_flagged: bool = False, actor: str | None = None, include_historical: bool = False,
-            include_future: bool = False, layout: bool = False) -> Network:
+def network(
+    store: Any,
+    *,
+    since: Any = None,
+    until: Any = None,
+    min_events: int = 1,
+    max_edges: int = 200,
+    include_flagged: bool = False,
+    actor: str | None = None,
+    include_historical: bool = False,
+    include_future: bool = False,
+    layout: bool = False,
+) -> Network:
     """The actor network of a period: undirected edges weighted by distinct events and signed by
     the sign of their CCI (+1 mostly cooperation, -1 mostly conflict, 0 balanced)."""
     min_events = _positive(min_events, "min_events", 10**9)
     max_edges = _positive(max_edges, "max_edges", 5000)
-    edges = top_dyads(store, since=since, until=until, n=max_edges, include_flagged=include_flagged, actor=actor,
-                      include_historical=include_historical, include_future=include_future)
+    edges = top_dyads(
+        store,
+        since=since,
+        until=until,
+        n=max_edges,
+        include_flagged=include_flagged,
+        actor=actor,
+        include_historical=include_historical,
+        include_future=include_future,
+    )
     edges = edges[edges["events"] >= min_events].reset_index(drop=True)
     edges["sign"] = np.sign(edges["cci"].fillna(0)).astype(int)
     if edges.empty:
         nodes = pd.DataFrame(columns=["code", "events", "degree", "coop", "conflict", "cci"])
     else:
-        both = pd.concat([edges.rename(columns={"a": "code"})[["code", "events", "coop", "conflict"]],
-                          edges.rename(columns={"b": "code"})[["code", "events", "coop", "conflict"]]])
+        both = pd.concat(
+            [
+                edges.rename(columns={"a": "code"})[["code", "events", "coop", "conflict"]],
+                edges.rename(columns={"b": "code"})[["code", "events", "coop", "conflict"]],
+            ]
+        )
         g = both.groupby("code")
         nodes = g[["events", "coop", "conflict"]].sum()
         nodes["degree"] = g.size()
@@ -490,7 +732,9 @@ def _with_layout(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         if len(part) == 1:
             local = {next(iter(part)): np.zeros(2)}
         else:
-            local = nx.spring_layout(sub, weight="weight", seed=7, k=1.6 / math.sqrt(len(part)), iterations=80)
+            local = nx.spring_layout(
+                sub, weight="weight", seed=7, k=1.6 / math.sqrt(len(part)), iterations=80
+            )
         pts = np.array(list(local.values()), dtype=float)
         pts -= pts.mean(axis=0)
         pts /= np.abs(pts).max() or 1.0
@@ -515,7 +759,7 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     rng = np.random.default_rng(7)
     for _ in range(rounds):
         d = xy[:, None, :] - xy[None, :, :]
-        dist = np.sqrt((d ** 2).sum(-1)) + np.eye(len(xy))
+        dist = np.sqrt((d**2).sum(-1)) + np.eye(len(xy))
         close = (dist < min_dist) & ~np.eye(len(xy), dtype=bool)
         if not close.any():
             break
@@ -526,21 +770,46 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     return xy / (np.abs(xy).max() or 1.0)
 
 
-def event_locations(store: Any, *, since: Any = None, until: Any = None, include_flagged: bool = False,
-                    dyad: tuple[str, str] | None = None, limit: int = 5000, include_historical: bool = False,
-                    include_future: bool = False, types: Any = None, quad: Any = None) -> pd.DataFrame:
+def event_locations(
+    store: Any,
+    *,
+    since: Any = None,
+    until: Any = None,
+    include_flagged: bool = False,
+    dyad: tuple[str, str] | None = None,
+    limit: int = 5000,
+    include_historical: bool = False,
+    include_future: bool = False,
+    types: Any = None,
+    quad: Any = None,
+) -> pd.DataFrame:
     """Places where events happened: one row per (place, lat, lon) with the number of events and
     up to 20 of their ids (`/events?place=...` lists them all)."""
     limit = _positive(limit, "limit", 50_000)
-    q = EventQuery(dyad=dyad, since=since, until=until, include_flagged=include_flagged, type=types, quad=quad,
-                   include_historical=include_historical, include_future=include_future, fold_symmetric=True)
+    q = EventQuery(
+        dyad=dyad,
+        since=since,
+        until=until,
+        include_flagged=include_flagged,
+        type=types,
+        quad=quad,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold_symmetric=True,
+    )
     sql, params = q.to_sql(columns="e.id, e.loc_name, e.loc_country, e.lat, e.lon, e.quad_code")
     sql = sql.split(" ORDER BY ")[0]
-    df = _con(store).execute(
-        f"SELECT coalesce(loc_name, loc_country) AS place, loc_country AS country, lat, lon, count(*) AS events, "
-        f"count(*) FILTER (WHERE quad_code IN (1, 2)) AS coop, count(*) FILTER (WHERE quad_code IN (3, 4)) AS conflict, "
-        f"list(id ORDER BY id)[1:20] AS event_ids FROM ({sql}) WHERE lat IS NOT NULL AND lon IS NOT NULL "
-        f"GROUP BY ALL ORDER BY events DESC, place LIMIT ?", params + [limit]).df()
+    df = (
+        _con(store)
+        .execute(
+            f"SELECT coalesce(loc_name, loc_country) AS place, loc_country AS country, lat, lon, count(*) AS events, "
+            f"count(*) FILTER (WHERE quad_code IN (1, 2)) AS coop, count(*) FILTER (WHERE quad_code IN (3, 4)) AS conflict, "
+            f"list(id ORDER BY id)[1:20] AS event_ids FROM ({sql}) WHERE lat IS NOT NULL AND lon IS NOT NULL "
+            f"GROUP BY ALL ORDER BY events DESC, place LIMIT ?",
+            params + [limit],
+        )
+        .df()
+    )
     df["event_ids"] = df["event_ids"].apply(list)
     return _with_cci(df)
 
@@ -557,36 +826,64 @@ def events_by_id(store: Any, ids: list[str]) -> pd.DataFrame:
         df = con.execute(
             "SELECT e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
             f"AS n_mentions FROM events e WHERE e.id IN (SELECT id FROM {name}) "
-            "ORDER BY e.date, e.doc_id, e.span_start").df()
+            "ORDER BY e.date, e.doc_id, e.span_start"
+        ).df()
     finally:
         con.unregister(name)
     return df
 
 
-def stats(store: Any, *, include_flagged: bool = False, include_historical: bool = False,
-          include_future: bool = False) -> dict[str, Any]:
+def stats(
+    store: Any,
+    *,
+    include_flagged: bool = False,
+    include_historical: bool = False,
+    include_future: bool = False,
+) -> dict[str, Any]:
     """Counts and coverage of a database. `first_event`/`last_event` span the events counted (by
     default neither historical nor future); `first_document`/`last_document` the stories."""
     con = _con(store)
-    where, params = _filters(None, None, include_flagged, include_historical=include_historical,
-                             include_future=include_future)
-    one = lambda sql, p=(): con.execute(sql, list(p)).fetchone()  # noqa: E731
+    where, params = _filters(
+        None, None, include_flagged, include_historical=include_historical, include_future=include_future
+    )
+    one = lambda sql, p=(): con.execute(sql, list(p)).fetchone()
     docs, first_doc, last_doc = one("SELECT count(*), min(date), max(date) FROM documents")
     n_ev, first, last = one(f"SELECT count(*), min(date), max(date) FROM events e WHERE {where}", params)
-    by_type = dict(con.execute(f"SELECT event, count(*) FROM events e WHERE {where} GROUP BY 1 ORDER BY 2 DESC",
-                               params).fetchall())
-    by_quad = {str(k): v for k, v in con.execute(
-        f"SELECT quad_code, count(*) FROM events e WHERE {where} GROUP BY 1 ORDER BY 1", params).fetchall()}
-    flagged = one("SELECT count(*) FILTER (WHERE negated), count(*) FILTER (WHERE hypothetical), "
-                  "count(*) FILTER (WHERE historical), count(*) FILTER (WHERE future) FROM events")
-    iso = lambda d: d.isoformat() if isinstance(d, (dt.date, dt.datetime)) else None  # noqa: E731
-    return {"documents": docs, "events": n_ev, "first_event": iso(first), "last_event": iso(last),
-            "first_document": iso(first_doc), "last_document": iso(last_doc),
-            "duplicates": one("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL")[0],
-            "mentions": one("SELECT count(*) FROM mentions")[0], "by_type": by_type, "by_quad": by_quad,
-            "negated": flagged[0], "hypothetical": flagged[1], "historical": flagged[2], "future": flagged[3],
-            "include_flagged": include_flagged, "include_historical": include_historical,
-            "include_future": include_future}
+    by_type = dict(
+        con.execute(
+            f"SELECT event, count(*) FROM events e WHERE {where} GROUP BY 1 ORDER BY 2 DESC", params
+        ).fetchall()
+    )
+    by_quad = {
+        str(k): v
+        for k, v in con.execute(
+            f"SELECT quad_code, count(*) FROM events e WHERE {where} GROUP BY 1 ORDER BY 1", params
+        ).fetchall()
+    }
+    flagged = one(
+        "SELECT count(*) FILTER (WHERE negated), count(*) FILTER (WHERE hypothetical), "
+        "count(*) FILTER (WHERE historical), count(*) FILTER (WHERE future) FROM events"
+    )
+    iso = lambda d: d.isoformat() if isinstance(d, (dt.date, dt.datetime)) else None
+    return {
+        "documents": docs,
+        "events": n_ev,
+        "first_event": iso(first),
+        "last_event": iso(last),
+        "first_document": iso(first_doc),
+        "last_document": iso(last_doc),
+        "duplicates": one("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL")[0],
+        "mentions": one("SELECT count(*) FROM mentions")[0],
+        "by_type": by_type,
+        "by_quad": by_quad,
+        "negated": flagged[0],
+        "hypothetical": flagged[1],
+        "historical": flagged[2],
+        "future": flagged[3],
+        "include_flagged": include_flagged,
+        "include_historical": include_historical,
+        "include_future": include_future,
+    }
 
 
 def default_view(store: Any, *, days: int = 365) -> dict[str, Any]:
@@ -598,7 +895,8 @@ def default_view(store: Any, *, days: int = 365) -> dict[str, Any]:
     first_doc, last_doc = con.execute("SELECT min(date), max(date) FROM documents").fetchone()
     if last_doc is None:
         first_doc, last_doc = con.execute(
-            "SELECT min(date), max(date) FROM events WHERE NOT historical AND NOT future").fetchone()
+            "SELECT min(date), max(date) FROM events WHERE NOT historical AND NOT future"
+        ).fetchone()
     if last_doc is None:
         return {}
     since = max(first_doc, last_doc - dt.timedelta(days=days))
@@ -609,8 +907,14 @@ def default_view(store: Any, *, days: int = 365) -> dict[str, Any]:
             return {}
     span = (last_doc - since).days
     period = "day" if span <= 62 else "week" if span <= 730 else "month"
-    return {"a": top.iloc[0]["a"], "b": top.iloc[0]["b"], "events": int(top.iloc[0]["events"]),
-            "since": since.isoformat(), "until": last_doc.isoformat(), "period": period}
+    return {
+        "a": top.iloc[0]["a"],
+        "b": top.iloc[0]["b"],
+        "events": int(top.iloc[0]["events"]),
+        "since": since.isoformat(),
+        "until": last_doc.isoformat(),
+        "period": period,
+    }
 
 
 def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) -> dict[str, Any] | None:
@@ -618,8 +922,9 @@ def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) 
     trigger words are found inside the sentence, trigger offsets (all in document characters).
     Events recorded for this document as a near-duplicate mention are included too."""
     con = _con(store)
-    doc = con.execute("SELECT id, title, date, source, url, text, duplicate_of FROM documents WHERE id = ?",
-                      [doc_id]).fetchone()
+    doc = con.execute(
+        "SELECT id, title, date, source, url, text, duplicate_of FROM documents WHERE id = ?", [doc_id]
+    ).fetchone()
     if doc is None:
         return None
     keys = ["id", "title", "date", "source", "url", "text", "duplicate_of"]
@@ -631,7 +936,8 @@ def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) 
         "e.target_sector, e.event_text, e.text, e.span_start, e.span_end, e.confidence, e.negated, "
         "e.hypothetical, e.doc_id FROM events e WHERE (e.doc_id = ? OR e.id IN "
         f"(SELECT event_id FROM mentions WHERE doc_id = ?)){where} ORDER BY e.span_start, e.id",
-        [doc_id, doc_id]).df()
+        [doc_id, doc_id],
+    ).df()
     text = out["text"] or ""
     events = []
     for r in ev.to_dict("records"):
@@ -647,8 +953,16 @@ def document_evidence(store: Any, doc_id: str, *, include_flagged: bool = True) 
             p = text.lower().find(str(r["event_text"]).lower(), start, end)
             if p >= 0:
                 r["trigger_start"], r["trigger_end"] = p, p + len(r["event_text"])
-        events.append({k: (None if isinstance(v, float) and math.isnan(v) else
-                           (bool(v) if isinstance(v, (np.bool_,)) else v)) for k, v in r.items()})
+        events.append(
+            {
+                k: (
+                    None
+                    if isinstance(v, float) and math.isnan(v)
+                    else (bool(v) if isinstance(v, (np.bool_,)) else v)
+                )
+                for k, v in r.items()
+            }
+        )
     out["events"] = events
     return out
 
@@ -668,8 +982,9 @@ def search_terms(q: str) -> list[str]:
     return out[:MAX_TERMS]
 
 
-def _bm25(con: Any, rows_sql: str, params: list[Any], body: str, terms: list[str], phrase: str,
-          limit: int) -> pd.DataFrame:
+def _bm25(
+    con: Any, rows_sql: str, params: list[Any], body: str, terms: list[str], phrase: str, limit: int
+) -> pd.DataFrame:
     """Rank the rows of `rows_sql` by Okapi BM25 (k1 = 1.2, b = 0.75) of `body` (an SQL expression
     over those rows) for `terms`. A term's frequency is its number of occurrences as a substring of
     the lower-cased body; rows matching more of the terms come first, then by score; the whole
@@ -696,8 +1011,15 @@ def _bm25(con: Any, rows_sql: str, params: list[Any], body: str, terms: list[str
     return con.execute(sql, list(params) + [terms, phrase, phrase, phrase, first, limit]).df()
 
 
-def search(store: Any, q: str, *, limit: int = 20, include_flagged: bool = False, include_historical: bool = True,
-           include_future: bool = True) -> dict[str, Any]:
+def search(
+    store: Any,
+    q: str,
+    *,
+    limit: int = 20,
+    include_flagged: bool = False,
+    include_historical: bool = True,
+    include_future: bool = True,
+) -> dict[str, Any]:
     """Evidence sentences and stories ranked by BM25 for the words of `q` (see `_bm25`).
     Events carry their document and sentence offsets; stories a snippet around the first hit."""
     con = _con(store)
@@ -706,20 +1028,36 @@ def search(store: Any, q: str, *, limit: int = 20, include_flagged: bool = False
     terms = search_terms(q) or ([phrase] if phrase else [])
     if not terms:
         raise QueryError("empty search")
-    ev_sql, ev_params = EventQuery(include_flagged=include_flagged, include_historical=include_historical,
-                                   include_future=include_future, fold_symmetric=True).to_sql(
-        columns="e.id, e.date, e.doc_id, e.event, e.source_code, e.target_code, e.text, e.span_start, e.span_end")
+    ev_sql, ev_params = EventQuery(
+        include_flagged=include_flagged,
+        include_historical=include_historical,
+        include_future=include_future,
+        fold_symmetric=True,
+    ).to_sql(
+        columns="e.id, e.date, e.doc_id, e.event, e.source_code, e.target_code, e.text, e.span_start, e.span_end"
+    )
     ev_sql = ev_sql.split(" ORDER BY ")[0]
     ev = _bm25(con, ev_sql, ev_params, "coalesce(text, '')", terms, phrase, limit).drop(columns=["_hit"])
-    docs = _bm25(con, "SELECT id, title, date, source, n_events, text FROM documents", [],
-                 "coalesce(title, '') || ' ' || coalesce(text, '')", terms, phrase, limit)
+    docs = _bm25(
+        con,
+        "SELECT id, title, date, source, n_events, text FROM documents",
+        [],
+        "coalesce(title, '') || ' ' || coalesce(text, '')",
+        terms,
+        phrase,
+        limit,
+    )
     if len(docs):
+
         def snippet(r):
             title = r["title"] or ""
             pos = max(0, int(r["_hit"]) - 1 - len(title) - 1) if r["_hit"] else 0
             text = r["text"] or ""
             start = max(0, pos - 80)
-            return ("…" if start else "") + text[start:start + 220] + ("…" if start + 220 < len(text) else "")
+            return (
+                ("…" if start else "") + text[start : start + 220] + ("…" if start + 220 < len(text) else "")
+            )
+
         docs["snippet"] = docs.apply(snippet, axis=1)
     else:
         docs["snippet"] = pd.Series(dtype=str)

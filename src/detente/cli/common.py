@@ -1,4 +1,5 @@
 """What every `detente` sub-command shares: the default database and the exit-status-2 failure."""
+
 from __future__ import annotations
 
 import click

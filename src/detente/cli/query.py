@@ -1,4 +1,5 @@
 """Reading the store from the command line: `detente events`, `export`, `summary`."""
+
 from __future__ import annotations
 
 import sys
@@ -10,8 +11,8 @@ from detente.errors import DetenteError
 from detente.io.export import export_store, write_csv, write_jsonl
 from detente.storage.store import EventStore
 
-
 # --------------------------------------------------------------------------- query options
+
 
 def query_options(f):
     opts = [
@@ -24,8 +25,12 @@ def query_options(f):
         click.option("--since", help="From date (YYYY-MM-DD)."),
         click.option("--until", help="To date (YYYY-MM-DD)."),
         click.option("--search", "text", help="Text the evidence sentence contains."),
-        click.option("--all", "include_flagged", is_flag=True,
-                     help="Include negated and hypothetical events (excluded by default)."),
+        click.option(
+            "--all",
+            "include_flagged",
+            is_flag=True,
+            help="Include negated and hypothetical events (excluded by default).",
+        ),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -48,11 +53,16 @@ def _open_ro(db):
 @click.command("events")
 @click.option("--db", default=DEFAULT_DB, show_default=True)
 @query_options
-@click.option("--include-historical", is_flag=True,
-              help="Include historical (background) events, e.g. 'since Russia invaded last year'.")
+@click.option(
+    "--include-historical",
+    is_flag=True,
+    help="Include historical (background) events, e.g. 'since Russia invaded last year'.",
+)
 @click.option("--include-future", is_flag=True, help="Include future (planned, announced) events.")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True
+)
 def events_cmd(db, limit, fmt, include_historical, include_future, **kw):
     """Query stored events (news events only: negated, hypothetical, historical and future events
     are left out unless asked)."""
@@ -66,8 +76,19 @@ def events_cmd(db, limit, fmt, include_historical, include_future, **kw):
             if df.empty:
                 click.echo("no events match")
                 return
-            cols = ["date", "source_code", "source_sector", "event", "target_code", "target_sector",
-                    "cameo_code", "quad_code", "confidence", "event_text", "doc_id"]
+            cols = [
+                "date",
+                "source_code",
+                "source_sector",
+                "event",
+                "target_code",
+                "target_sector",
+                "cameo_code",
+                "quad_code",
+                "confidence",
+                "event_text",
+                "doc_id",
+            ]
             view = df[cols].copy()
             view["confidence"] = view["confidence"].round(2)
             click.echo(view.to_string(index=False, na_rep="-"))
@@ -108,29 +129,40 @@ def summary_cmd(db, examples):
     store = _open_ro(db)
     try:
         c = store.counts()
-        click.echo(f"{c['documents']:,} documents, {c['events']:,} events "
-                   f"({c['duplicates']:,} near-duplicate documents folded)")
+        click.echo(
+            f"{c['documents']:,} documents, {c['events']:,} events "
+            f"({c['duplicates']:,} near-duplicate documents folded)"
+        )
         df = store.query(
             "SELECT source_code || ' -> ' || coalesce(target_code, '-') AS dyad, event, count(*) AS n "
-            "FROM events WHERE NOT negated AND NOT hypothetical GROUP BY ALL ORDER BY n DESC, dyad LIMIT 25")
+            "FROM events WHERE NOT negated AND NOT hypothetical GROUP BY ALL ORDER BY n DESC, dyad LIMIT 25"
+        )
         if not df.empty:
             click.echo("\nEvents per dyad and type (negated/hypothetical excluded):")
             click.echo(df.to_string(index=False))
-        fl = store.query("SELECT sum(negated::INT) neg, sum(hypothetical::INT) hyp, sum(future::INT) fut, "
-                         "sum(historical::INT) hist FROM events").iloc[0]
-        click.echo(f"\nFlagged: {int(fl['neg'] or 0)} negated, {int(fl['hyp'] or 0)} hypothetical, "
-                   f"{int(fl['fut'] or 0)} future, {int(fl['hist'] or 0)} historical")
+        fl = store.query(
+            "SELECT sum(negated::INT) neg, sum(hypothetical::INT) hyp, sum(future::INT) fut, "
+            "sum(historical::INT) hist FROM events"
+        ).iloc[0]
+        click.echo(
+            f"\nFlagged: {int(fl['neg'] or 0)} negated, {int(fl['hyp'] or 0)} hypothetical, "
+            f"{int(fl['fut'] or 0)} future, {int(fl['hist'] or 0)} historical"
+        )
         if examples:
             ex = store.query(
                 "SELECT date, source_code, source_sector, event, target_code, target_sector, event_text, "
                 "text, confidence, doc_id FROM events WHERE NOT negated AND NOT hypothetical "
-                "ORDER BY confidence DESC, date LIMIT ?", [examples])
+                "ORDER BY confidence DESC, date LIMIT ?",
+                [examples],
+            )
             click.echo("\nExamples with evidence:")
             for r in ex.astype(object).where(ex.notna(), None).itertuples():
                 day = str(r.date)[:10] if r.date is not None else "undated"
-                click.echo(f"- {day} {r.source_code or '-'}/{r.source_sector or '-'} {r.event} "
-                           f"{r.target_code or '-'}/{r.target_sector or '-'} [{r.event_text}] "
-                           f"conf {r.confidence:.2f} ({r.doc_id})")
-                click.echo(f"    \"{r.text}\"")
+                click.echo(
+                    f"- {day} {r.source_code or '-'}/{r.source_sector or '-'} {r.event} "
+                    f"{r.target_code or '-'}/{r.target_sector or '-'} [{r.event_text}] "
+                    f"conf {r.confidence:.2f} ({r.doc_id})"
+                )
+                click.echo(f'    "{r.text}"')
     finally:
         store.close()

@@ -1,4 +1,5 @@
 """`detente watch` (follow feeds, code what is new, raise alerts) and `detente alerts` (list them)."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,13 @@ import sys
 
 import click
 
-from detente.errors import DetenteError
-from detente.monitoring.alerts import RuleError, load_rules
-from detente.monitoring.watch import JsonLog, Watcher, make_source
 from detente.analysis import series as an
-from detente.monitoring.alerts import list_alerts
-from detente.web.app import Database
+from detente.errors import DetenteError
+from detente.monitoring.alerts import RuleError, list_alerts, load_rules
+from detente.monitoring.watch import JsonLog, Watcher, make_source
 from detente.storage.query import QueryError, parse_day
 from detente.storage.store import StoreError, _connect
+from detente.web.app import Database
 
 DEFAULT_DB = "detente.duckdb"
 
@@ -24,7 +24,7 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.I)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
 
 
 def parse_duration(value: str) -> float:
@@ -32,8 +32,10 @@ def parse_duration(value: str) -> float:
     m = _DURATION.match(str(value))
     if not m:
         raise click.BadParameter(f"{value!r}: expected a duration like 10s, 15m, 1h")
-    n = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}[
-        (m.group(2) or "").lower() or None]
+    n = (
+        float(m.group(1))
+        * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}[(m.group(2) or "").lower() or None]
+    )
     if n <= 0:
         raise click.BadParameter(f"{value!r}: must be more than zero")
     return n
@@ -53,29 +55,79 @@ class Duration(click.ParamType):
 
 @click.command("watch")
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to store documents, events, alerts.")
-@click.option("--every", type=Duration(), default="15m", show_default=True,
-              help="Time between polls of each source (10s, 15m, 1h).")
+@click.option(
+    "--db", default=DEFAULT_DB, show_default=True, help="DuckDB file to store documents, events, alerts."
+)
+@click.option(
+    "--every",
+    type=Duration(),
+    default="15m",
+    show_default=True,
+    help="Time between polls of each source (10s, 15m, 1h).",
+)
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False), help="Alert rules (YAML).")
 @click.option("--webhook", help="POST each alert as JSON to this URL (retried in the background).")
 @click.option("--once", is_flag=True, help="Poll every source once and exit (for cron).")
-@click.option("--timeout", type=Duration(), default="20s", show_default=True,
-              help="Longest wait for a whole HTTP response.")
-@click.option("--max-bytes", type=click.IntRange(min=1024), default=10_000_000, show_default=True,
-              help="Largest feed accepted (bytes, after decompression).")
-@click.option("--settle", type=Duration(), default="1s", show_default=True,
-              help="Directories: read a new file once it has not changed for this long.")
+@click.option(
+    "--timeout",
+    type=Duration(),
+    default="20s",
+    show_default=True,
+    help="Longest wait for a whole HTTP response.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1024),
+    default=10_000_000,
+    show_default=True,
+    help="Largest feed accepted (bytes, after decompression).",
+)
+@click.option(
+    "--settle",
+    type=Duration(),
+    default="1s",
+    show_default=True,
+    help="Directories: read a new file once it has not changed for this long.",
+)
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=64, show_default=True)
-@click.option("--dedup/--no-dedup", default=True, show_default=True,
-              help="Fold near-duplicate copies of a story into the first one.")
-@click.option("--max-chars", type=click.IntRange(min=1), default=None, help="Longest story accepted (characters).")
-@click.option("--accurate", is_flag=True, help="Use the relation reader for unsure pairs (see `detente code`).")
-@click.option("--log", "log_path", type=click.Path(dir_okay=False),
-              help="Write the JSON-lines log to FILE (appended) instead of standard error.")
-@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info",
-              show_default=True)
-def watch_cmd(sources, db, every, rules_path, webhook, once, timeout, max_bytes, settle, batch_size, dedup,
-              max_chars, accurate, log_path, log_level):
+@click.option(
+    "--dedup/--no-dedup",
+    default=True,
+    show_default=True,
+    help="Fold near-duplicate copies of a story into the first one.",
+)
+@click.option(
+    "--max-chars", type=click.IntRange(min=1), default=None, help="Longest story accepted (characters)."
+)
+@click.option(
+    "--accurate", is_flag=True, help="Use the relation reader for unsure pairs (see `detente code`)."
+)
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False),
+    help="Write the JSON-lines log to FILE (appended) instead of standard error.",
+)
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+def watch_cmd(
+    sources,
+    db,
+    every,
+    rules_path,
+    webhook,
+    once,
+    timeout,
+    max_bytes,
+    settle,
+    batch_size,
+    dedup,
+    max_chars,
+    accurate,
+    log_path,
+    log_level,
+):
     """Follow SOURCES (RSS/Atom URLs, directories, growing .jsonl files), code new items into DB
     and raise alerts.
 
@@ -103,8 +155,18 @@ def watch_cmd(sources, db, every, rules_path, webhook, once, timeout, max_bytes,
             raise UsageFailure(f"{log_path}: cannot write: {e.strerror or e}") from None
     log = JsonLog(log_stream or sys.stderr, level=log_level)
     try:
-        watcher = Watcher(db, srcs, every=every, rules=rules, webhook=webhook, once=once, batch_size=batch_size,
-                          dedup=dedup, max_chars=max_chars, log=log)
+        watcher = Watcher(
+            db,
+            srcs,
+            every=every,
+            rules=rules,
+            webhook=webhook,
+            once=once,
+            batch_size=batch_size,
+            dedup=dedup,
+            max_chars=max_chars,
+            log=log,
+        )
         watcher.install_signal_handlers()
         code = watcher.run()
     except DetenteError as e:
@@ -130,7 +192,6 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
     """List the alerts raised by `detente watch` (newest first), with the events behind each.
 
     Works while a watcher runs (through a snapshot copy if it holds the database)."""
-
 
     def read(con):
         rows = list_alerts(con, limit=limit, rule=rule, since=day)
@@ -170,9 +231,23 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
         raise UsageFailure(str(e)) from None
     if fmt == "jsonl":
         for r in rows:
-            r["events"] = [{k: evidence[i].get(k) for k in ("id", "date", "doc_id", "source_code", "event",
-                                                            "target_code", "confidence", "text")}
-                           for i in r["event_ids"] if i in evidence]
+            r["events"] = [
+                {
+                    k: evidence[i].get(k)
+                    for k in (
+                        "id",
+                        "date",
+                        "doc_id",
+                        "source_code",
+                        "event",
+                        "target_code",
+                        "confidence",
+                        "text",
+                    )
+                }
+                for i in r["event_ids"]
+                if i in evidence
+            ]
             click.echo(json.dumps(r, default=str, ensure_ascii=False))
         return
     if not rows:
@@ -185,8 +260,10 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
             for i in r["event_ids"]:
                 e = evidence.get(i)
                 if e:
-                    click.echo(f"    {str(e['date'])[:10]} {e['source_code']} {e['event']} {e['target_code']} "
-                               f"[{i} in {e['doc_id']}] \"{e['text']}\"")
+                    click.echo(
+                        f"    {str(e['date'])[:10]} {e['source_code']} {e['event']} {e['target_code']} "
+                        f'[{i} in {e["doc_id"]}] "{e["text"]}"'
+                    )
 
 
 commands = [watch_cmd, alerts_cmd]

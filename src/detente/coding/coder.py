@@ -6,23 +6,22 @@
 Each stage is an object with one method, built once and reused for every document, so that a
 different classifier or gazetteer can be swapped in by passing another object to `Coder`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Any
 
-from detente.model import Document, Event
-from detente.nlp.normalise import normalise_text
-from detente.nlp.load import MAX_CHUNK_CHARS, load_nlp
-from detente.settings import PIPE_BATCH
 from detente.coding.actors import ActorFinder
+from detente.coding.events.decision import PairDecider
 from detente.coding.events.finder import EventFinder
 from detente.coding.places import PlaceResolver
 from detente.coding.temporal import DateResolver
-from detente.coding.events.decision import PairDecider
 from detente.io.readers import parse_date
-
+from detente.model import Document, Event
+from detente.nlp.load import MAX_CHUNK_CHARS, load_nlp
+from detente.nlp.normalise import normalise_text
+from detente.settings import PIPE_BATCH
 
 
 def split_long_text(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, str]]:
@@ -53,9 +52,17 @@ def split_long_text(text: str, limit: int = MAX_CHUNK_CHARS) -> list[tuple[int, 
 class Coder:
     """Turns documents into events. Build once; call `code()` or `code_many()` many times."""
 
-    def __init__(self, nlp=None, actor_finder=None, event_finder=None, date_resolver=None,
-                 place_resolver=None, accurate: bool | None = None, pair_decider=None,
-                 rules_only: bool = False):
+    def __init__(
+        self,
+        nlp=None,
+        actor_finder=None,
+        event_finder=None,
+        date_resolver=None,
+        place_resolver=None,
+        accurate: bool | None = None,
+        pair_decider=None,
+        rules_only: bool = False,
+    ):
         """accurate: let the fine-tuned relation reader give a second opinion on the event type of pairs
         the fast classifier is unsure of (slower; see tuned.py). None: $DETENTE_ENCODER
         (unset: off), which is how `detente code --accurate` reaches worker processes.
@@ -92,7 +99,7 @@ class Coder:
             ev.event_loc = self.place_resolver.resolve(sent, countries)
             # Evidence is the sentence without the line breaks and spaces spaCy attaches to it.
             ev.span = _strip_span(sdoc.text, ev.span, offset)
-            ev.text = sdoc.text[ev.span[0] - offset:ev.span[1] - offset]
+            ev.text = sdoc.text[ev.span[0] - offset : ev.span[1] - offset]
             ev.evidence = [_strip_span(sdoc.text, s, offset) for s in ev.evidence] or [ev.span]
             if offset and ev.trigger_span:
                 ev.trigger_span = (ev.trigger_span[0] + offset, ev.trigger_span[1] + offset)
@@ -102,9 +109,11 @@ class Coder:
     def code(self, document: Document) -> list[Event]:
         return next(iter(self.code_many([document])))[1]
 
-    def code_many(self, documents: Iterable[Document], batch_size: int = 32
-                  ) -> Iterator[tuple[Document, list[Event]]]:
+    def code_many(
+        self, documents: Iterable[Document], batch_size: int = 32
+    ) -> Iterator[tuple[Document, list[Event]]]:
         """Parse with nlp.pipe (batched) and yield (document, events) in input order."""
+
         def chunks():
             for d in documents:
                 d.text = normalise_text(d.text)
@@ -154,8 +163,13 @@ def _sent_index_token(sdoc, char_offset: int) -> int:
     return span.start if span is not None else 0
 
 
-def code_text(text: str, date: dt.date | str | None = None, doc_id: str = "doc",
-              title: str | None = None, coder: Coder | None = None) -> list[dict]:
+def code_text(
+    text: str,
+    date: dt.date | str | None = None,
+    doc_id: str = "doc",
+    title: str | None = None,
+    coder: Coder | None = None,
+) -> list[dict]:
     """Code one story and return its PLOVER event records (the Python API entry point)."""
 
     if isinstance(date, str):

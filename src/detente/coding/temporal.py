@@ -42,6 +42,7 @@ week leave out month- and year-precision events instead of piling them on the 1s
 
 Never raises: any internal error gives `(story_date, False)`.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -49,11 +50,12 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
+
 import dateparser
 
 HISTORICAL_DAYS = 30
 FUTURE_DAYS = 366
-PRECISIONS = ("day", "week", "month", "year")      # finest first
+PRECISIONS = ("day", "week", "month", "year")  # finest first
 
 
 class ResolvedDate(dt.date):
@@ -68,18 +70,38 @@ class ResolvedDate(dt.date):
         self.after_story = after_story
         return self
 
-    def __reduce__(self):            # survives pickling to worker processes with its attributes
+    def __reduce__(self):  # survives pickling to worker processes with its attributes
         return (ResolvedDate, (dt.date(self.year, self.month, self.day), self.precision, self.after_story))
+
 
 MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTHS["sept"] = 9
-WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}   # monday=0
+WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}  # monday=0
 
 NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "several": 3, "a few": 3, "few": 3, "a couple of": 2, "couple of": 2,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "several": 3,
+    "a few": 3,
+    "few": 3,
+    "a couple of": 2,
+    "couple of": 2,
 }
 
 # Verbs whose own date is the date of speaking, not of the reported event.
@@ -87,43 +109,106 @@ REPORTING_LEMMAS = {"say", "tell", "add", "report", "note", "write", "quote", "c
 # Prepositions that make a date expression a boundary rather than the event's date.
 BOUNDARY_WORDS = {"since", "until", "till", "by", "through", "throughout"}
 # Verbs governing a to-infinitive whose event lies in the future.
-FUTURE_GOVERNORS = {"plan", "expect", "schedule", "set", "due", "intend", "aim", "hope",
-                    "prepare", "agree", "promise", "pledge", "vow", "decide", "want", "seek",
-                    "threaten", "offer", "propose", "invite", "urge", "ask", "call"}
+FUTURE_GOVERNORS = {
+    "plan",
+    "expect",
+    "schedule",
+    "set",
+    "due",
+    "intend",
+    "aim",
+    "hope",
+    "prepare",
+    "agree",
+    "promise",
+    "pledge",
+    "vow",
+    "decide",
+    "want",
+    "seek",
+    "threaten",
+    "offer",
+    "propose",
+    "invite",
+    "urge",
+    "ask",
+    "call",
+}
 
-_MONTH_RE = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
-             r"Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_MONTH_RE = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
+    r"Aug(?:ust)?|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 _DAYNUM = r"(?:[12][0-9]|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[89][0-9]{2}|20[0-9]{2})"
-_NUM = r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|" \
-       r"twenty|thirty|several|a few|a couple of)"
+_NUM = (
+    r"(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+    r"twenty|thirty|several|a few|a couple of)"
+)
 _WEEKDAY_RE = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 
 # Order matters: longer / more specific patterns first; overlapping later matches are dropped.
-_PATTERNS: list[tuple[str, re.Pattern]] = [(name, re.compile(rx, re.I if flags else 0)) for name, rx, flags in [
-    ("iso", r"\b(?P<y>" + _YEAR + r")-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])\b", 0),
-    ("dmy", r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
-    ("mdy", r"\b(?P<mon>" + _MONTH_RE + r")\s+(?P<d>" + _DAYNUM + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
-    ("dm", r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r")(?![\w-])", 0),
-    ("md", r"\b(?P<mon>" + _MONTH_RE + r")\s+(?P<d>" + _DAYNUM + r")\b(?!\s*(?:%|per|million|billion|troops|people))", 0),
-    ("my", r"\b(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
-    ("day_before_yesterday", r"\bthe\s+day\s+before\s+yesterday\b", 1),
-    ("day_after_tomorrow", r"\bthe\s+day\s+after\s+tomorrow\b", 1),
-    ("yesterday", r"\byesterday\b", 1),
-    ("last_night", r"\blast\s+night\b", 1),
-    ("today", r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b", 1),
-    ("tomorrow", r"\btomorrow\b", 1),
-    ("ago", r"\b(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year|decade)s?\s+ago\b", 1),
-    ("vague_ago", r"\b(?P<unit>days|weeks|months|years|decades|centuries)\s+ago\b", 1),
-    ("in_n", r"\b(?:in|within)\s+(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year)s?(?:'|\s+time)?\b", 1),
-    ("rel_unit", r"\b(?P<which>last|next|this|past|coming|earlier\s+this|later\s+this)\s+(?P<unit>week|month|year|weekend)\b", 1),
-    ("weekday", r"\b(?:(?P<which>last|next|this|past|coming)\s+)?(?P<wd>" + _WEEKDAY_RE + r")(?:'s)?\b", 0),
-    ("weekend", r"\b(?:over\s+|at\s+|during\s+)?the\s+weekend\b", 1),
-    ("rel_month", r"\b(?P<which>last|next|this|early|late|mid|mid-|earlier\s+in|later\s+in|in|since|until|by|during|from)\s*(?P<mon>" + _MONTH_RE + r")(?![\w-])(?!\s+\d)", 0),
-    ("decade", r"\b(?:the\s+)?(?P<y>1[89][0-9]0|20[0-9]0)s\b", 0),
-    ("year", r"(?<![\d,.$£€-])\b(?P<y>" + _YEAR + r")\b(?![\d%-]|[,.]\d)", 0),
-    ("named_war", r"\b(?:the\s+)?(?P<name>Cold\s+War|(?:First|Second)\s+World\s+War|World\s+War\s+(?:I{1,2}|One|Two|1|2)|Korean\s+War|Vietnam\s+War|Gulf\s+War)\b", 0),
-]]
+_PATTERNS: list[tuple[str, re.Pattern]] = [
+    (name, re.compile(rx, re.IGNORECASE if flags else 0))
+    for name, rx, flags in [
+        ("iso", r"\b(?P<y>" + _YEAR + r")-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])\b", 0),
+        (
+            "dmy",
+            r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b",
+            0,
+        ),
+        ("mdy", r"\b(?P<mon>" + _MONTH_RE + r")\s+(?P<d>" + _DAYNUM + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
+        ("dm", r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r")(?![\w-])", 0),
+        (
+            "md",
+            r"\b(?P<mon>"
+            + _MONTH_RE
+            + r")\s+(?P<d>"
+            + _DAYNUM
+            + r")\b(?!\s*(?:%|per|million|billion|troops|people))",
+            0,
+        ),
+        ("my", r"\b(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
+        ("day_before_yesterday", r"\bthe\s+day\s+before\s+yesterday\b", 1),
+        ("day_after_tomorrow", r"\bthe\s+day\s+after\s+tomorrow\b", 1),
+        ("yesterday", r"\byesterday\b", 1),
+        ("last_night", r"\blast\s+night\b", 1),
+        ("today", r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b", 1),
+        ("tomorrow", r"\btomorrow\b", 1),
+        ("ago", r"\b(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year|decade)s?\s+ago\b", 1),
+        ("vague_ago", r"\b(?P<unit>days|weeks|months|years|decades|centuries)\s+ago\b", 1),
+        (
+            "in_n",
+            r"\b(?:in|within)\s+(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year)s?(?:'|\s+time)?\b",
+            1,
+        ),
+        (
+            "rel_unit",
+            r"\b(?P<which>last|next|this|past|coming|earlier\s+this|later\s+this)\s+(?P<unit>week|month|year|weekend)\b",
+            1,
+        ),
+        (
+            "weekday",
+            r"\b(?:(?P<which>last|next|this|past|coming)\s+)?(?P<wd>" + _WEEKDAY_RE + r")(?:'s)?\b",
+            0,
+        ),
+        ("weekend", r"\b(?:over\s+|at\s+|during\s+)?the\s+weekend\b", 1),
+        (
+            "rel_month",
+            r"\b(?P<which>last|next|this|early|late|mid|mid-|earlier\s+in|later\s+in|in|since|until|by|during|from)\s*(?P<mon>"
+            + _MONTH_RE
+            + r")(?![\w-])(?!\s+\d)",
+            0,
+        ),
+        ("decade", r"\b(?:the\s+)?(?P<y>1[89][0-9]0|20[0-9]0)s\b", 0),
+        ("year", r"(?<![\d,.$£€-])\b(?P<y>" + _YEAR + r")\b(?![\d%-]|[,.]\d)", 0),
+        (
+            "named_war",
+            r"\b(?:the\s+)?(?P<name>Cold\s+War|(?:First|Second)\s+World\s+War|World\s+War\s+(?:I{1,2}|One|Two|1|2)|Korean\s+War|Vietnam\s+War|Gulf\s+War)\b",
+            0,
+        ),
+    ]
+]
 
 _NAMED_PERIODS = {
     "cold war": (dt.date(1947, 1, 1), dt.date(1991, 12, 31)),
@@ -140,33 +225,59 @@ _NAMED_PERIODS = {
     "gulf war": (dt.date(1990, 8, 2), dt.date(1991, 2, 28)),
 }
 
-_DP_TRIGGER = re.compile(r"\d|\b" + _MONTH_RE + r"\b", re.I)
+_DP_TRIGGER = re.compile(r"\d|\b" + _MONTH_RE + r"\b", re.IGNORECASE)
 
 
 @dataclass
 class DateExpr:
-    start: int                  # char offsets within the sentence text
+    start: int  # char offsets within the sentence text
     end: int
     kind: str
-    first: dt.date              # interval start (reported date)
-    last: dt.date               # interval end (used for the historical test)
-    precision: int              # 3 day, 2 week/month, 1 year or coarser
-    unit: str = ""              # the unit word of relative expressions ("week" in "two weeks ago")
+    first: dt.date  # interval start (reported date)
+    last: dt.date  # interval end (used for the historical test)
+    precision: int  # 3 day, 2 week/month, 1 year or coarser
+    unit: str = ""  # the unit word of relative expressions ("week" in "two weeks ago")
 
 
 # The precision each kind of expression gives (relative kinds depend on their unit word).
 _KIND_PRECISION = {
-    "iso": "day", "dmy": "day", "mdy": "day", "dm": "day", "md": "day", "day_before_yesterday": "day",
-    "day_after_tomorrow": "day", "yesterday": "day", "last_night": "day", "today": "day", "tomorrow": "day",
-    "weekday": "day", "weekend": "day", "dateparser": "day", "my": "month", "rel_month": "month",
-    "year": "year", "decade": "year", "named_war": "year",
+    "iso": "day",
+    "dmy": "day",
+    "mdy": "day",
+    "dm": "day",
+    "md": "day",
+    "day_before_yesterday": "day",
+    "day_after_tomorrow": "day",
+    "yesterday": "day",
+    "last_night": "day",
+    "today": "day",
+    "tomorrow": "day",
+    "weekday": "day",
+    "weekend": "day",
+    "dateparser": "day",
+    "my": "month",
+    "rel_month": "month",
+    "year": "year",
+    "decade": "year",
+    "named_war": "year",
 }
-_UNIT_PRECISION = {"day": "day", "week": "week", "weekend": "day", "month": "month", "year": "year",
-                   "decade": "year", "days": "week", "weeks": "month", "months": "year", "years": "year",
-                   "decades": "year", "centuries": "year"}
+_UNIT_PRECISION = {
+    "day": "day",
+    "week": "week",
+    "weekend": "day",
+    "month": "month",
+    "year": "year",
+    "decade": "year",
+    "days": "week",
+    "weeks": "month",
+    "months": "year",
+    "years": "year",
+    "decades": "year",
+    "centuries": "year",
+}
 
 
-def expression_precision(e: "DateExpr") -> str:
+def expression_precision(e: DateExpr) -> str:
     if e.kind in _KIND_PRECISION:
         return _KIND_PRECISION[e.kind]
     return _UNIT_PRECISION.get(e.unit, {3: "day", 2: "month"}.get(e.precision, "year"))
@@ -209,8 +320,8 @@ def _month(s: str) -> int:
 def _weekday(story: dt.date, wd: int, direction: str) -> dt.date:
     """direction: past (on or before), future (on or after), next (strictly after),
     last (strictly before), near (nearest, ties to the past)."""
-    back = (story.weekday() - wd) % 7          # days back to the most recent such weekday
-    fwd = (wd - story.weekday()) % 7           # days forward to the next one (0 = today)
+    back = (story.weekday() - wd) % 7  # days back to the most recent such weekday
+    fwd = (wd - story.weekday()) % 7  # days forward to the next one (0 = today)
     if direction == "past":
         return story - dt.timedelta(days=back)
     if direction == "future":
@@ -259,7 +370,7 @@ class DateResolver:
             story_date = None
         try:
             return self._resolve(sent, story_date, trigger)
-        except Exception:   # noqa: BLE001 -- resolution must never break coding
+        except Exception:  # noqa: BLE001 -- resolution must never break coding
             return _story(story_date), False
 
     def find_expressions(self, sent, story_date: dt.date | None) -> list[tuple[DateExpr, str]]:
@@ -362,13 +473,35 @@ class DateResolver:
             return True
         nxt = tok.nbor(1) if tok.i + 1 < len(tok.doc) else None
         prev = tok.nbor(-1) if tok.i > 0 else None
-        if nxt is not None and nxt.tag_ == "NNS" and (prev is None or prev.lower_ not in ("the", "in", "of", "during")):
-            return False                     # "deployed 2000 troops"
+        if (
+            nxt is not None
+            and nxt.tag_ == "NNS"
+            and (prev is None or prev.lower_ not in ("the", "in", "of", "during"))
+        ):
+            return False  # "deployed 2000 troops"
         if tok.ent_type_ == "DATE":
             return True
         return prev is not None and prev.lower_ in {
-            "in", "during", "since", "until", "by", "before", "after", "of", "from", "the",
-            "to", "early", "late", "mid", "through", "year", "'s", "between", "and"}
+            "in",
+            "during",
+            "since",
+            "until",
+            "by",
+            "before",
+            "after",
+            "of",
+            "from",
+            "the",
+            "to",
+            "early",
+            "late",
+            "mid",
+            "through",
+            "year",
+            "'s",
+            "between",
+            "and",
+        }
 
     def _interpret(self, kind, m, story, tense) -> DateExpr | None:
         g = m.groupdict()
@@ -384,7 +517,7 @@ class DateResolver:
         if kind == "year":
             y = int(g["y"])
             if story is not None and y == story.year:
-                return DateExpr(0, 0, kind, story, story, 1)   # "this year": no more precise
+                return DateExpr(0, 0, kind, story, story, 1)  # "this year": no more precise
             return DateExpr(0, 0, kind, dt.date(y, 1, 1), dt.date(y, 12, 31), 1)
         if kind == "decade":
             y = int(g["y"])
@@ -393,7 +526,7 @@ class DateResolver:
             a, b = _NAMED_PERIODS[" ".join(g["name"].lower().split())]
             return DateExpr(0, 0, kind, a, b, 1)
         if story is None:
-            return None                       # everything below is relative to the story date
+            return None  # everything below is relative to the story date
         one = dt.timedelta(days=1)
         if kind in ("dm", "md"):
             d = _nearest_year(story, _month(g["mon"]), _day(g["d"]), tense)
@@ -425,10 +558,22 @@ class DateResolver:
             return DateExpr(0, 0, kind, d, d, 2 if unit == "month" else 1)
         if kind == "vague_ago":
             unit = g["unit"].lower()
-            back = {"days": (3, 2), "weeks": (21, 14), "months": (120, 60), "years": (3 * 365, 2 * 365),
-                    "decades": (20 * 365, 10 * 365), "centuries": (200 * 365, 100 * 365)}[unit]
-            return DateExpr(0, 0, kind, story - back[0] * one, story - back[1] * one,
-                            3 if unit == "days" else 2 if unit in ("weeks", "months") else 1)
+            back = {
+                "days": (3, 2),
+                "weeks": (21, 14),
+                "months": (120, 60),
+                "years": (3 * 365, 2 * 365),
+                "decades": (20 * 365, 10 * 365),
+                "centuries": (200 * 365, 100 * 365),
+            }[unit]
+            return DateExpr(
+                0,
+                0,
+                kind,
+                story - back[0] * one,
+                story - back[1] * one,
+                3 if unit == "days" else 2 if unit in ("weeks", "months") else 1,
+            )
         if kind == "rel_unit":
             which = " ".join(g["which"].lower().split())
             unit = g["unit"].lower()
@@ -493,7 +638,23 @@ class DateResolver:
         if kind == "rel_month":
             which = " ".join(g["which"].lower().split())
             mon = _month(g["mon"])
-            if g["mon"].lower().rstrip(".") == "may" and which not in ("in", "early", "late", "mid", "mid-", "last", "next", "since", "until", "by", "during", "from", "this", "earlier in", "later in"):
+            if g["mon"].lower().rstrip(".") == "may" and which not in (
+                "in",
+                "early",
+                "late",
+                "mid",
+                "mid-",
+                "last",
+                "next",
+                "since",
+                "until",
+                "by",
+                "during",
+                "from",
+                "this",
+                "earlier in",
+                "later in",
+            ):
                 return None
             if which in ("since", "until", "by"):
                 pass  # a boundary; still interpreted, then skipped by the clause filter
@@ -571,7 +732,9 @@ class DateResolver:
         if tok.lower_ in BOUNDARY_WORDS or (prev is not None and prev.lower_ in BOUNDARY_WORDS):
             return "boundary", None
         # "the March 2024 deadline" / "since" anywhere in the expression start
-        first_word = sent.text[e.start:e.end].split()[0].lower() if sent.text[e.start:e.end].split() else ""
+        first_word = (
+            sent.text[e.start : e.end].split()[0].lower() if sent.text[e.start : e.end].split() else ""
+        )
         if first_word in BOUNDARY_WORDS:
             return "boundary", None
         v = self._clause_verb(tok)
@@ -602,26 +765,32 @@ def _tense(v) -> str:
     if any(c.tag_ == "TO" for c in auxes) or "to" in lowers:
         h = v.head
         if v.dep_ in ("xcomp", "ccomp", "advcl", "acl") and h is not v:
-            if h.lemma_.lower() in FUTURE_GOVERNORS or h.lower_ in ("going", "due", "set", "scheduled", "expected"):
+            if h.lemma_.lower() in FUTURE_GOVERNORS or h.lower_ in (
+                "going",
+                "due",
+                "set",
+                "scheduled",
+                "expected",
+            ):
                 return "future"
             if h.lemma_.lower() == "be":
                 return "future"
             if h.pos_ in ("VERB", "AUX"):
-                return _tense(h)         # "reopened the crossing to aid deliveries on Sunday"
+                return _tense(h)  # "reopened the crossing to aid deliveries on Sunday"
             return "unknown"
         return "future"
     if lowers & {"would"}:
-        return "future"              # reported future: "said it would announce ... on Sunday"
+        return "future"  # reported future: "said it would announce ... on Sunday"
     if lowers & {"could", "might", "may", "should"}:
         return "unknown"
     if v.tag_ == "VBG" and any(c.lower_ in ("is", "are", "am", "'re", "'s") for c in auxes):
-        return "future"          # "are meeting on Saturday"
+        return "future"  # "are meeting on Saturday"
     if v.tag_ == "VBD" or any(c.tag_ == "VBD" for c in auxes) or lowers & {"has", "have", "had", "did"}:
         return "past"
     if v.tag_ == "VBN" and not lowers & {"is", "are", "am", "be", "'s", "'re"}:
         return "past"
     if v.tag_ == "VBN":
-        return "present"          # "talks are scheduled for Dec. 5"
+        return "present"  # "talks are scheduled for Dec. 5"
     if v.tag_ in ("VBZ", "VBP"):
         return "present"
     return "unknown"
@@ -635,13 +804,19 @@ def _story(story_date: dt.date | None) -> ResolvedDate | None:
 @functools.lru_cache(maxsize=4096)
 def _dateparser(text: str, story: dt.date, prefer: str) -> dt.date | None:
     try:
-
         base = dt.datetime(story.year, story.month, story.day, 12, 0)
-        res = dateparser.parse(text, languages=["en"], settings={
-            "RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer,
-            "REQUIRE_PARTS": ["year"] if re.search(r"\b\d{4}\b", text) and not re.search(r"[a-z]", text, re.I) else [],
-            "STRICT_PARSING": False,
-        })
+        res = dateparser.parse(
+            text,
+            languages=["en"],
+            settings={
+                "RELATIVE_BASE": base,
+                "PREFER_DATES_FROM": prefer,
+                "REQUIRE_PARTS": ["year"]
+                if re.search(r"\b\d{4}\b", text) and not re.search(r"[a-z]", text, re.IGNORECASE)
+                else [],
+                "STRICT_PARSING": False,
+            },
+        )
         if res is None:
             return None
         d = res.date()

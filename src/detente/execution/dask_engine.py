@@ -29,6 +29,7 @@ The Parquet directory is plain Hive-partitioned Parquet written by pyarrow: Duck
 (`spark.read.parquet("DIR/events")`) and pandas (`pd.read_parquet("DIR/events")`) read it, and
 `detente events --db DIR` / `detente.open(DIR)` query it directly.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,19 +43,17 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from detente.model import Actor, Document, Event, Location
-from detente.errors import DetenteError, InputError
-from detente.execution.local import _limit_threads, resolve_factory
-from detente.storage.schema import EVENT_COLUMNS
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from detente.storage.store import actor_rows, document_row, event_row
-from detente.execution.local import CodingRun
-import pandas as pd
-from detente.storage.near_duplicates import NearDuplicateIndex
-from detente.execution.local import RunStats
-from detente.storage.store import EventStore
+
+from detente.errors import DetenteError, InputError
+from detente.execution.local import CodingRun, RunStats, _limit_threads, resolve_factory
 from detente.io.readers import read_inputs
+from detente.model import Actor, Document, Event, Location
+from detente.storage.near_duplicates import NearDuplicateIndex
+from detente.storage.schema import EVENT_COLUMNS
+from detente.storage.store import EventStore, actor_rows, document_row, event_row
 
 PARTITION_SIZE = 500
 
@@ -81,7 +80,6 @@ def _worker_coder():
     """The Coder of this worker process, loaded on first use and kept for every later task."""
     global _CODER
     if _CODER is None:
-
         _limit_threads()
         _CODER = resolve_factory(os.environ.get("DETENTE_CODER"))()
     return _CODER
@@ -99,15 +97,42 @@ def _event_columns():
 def _schemas():
 
     s = pa.string()
-    doc_schema = pa.schema([("id", s), ("content_hash", s), ("source", s), ("url", s), ("title", s),
-                            ("date", pa.date32()), ("text", s), ("metadata", s), ("origin", s),
-                            ("n_events", pa.int32()), ("partition", pa.int32()), ("position", pa.int32())])
-    types = {"sentence_index": pa.int32(), "context": pa.list_(s), "quad_code": pa.int8(),
-             "goldstein": pa.float64(), "event_scale": pa.float64(), "span_start": pa.int32(),
-             "span_end": pa.int32(), "lat": pa.float64(), "lon": pa.float64(), "geonameid": pa.int64(),
-             "confidence": pa.float64(), "negated": pa.bool_(), "hypothetical": pa.bool_(),
-             "future": pa.bool_(), "historical": pa.bool_(), "symmetric": pa.bool_(),
-             "trigger_start": pa.int32(), "trigger_end": pa.int32()}
+    doc_schema = pa.schema(
+        [
+            ("id", s),
+            ("content_hash", s),
+            ("source", s),
+            ("url", s),
+            ("title", s),
+            ("date", pa.date32()),
+            ("text", s),
+            ("metadata", s),
+            ("origin", s),
+            ("n_events", pa.int32()),
+            ("partition", pa.int32()),
+            ("position", pa.int32()),
+        ]
+    )
+    types = {
+        "sentence_index": pa.int32(),
+        "context": pa.list_(s),
+        "quad_code": pa.int8(),
+        "goldstein": pa.float64(),
+        "event_scale": pa.float64(),
+        "span_start": pa.int32(),
+        "span_end": pa.int32(),
+        "lat": pa.float64(),
+        "lon": pa.float64(),
+        "geonameid": pa.int64(),
+        "confidence": pa.float64(),
+        "negated": pa.bool_(),
+        "hypothetical": pa.bool_(),
+        "future": pa.bool_(),
+        "historical": pa.bool_(),
+        "symmetric": pa.bool_(),
+        "trigger_start": pa.int32(),
+        "trigger_end": pa.int32(),
+    }
     ev_schema = pa.schema([(c, types.get(c, s)) for c in _event_columns()])
     return doc_schema, ev_schema
 
@@ -119,9 +144,10 @@ def _atomic_write(table, path: str) -> None:
     os.replace(tmp, path)
 
 
-def code_partition(index: int, docs: list[Document], parquet_dir: str, batch_size: int = 64) -> dict[str, Any]:
+def code_partition(
+    index: int, docs: list[Document], parquet_dir: str, batch_size: int = 64
+) -> dict[str, Any]:
     """Code one partition on a worker and write its Parquet files. Returns small statistics."""
-
 
     t0 = time.perf_counter()
     actor_rows_all: list[dict[str, Any]] = []
@@ -150,18 +176,36 @@ def code_partition(index: int, docs: list[Document], parquet_dir: str, batch_siz
         ddir = root / "events" / f"date={key}"
         ddir.mkdir(parents=True, exist_ok=True)
         _atomic_write(pa.Table.from_pylist(rows, schema=ev_schema), str(ddir / f"{name}.parquet"))
-    actor_schema = pa.schema([("event_id", pa.string()), ("role", pa.string()), ("position", pa.int32()),
-                              ("code", pa.string()), ("sector", pa.string()), ("text", pa.string()),
-                              ("name", pa.string())])
+    actor_schema = pa.schema(
+        [
+            ("event_id", pa.string()),
+            ("role", pa.string()),
+            ("position", pa.int32()),
+            ("code", pa.string()),
+            ("sector", pa.string()),
+            ("text", pa.string()),
+            ("name", pa.string()),
+        ]
+    )
     (root / "actors").mkdir(parents=True, exist_ok=True)
-    _atomic_write(pa.Table.from_pylist(actor_rows_all, schema=actor_schema), str(root / "actors" / f"{name}.parquet"))
-    _atomic_write(pa.Table.from_pylist(doc_rows, schema=doc_schema), str(root / "documents" / f"{name}.parquet"))
+    _atomic_write(
+        pa.Table.from_pylist(actor_rows_all, schema=actor_schema), str(root / "actors" / f"{name}.parquet")
+    )
+    _atomic_write(
+        pa.Table.from_pylist(doc_rows, schema=doc_schema), str(root / "documents" / f"{name}.parquet")
+    )
     (root / "_done" / name).write_text(json.dumps({"documents": len(doc_rows), "events": n_events}))
-    return {"index": index, "documents": len(doc_rows), "events": n_events,
-            "seconds": time.perf_counter() - t0, "worker_pid": os.getpid()}
+    return {
+        "index": index,
+        "documents": len(doc_rows),
+        "events": n_events,
+        "seconds": time.perf_counter() - t0,
+        "worker_pid": os.getpid(),
+    }
 
 
 # --------------------------------------------------------------------------- reading Parquet back
+
 
 def event_from_row(row: dict[str, Any], date) -> Event:
     """Rebuild an Event from its Parquet row, so the store writes it exactly as a local run would."""
@@ -169,23 +213,37 @@ def event_from_row(row: dict[str, Any], date) -> Event:
     loc = rec.get("event_loc")
     ts = row.get("trigger_start")
     ev = Event(
-        doc_id=rec["doc_id"], event=rec["event"],
-        actor=[Actor(code=a["code"], sector=a.get("sector"), text=a.get("text", ""), name=a.get("name"))
-               for a in rec.get("actor") or []],
-        recipient=[Actor(code=a["code"], sector=a.get("sector"), text=a.get("text", ""), name=a.get("name"))
-                   for a in rec.get("recipient") or []],
-        text=rec.get("text") or "", span=(rec["span"]["start"], rec["span"]["end"]),
+        doc_id=rec["doc_id"],
+        event=rec["event"],
+        actor=[
+            Actor(code=a["code"], sector=a.get("sector"), text=a.get("text", ""), name=a.get("name"))
+            for a in rec.get("actor") or []
+        ],
+        recipient=[
+            Actor(code=a["code"], sector=a.get("sector"), text=a.get("text", ""), name=a.get("name"))
+            for a in rec.get("recipient") or []
+        ],
+        text=rec.get("text") or "",
+        span=(rec["span"]["start"], rec["span"]["end"]),
         event_text=rec.get("event_text") or "",
         trigger_span=(int(ts), int(row["trigger_end"])) if ts is not None and ts == ts else None,
-        mode=rec.get("mode"), context=list(rec.get("context") or []), cameo_code=rec.get("cameo_code"),
-        quad_code=rec.get("quad_code"), goldstein=rec.get("goldstein"), event_scale=rec.get("event_scale"),
+        mode=rec.get("mode"),
+        context=list(rec.get("context") or []),
+        cameo_code=rec.get("cameo_code"),
+        quad_code=rec.get("quad_code"),
+        goldstein=rec.get("goldstein"),
+        event_scale=rec.get("event_scale"),
         date=dt.date.fromisoformat(rec["date"]) if rec.get("date") else None,
         date_precision=rec.get("date_precision") or "",
-        event_loc=Location(**loc) if loc else None, confidence=rec.get("confidence", 0.5),
-        flags=dict(rec.get("flags") or {}), symmetric=bool(rec.get("symmetric")),
+        event_loc=Location(**loc) if loc else None,
+        confidence=rec.get("confidence", 0.5),
+        flags=dict(rec.get("flags") or {}),
+        symmetric=bool(rec.get("symmetric")),
         sentence_index=int(row.get("sentence_index") or 0),
         evidence=[(e["start"], e["end"]) for e in rec.get("evidence") or []],
-        coder_version=rec.get("coder_version") or "", id=rec["id"])
+        coder_version=rec.get("coder_version") or "",
+        id=rec["id"],
+    )
     return ev
 
 
@@ -204,8 +262,16 @@ def read_partition(parquet_dir: str, index: int) -> list[tuple[Document, list[Ev
     out = []
     for r in sorted(docs_t, key=lambda r: r["position"]):
         meta = json.loads(r["metadata"]) if r["metadata"] else {}
-        d = Document(id=r["id"], text=r["text"], date=r["date"], title=r["title"], url=r["url"],
-                     source=r["source"], metadata=meta, origin=r["origin"])
+        d = Document(
+            id=r["id"],
+            text=r["text"],
+            date=r["date"],
+            title=r["title"],
+            url=r["url"],
+            source=r["source"],
+            metadata=meta,
+            origin=r["origin"],
+        )
         # the coder's own order: by span, stable for events of one sentence
         evs = [e for _, e in sorted(events.get(d.id, []), key=lambda p: p[0])]
         out.append((d, evs))
@@ -229,8 +295,9 @@ class _Precoded:
 
 def _load_coded(store, dedup, coded, stats, batch_size: int, parquet_dir: str | None, index: int | None):
 
-    run = CodingRun(store, coder=_Precoded(coded), dedup=dedup, batch_size=batch_size,
-                    on_error=lambda e: None)
+    run = CodingRun(
+        store, coder=_Precoded(coded), dedup=dedup, batch_size=batch_size, on_error=lambda e: None
+    )
     s = run.run([d for d, _ in coded])
     stats.coded += s.coded
     stats.events += s.events
@@ -246,9 +313,11 @@ def _write_mentions(store, parquet_dir: str, index: int, doc_ids: list[str]) -> 
     df = pd.DataFrame({"doc_id": doc_ids})
     store.con.register("_part_docs", df)
     try:
-        out = store.con.execute("SELECT m.event_id, m.doc_id, m.source, m.date, d.duplicate_of "
-                                "FROM mentions m JOIN _part_docs p USING (doc_id) "
-                                "JOIN documents d ON d.id = m.doc_id ORDER BY m.doc_id, m.event_id").df()
+        out = store.con.execute(
+            "SELECT m.event_id, m.doc_id, m.source, m.date, d.duplicate_of "
+            "FROM mentions m JOIN _part_docs p USING (doc_id) "
+            "JOIN documents d ON d.id = m.doc_id ORDER BY m.doc_id, m.event_id"
+        ).df()
     finally:
         store.con.unregister("_part_docs")
     t = pa.Table.from_pandas(out, preserve_index=False)
@@ -278,8 +347,10 @@ def load_parquet(parquet_dir: str, db: str, dedup: bool = True, batch_size: int 
 
 # --------------------------------------------------------------------------- the client
 
-def _partitions(items: Iterable[Document | InputError], size: int, limit: int | None, stats,
-                quiet: bool) -> Iterator[tuple[int, list[Document]]]:
+
+def _partitions(
+    items: Iterable[Document | InputError], size: int, limit: int | None, stats, quiet: bool
+) -> Iterator[tuple[int, list[Document]]]:
     buf: list[Document] = []
     index = 0
     for item in items:
@@ -302,10 +373,19 @@ def _partitions(items: Iterable[Document | InputError], size: int, limit: int | 
         yield index, buf
 
 
-def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: str = "events_parquet",
-             scheduler: str | None = None, workers: int = 1, limit: int | None = None,
-             quiet: bool = False, partition_size: int = PARTITION_SIZE, dedup: bool = True,
-             batch_size: int = 64, client=None):
+def run_dask(
+    inputs: list[str],
+    db: str | None = "detente.duckdb",
+    parquet_dir: str = "events_parquet",
+    scheduler: str | None = None,
+    workers: int = 1,
+    limit: int | None = None,
+    quiet: bool = False,
+    partition_size: int = PARTITION_SIZE,
+    dedup: bool = True,
+    batch_size: int = 64,
+    client=None,
+):
     """Code INPUTS on a Dask cluster (a LocalCluster of `workers` processes unless `scheduler`
     or `client` is given), write Parquet to `parquet_dir`, and load it into `db` (None: Parquet
     only). Returns RunStats like a local run."""
@@ -334,7 +414,6 @@ def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: 
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
         if db:
-
             store = EventStore(db)
             index = NearDuplicateIndex.from_store(store) if dedup else None
         done = set(done_partitions(parquet_dir))
@@ -355,13 +434,20 @@ def run_dask(inputs: list[str], db: str | None = "detente.duckdb", parquet_dir: 
 
         for i, docs in _partitions(read_inputs(inputs), partition_size, limit, stats, quiet):
             if i in done:
-                window.append((i, None, docs))    # coded by an earlier run: load only
+                window.append((i, None, docs))  # coded by an earlier run: load only
             else:
                 if store is not None and len(store.known_ids([d.id for d in docs])) == len(docs):
                     stats.skipped_known += len(docs)  # all stored already (e.g. by a local run)
                     continue
-                fut = client.submit(code_partition, i, docs, parquet_dir, batch_size, pure=False,
-                                    key=f"detente-code-{_part_name(i)}-{os.getpid()}-{time.time_ns()}")
+                fut = client.submit(
+                    code_partition,
+                    i,
+                    docs,
+                    parquet_dir,
+                    batch_size,
+                    pure=False,
+                    key=f"detente-code-{_part_name(i)}-{os.getpid()}-{time.time_ns()}",
+                )
                 window.append((i, fut, docs))
             while len(window) > 2 * n_workers:
                 finish(window.popleft())
@@ -385,8 +471,13 @@ def local_cluster(workers: int):
 
     _limit_env_threads()
     with dask.config.set(WORKER_CONFIG):
-        return LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=40)
+        return LocalCluster(
+            n_workers=max(1, workers),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        )
 
 
 def _limit_env_threads() -> None:

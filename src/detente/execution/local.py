@@ -11,10 +11,12 @@ Crash safety: a batch is either wholly in the database or not at all (DuckDB tra
 so a run killed at any point (Ctrl-C, SIGKILL, power loss) is finished by running the same command
 again: stored documents are skipped by id, the rest are coded, and nothing is duplicated.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
+import multiprocessing as mp
 import os
 import sys
 import time
@@ -23,11 +25,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from detente.errors import DetenteError, InputError
+from detente.io.readers import display_name
 from detente.model import Document, Event, content_hash
 from detente.nlp.normalise import normalise_text
-from detente.io.readers import display_name
 from detente.settings import PIPE_BATCH
-import multiprocessing as mp
 
 DEFAULT_BATCH = 64
 # A batch is also cut at this many characters of text (bounded parse memory for long stories).
@@ -38,13 +39,13 @@ PARSE_ONLY_CODER = "detente.coding.coder:ParseOnlyCoder"
 
 @dataclass
 class RunStats:
-    read: int = 0            # documents read from the inputs
-    coded: int = 0           # documents coded and stored in this run
-    skipped_known: int = 0   # already in the store (rerun/resume)
-    duplicates: int = 0      # near-duplicates folded into an earlier story
+    read: int = 0  # documents read from the inputs
+    coded: int = 0  # documents coded and stored in this run
+    skipped_known: int = 0  # already in the store (rerun/resume)
+    duplicates: int = 0  # near-duplicates folded into an earlier story
     events: int = 0
     errors: int = 0
-    words: int = 0           # words in the documents coded (for words/s)
+    words: int = 0  # words in the documents coded (for words/s)
     error_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -53,8 +54,10 @@ class RunStats:
         return self.coded / self.seconds if self.seconds else 0.0
 
     def summary(self) -> str:
-        s = (f"{self.coded:,} documents coded, {self.events:,} events stored"
-             f" ({self.docs_per_second:.1f} docs/s over {self.seconds:.1f}s)")
+        s = (
+            f"{self.coded:,} documents coded, {self.events:,} events stored"
+            f" ({self.docs_per_second:.1f} docs/s over {self.seconds:.1f}s)"
+        )
         extras = []
         if self.skipped_known:
             extras.append(f"{self.skipped_known:,} already stored")
@@ -69,10 +72,11 @@ def _shown(s: str, limit: int = 120) -> str:
     """An id or origin quoted for an error message: one line, bounded."""
 
     s = display_name(s)
-    return repr(s if len(s) <= limit else s[:limit - 3] + "...")
+    return repr(s if len(s) <= limit else s[: limit - 3] + "...")
 
 
 # ----------------------------------------------------------------- coders
+
 
 def resolve_factory(spec: str | Callable | None) -> Callable:
     """'package.module:Name' (or a callable) -> a zero-argument coder factory."""
@@ -153,12 +157,20 @@ class CodingRun:
     or a picklable zero-argument callable; default the real `Coder`, or $DETENTE_CODER) builds
     one in each worker process."""
 
-    def __init__(self, store, workers: int = 1, batch_size: int = DEFAULT_BATCH, coder=None,
-                 dedup=None, limit: int | None = None,
-                 on_error: Callable[[InputError], None] | None = None,
-                 on_progress: Callable[[RunStats, int], None] | None = None,
-                 on_events: Callable[[Document, list[Event]], None] | None = None,
-                 coder_factory: str | Callable | None = None, pipe_batch: int | None = None):
+    def __init__(
+        self,
+        store,
+        workers: int = 1,
+        batch_size: int = DEFAULT_BATCH,
+        coder=None,
+        dedup=None,
+        limit: int | None = None,
+        on_error: Callable[[InputError], None] | None = None,
+        on_progress: Callable[[RunStats, int], None] | None = None,
+        on_events: Callable[[Document, list[Event]], None] | None = None,
+        coder_factory: str | Callable | None = None,
+        pipe_batch: int | None = None,
+    ):
         self.store = store
         self.workers = max(1, int(workers))
         self.batch_size = max(1, int(batch_size))
@@ -217,10 +229,14 @@ class CodingRun:
                     if prev[0] == digest:
                         self.stats.skipped_known += 1
                     else:
-                        self._report(InputError(
-                            f"id {_shown(d.id)} is already used by {_shown(prev[1] or 'another document', 300)}"
-                            f" with a different text; skipped (give each story its own id: an 'id' "
-                            f"field, an ID: header line or a distinct file name)", d.origin))
+                        self._report(
+                            InputError(
+                                f"id {_shown(d.id)} is already used by {_shown(prev[1] or 'another document', 300)}"
+                                f" with a different text; skipped (give each story its own id: an 'id' "
+                                f"field, an ID: header line or a distinct file name)",
+                                d.origin,
+                            )
+                        )
                     continue
                 self._pending[d.id] = (digest, d.origin)
                 fresh.append(d)
@@ -230,7 +246,9 @@ class CodingRun:
             if fresh:
                 yield fresh
 
-    def _coded_batches(self, batches: Iterable[list[Document]]) -> Iterator[list[tuple[Document, list[Event]]]]:
+    def _coded_batches(
+        self, batches: Iterable[list[Document]]
+    ) -> Iterator[list[tuple[Document, list[Event]]]]:
         if self.workers == 1:
             coder = self.coder
             for batch in batches:
@@ -240,8 +258,9 @@ class CodingRun:
 
         ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
         factory = self.coder_factory or os.environ.get("DETENTE_CODER", DEFAULT_CODER)
-        pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init,
-                                      initargs=(factory, self.pipe_batch))
+        pool = cf.ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_worker_init, initargs=(factory, self.pipe_batch)
+        )
         clean = False
         try:
             window: deque[cf.Future] = deque()
@@ -253,8 +272,10 @@ class CodingRun:
                 yield window.popleft().result()
             clean = True
         except cf.process.BrokenProcessPool as e:
-            raise DetenteError(f"a worker process died ({e}); every batch written so far is "
-                               "complete: rerun the same command to resume") from None
+            raise DetenteError(
+                f"a worker process died ({e}); every batch written so far is "
+                "complete: rerun the same command to resume"
+            ) from None
         finally:
             if clean:
                 pool.shutdown(wait=True)
@@ -277,8 +298,10 @@ class CodingRun:
             duplicate_of = self.dedup.assign([d for d, _ in coded]) if self.dedup is not None else {}
             if self.store is not None:
                 n_docs, n_events = self.store.write_batch(
-                    coded, duplicate_of=duplicate_of,
-                    extra_rows=self.dedup.pending if self.dedup is not None else None)
+                    coded,
+                    duplicate_of=duplicate_of,
+                    extra_rows=self.dedup.pending if self.dedup is not None else None,
+                )
             else:
                 n_docs, n_events = len(coded), sum(len(e) for _, e in coded)
             for d, _ in coded:

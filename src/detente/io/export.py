@@ -3,6 +3,7 @@
 Writers take an iterable of PLOVER record dicts (from the store or straight from the coder), so the
 same code serves `detente code --out` and `detente export`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,32 +18,105 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from detente.errors import DetenteError
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from detente.errors import DetenteError
 
 FORMATS = ("jsonl", "csv", "parquet", "gdelt")
 
 FLAT_COLUMNS = [
-    "id", "doc_id", "date", "source_code", "source_sector", "source_text", "target_code",
-    "target_sector", "target_text", "event", "mode", "context", "quad_code", "cameo_code",
-    "goldstein", "event_scale", "loc_text", "loc_name", "loc_country", "lat", "lon", "geonameid",
-    "event_text", "text", "span_start", "span_end", "confidence", "negated", "hypothetical",
-    "future", "historical", "symmetric", "actors", "recipients", "coder_version",
+    "id",
+    "doc_id",
+    "date",
+    "source_code",
+    "source_sector",
+    "source_text",
+    "target_code",
+    "target_sector",
+    "target_text",
+    "event",
+    "mode",
+    "context",
+    "quad_code",
+    "cameo_code",
+    "goldstein",
+    "event_scale",
+    "loc_text",
+    "loc_name",
+    "loc_country",
+    "lat",
+    "lon",
+    "geonameid",
+    "event_text",
+    "text",
+    "span_start",
+    "span_end",
+    "confidence",
+    "negated",
+    "hypothetical",
+    "future",
+    "historical",
+    "symmetric",
+    "actors",
+    "recipients",
+    "coder_version",
 ]
 
 # The 61 columns of a GDELT 2.0 event file, in order. Columns we cannot fill stay empty.
 GDELT_COLUMNS = [
-    "GlobalEventID", "Day", "MonthYear", "Year", "FractionDate",
-    *[f"Actor1{c}" for c in ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode",
-                             "Religion1Code", "Religion2Code", "Type1Code", "Type2Code", "Type3Code")],
-    *[f"Actor2{c}" for c in ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode",
-                             "Religion1Code", "Religion2Code", "Type1Code", "Type2Code", "Type3Code")],
-    "IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
-    "NumMentions", "NumSources", "NumArticles", "AvgTone",
-    *[f"{p}Geo_{c}" for p in ("Actor1", "Actor2", "Action")
-      for c in ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")],
-    "DATEADDED", "SOURCEURL",
+    "GlobalEventID",
+    "Day",
+    "MonthYear",
+    "Year",
+    "FractionDate",
+    *[
+        f"Actor1{c}"
+        for c in (
+            "Code",
+            "Name",
+            "CountryCode",
+            "KnownGroupCode",
+            "EthnicCode",
+            "Religion1Code",
+            "Religion2Code",
+            "Type1Code",
+            "Type2Code",
+            "Type3Code",
+        )
+    ],
+    *[
+        f"Actor2{c}"
+        for c in (
+            "Code",
+            "Name",
+            "CountryCode",
+            "KnownGroupCode",
+            "EthnicCode",
+            "Religion1Code",
+            "Religion2Code",
+            "Type1Code",
+            "Type2Code",
+            "Type3Code",
+        )
+    ],
+    "IsRootEvent",
+    "EventCode",
+    "EventBaseCode",
+    "EventRootCode",
+    "QuadClass",
+    "GoldsteinScale",
+    "NumMentions",
+    "NumSources",
+    "NumArticles",
+    "AvgTone",
+    *[
+        f"{p}Geo_{c}"
+        for p in ("Actor1", "Actor2", "Action")
+        for c in ("Type", "FullName", "CountryCode", "ADM1Code", "ADM2Code", "Lat", "Long", "FeatureID")
+    ],
+    "DATEADDED",
+    "SOURCEURL",
 ]
 
 
@@ -53,21 +127,42 @@ def flat_row(rec: dict[str, Any]) -> dict[str, Any]:
     flags = rec.get("flags") or {}
     span = rec.get("span") or {}
     return {
-        "id": rec.get("id"), "doc_id": rec.get("doc_id"), "date": rec.get("date"),
-        "source_code": src.get("code"), "source_sector": src.get("sector"), "source_text": src.get("text"),
-        "target_code": tgt.get("code"), "target_sector": tgt.get("sector"), "target_text": tgt.get("text"),
-        "event": rec.get("event"), "mode": rec.get("mode"), "context": ";".join(rec.get("context") or []),
-        "quad_code": rec.get("quad_code"), "cameo_code": rec.get("cameo_code"),
-        "goldstein": rec.get("goldstein"), "event_scale": rec.get("event_scale"),
-        "loc_text": loc.get("text"), "loc_name": loc.get("name"), "loc_country": loc.get("country_code"),
-        "lat": loc.get("lat"), "lon": loc.get("lon"), "geonameid": loc.get("geonameid"),
-        "event_text": rec.get("event_text"), "text": rec.get("text"),
-        "span_start": span.get("start"), "span_end": span.get("end"),
-        "confidence": rec.get("confidence"), "negated": bool(flags.get("negated")),
-        "hypothetical": bool(flags.get("hypothetical")), "future": bool(flags.get("future")),
-        "historical": bool(flags.get("historical")), "symmetric": bool(rec.get("symmetric")),
+        "id": rec.get("id"),
+        "doc_id": rec.get("doc_id"),
+        "date": rec.get("date"),
+        "source_code": src.get("code"),
+        "source_sector": src.get("sector"),
+        "source_text": src.get("text"),
+        "target_code": tgt.get("code"),
+        "target_sector": tgt.get("sector"),
+        "target_text": tgt.get("text"),
+        "event": rec.get("event"),
+        "mode": rec.get("mode"),
+        "context": ";".join(rec.get("context") or []),
+        "quad_code": rec.get("quad_code"),
+        "cameo_code": rec.get("cameo_code"),
+        "goldstein": rec.get("goldstein"),
+        "event_scale": rec.get("event_scale"),
+        "loc_text": loc.get("text"),
+        "loc_name": loc.get("name"),
+        "loc_country": loc.get("country_code"),
+        "lat": loc.get("lat"),
+        "lon": loc.get("lon"),
+        "geonameid": loc.get("geonameid"),
+        "event_text": rec.get("event_text"),
+        "text": rec.get("text"),
+        "span_start": span.get("start"),
+        "span_end": span.get("end"),
+        "confidence": rec.get("confidence"),
+        "negated": bool(flags.get("negated")),
+        "hypothetical": bool(flags.get("hypothetical")),
+        "future": bool(flags.get("future")),
+        "historical": bool(flags.get("historical")),
+        "symmetric": bool(rec.get("symmetric")),
         "actors": "|".join(f"{a.get('code')}:{a.get('sector') or ''}" for a in rec.get("actor") or []),
-        "recipients": "|".join(f"{a.get('code')}:{a.get('sector') or ''}" for a in rec.get("recipient") or []),
+        "recipients": "|".join(
+            f"{a.get('code')}:{a.get('sector') or ''}" for a in rec.get("recipient") or []
+        ),
         "coder_version": rec.get("coder_version"),
     }
 
@@ -78,37 +173,61 @@ def _gdelt_actor(a: dict[str, Any] | None, prefix: str) -> dict[str, Any]:
     code = a.get("code") or ""
     sector = a.get("sector") or ""
     country = code if len(code) == 3 and code.isalpha() and code.isupper() else ""
-    return {f"{prefix}Code": code + sector, f"{prefix}Name": (a.get("name") or a.get("text") or "").upper(),
-            f"{prefix}CountryCode": country, f"{prefix}Type1Code": sector,
-            f"{prefix}KnownGroupCode": "" if country else code}
+    return {
+        f"{prefix}Code": code + sector,
+        f"{prefix}Name": (a.get("name") or a.get("text") or "").upper(),
+        f"{prefix}CountryCode": country,
+        f"{prefix}Type1Code": sector,
+        f"{prefix}KnownGroupCode": "" if country else code,
+    }
 
 
-def gdelt_row(rec: dict[str, Any], num_mentions: int = 1, num_sources: int = 1, url: str | None = None,
-              numeric_id: int | None = None) -> dict[str, Any]:
+def gdelt_row(
+    rec: dict[str, Any],
+    num_mentions: int = 1,
+    num_sources: int = 1,
+    url: str | None = None,
+    numeric_id: int | None = None,
+) -> dict[str, Any]:
     date = rec.get("date")
     d = dt.date.fromisoformat(date) if date else None
     cameo = str(rec.get("cameo_code") or "")
     row: dict[str, Any] = {c: "" for c in GDELT_COLUMNS}
-    row.update({
-        # Stable across exports: the first 60 bits of the event id (fits GDELT's integer column).
-        "GlobalEventID": numeric_id if numeric_id is not None else int(str(rec["id"])[:15], 16),
-        "Day": d.strftime("%Y%m%d") if d else "", "MonthYear": d.strftime("%Y%m") if d else "",
-        "Year": d.year if d else "",
-        "FractionDate": f"{d.year + (d.timetuple().tm_yday - 1) / 365:.4f}" if d else "",
-        "IsRootEvent": 1, "EventCode": cameo, "EventBaseCode": cameo[:3], "EventRootCode": cameo[:2],
-        "QuadClass": rec.get("quad_code") or "", "GoldsteinScale": rec.get("goldstein") if rec.get("goldstein") is not None else "",
-        "NumMentions": num_mentions, "NumSources": num_sources, "NumArticles": num_mentions,
-        "DATEADDED": dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S"), "SOURCEURL": url or "",
-    })
+    row.update(
+        {
+            # Stable across exports: the first 60 bits of the event id (fits GDELT's integer column).
+            "GlobalEventID": numeric_id if numeric_id is not None else int(str(rec["id"])[:15], 16),
+            "Day": d.strftime("%Y%m%d") if d else "",
+            "MonthYear": d.strftime("%Y%m") if d else "",
+            "Year": d.year if d else "",
+            "FractionDate": f"{d.year + (d.timetuple().tm_yday - 1) / 365:.4f}" if d else "",
+            "IsRootEvent": 1,
+            "EventCode": cameo,
+            "EventBaseCode": cameo[:3],
+            "EventRootCode": cameo[:2],
+            "QuadClass": rec.get("quad_code") or "",
+            "GoldsteinScale": rec.get("goldstein") if rec.get("goldstein") is not None else "",
+            "NumMentions": num_mentions,
+            "NumSources": num_sources,
+            "NumArticles": num_mentions,
+            "DATEADDED": dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S"),
+            "SOURCEURL": url or "",
+        }
+    )
     row.update(_gdelt_actor((rec.get("actor") or [None])[0], "Actor1"))
     row.update(_gdelt_actor((rec.get("recipient") or [None])[0], "Actor2"))
     loc = rec.get("event_loc")
     if loc and loc.get("lat") is not None:
-        row.update({"ActionGeo_Type": 4 if loc.get("geonameid") else 1,
-                    "ActionGeo_FullName": loc.get("name") or loc.get("text") or "",
-                    "ActionGeo_CountryCode": loc.get("country_code") or "",
-                    "ActionGeo_Lat": loc.get("lat"), "ActionGeo_Long": loc.get("lon"),
-                    "ActionGeo_FeatureID": loc.get("geonameid") or ""})
+        row.update(
+            {
+                "ActionGeo_Type": 4 if loc.get("geonameid") else 1,
+                "ActionGeo_FullName": loc.get("name") or loc.get("text") or "",
+                "ActionGeo_CountryCode": loc.get("country_code") or "",
+                "ActionGeo_Lat": loc.get("lat"),
+                "ActionGeo_Long": loc.get("lon"),
+                "ActionGeo_FeatureID": loc.get("geonameid") or "",
+            }
+        )
     return row
 
 
@@ -261,7 +380,7 @@ def atomic_output(out: str | Path) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
-        with open(tmp, "rb") as fh:   # make sure the data reached the disk before the rename
+        with open(tmp, "rb") as fh:  # make sure the data reached the disk before the rename
             os.fsync(fh.fileno())
         os.replace(tmp, out)
     except BaseException:
@@ -299,8 +418,12 @@ def export_store(store, fmt: str, out: str | Path, **filters: Any) -> int:
 
 
 def _gdelt_rows(store, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    stats = {r[0]: (r[1], r[2]) for r in store.con.execute(
-        "SELECT event_id, count(*), count(DISTINCT coalesce(source, doc_id)) FROM mentions GROUP BY event_id").fetchall()}
+    stats = {
+        r[0]: (r[1], r[2])
+        for r in store.con.execute(
+            "SELECT event_id, count(*), count(DISTINCT coalesce(source, doc_id)) FROM mentions GROUP BY event_id"
+        ).fetchall()
+    }
     urls = dict(store.con.execute("SELECT id, url FROM documents WHERE url IS NOT NULL").fetchall())
     for rec in records:
         m, s = stats.get(rec["id"], (1, 1))

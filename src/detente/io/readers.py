@@ -7,13 +7,16 @@ Formats: .txt (one story; optional `Title:`/`Date:` header lines or a plain firs
 .html/.htm (main text and date via trafilatura), .jsonl/.ndjson (+ .gz), .csv/.tsv (+ .gz),
 RSS/Atom feeds (.xml/.rss/.atom, or sniffed), a directory (recursively), or `-` for stdin.
 """
+
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import email.utils
+import fcntl
 import gzip
 import hashlib
+import html as html_lib
 import io
 import json
 import math
@@ -26,13 +29,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from detente.model import Document
-from detente.errors import InputError
-import trafilatura
-import html as html_lib
 import defusedxml.ElementTree as DET
+import trafilatura
 from defusedxml import DefusedXmlException
-import fcntl
+
+from detente.errors import InputError
+from detente.model import Document
 
 TEXT_EXTS = {".txt", ".text", ".md"}
 HTML_EXTS = {".html", ".htm", ".xhtml"}
@@ -122,6 +124,7 @@ def parse_date(value: Any, today: dt.date | None = None) -> dt.date:
 
 # --------------------------------------------------------------------------- limits and cleaning
 
+
 def _limit(max_chars: int | None) -> int:
     """The story-length limit in force: the caller's, else the module's (env-configurable)."""
     return int(max_chars) if max_chars else MAX_STORY_CHARS
@@ -144,8 +147,10 @@ def _max_html_bytes(max_chars: int) -> int:
 
 
 def _too_long(n: int, unit: str, max_chars: int) -> str:
-    return (f"story too long ({n:,} {unit}; limit {max_chars:,} characters, raise it with "
-            f"--max-chars or DETENTE_MAX_STORY_CHARS)")
+    return (
+        f"story too long ({n:,} {unit}; limit {max_chars:,} characters, raise it with "
+        f"--max-chars or DETENTE_MAX_STORY_CHARS)"
+    )
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -203,19 +208,23 @@ def _clean_json(v: Any, depth: int = 0) -> Any:
 
 # --------------------------------------------------------------------------- decoding
 
+
 def _utf16_without_bom(data: bytes) -> bool:
     head = data[:SNIFF_BYTES]
     if len(head) < 4:
         return False
     even, odd = head[0::2], head[1::2]
-    return (odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even)) or \
-           (even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd))
+    return (odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even)) or (
+        even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd)
+    )
 
 
 def _binary_message(data: bytes, what: str = "text") -> str:
     if _utf16_without_bom(data):
-        return ("looks like UTF-16 without a byte-order mark (NUL bytes); re-encode the file as "
-                "UTF-8 or add a BOM")
+        return (
+            "looks like UTF-16 without a byte-order mark (NUL bytes); re-encode the file as "
+            "UTF-8 or add a BOM"
+        )
     return f"binary file (NUL bytes), not {what}"
 
 
@@ -238,8 +247,9 @@ def _strict(data: bytes, encoding: str, what: str) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as e:
-        raise ValueError(f"not valid {encoding.upper()} ({e.reason} at byte {e.start}); "
-                         f"re-encode the {what} as UTF-8") from None
+        raise ValueError(
+            f"not valid {encoding.upper()} ({e.reason} at byte {e.start}); re-encode the {what} as UTF-8"
+        ) from None
     if encoding != "utf-8" and text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
@@ -299,15 +309,22 @@ def _check_text(text: str, path: str, line: int | None, max_chars: int | None = 
     if len(text) > limit:
         return InputError(_too_long(len(text), "characters", limit), path, line)
     if not _WORDISH.search(text):
-        return InputError("empty text (no letters or digits, only punctuation or control characters)",
-                          path, line)
+        return InputError(
+            "empty text (no letters or digits, only punctuation or control characters)", path, line
+        )
     return None
 
 
 # --------------------------------------------------------------------------- records (JSONL/CSV)
 
-def document_from_record(rec: dict[str, Any], path: str, line: int | None,
-                         default_id: str | None = None, max_chars: int | None = None) -> ReadItem:
+
+def document_from_record(
+    rec: dict[str, Any],
+    path: str,
+    line: int | None,
+    default_id: str | None = None,
+    max_chars: int | None = None,
+) -> ReadItem:
     """Build a Document from a JSON/CSV record: id, date, text | title + description/body."""
     if not isinstance(rec, dict):
         return InputError(f"expected a JSON object, got {_json_type(rec)}", path, line)
@@ -344,8 +361,9 @@ def document_from_record(rec: dict[str, Any], path: str, line: int | None,
         if rec.get(f) not in (None, ""):
             used.add(f)
             if isinstance(rec[f], (dict, list, bool)):
-                return InputError(f"bad date: field '{f}' must be a string, got {_json_type(rec[f])}",
-                                  path, line)
+                return InputError(
+                    f"bad date: field '{f}' must be a string, got {_json_type(rec[f])}", path, line
+                )
             try:
                 date = parse_date(rec[f])
             except ValueError as e:
@@ -359,13 +377,28 @@ def document_from_record(rec: dict[str, Any], path: str, line: int | None,
     metadata = {k: v for k, v in rec.items() if k not in used and v not in (None, "")}
     url = _str_or_none(rec.get("url") or rec.get("link"))
     source = _str_or_none(rec.get("source") or rec.get("feed"))
-    return Document(id=doc_id, text=text, date=date, title=title, url=url, source=source,
-                    metadata=_jsonable(metadata), origin=f"{path}:{line}" if line else path)
+    return Document(
+        id=doc_id,
+        text=text,
+        date=date,
+        title=title,
+        url=url,
+        source=source,
+        metadata=_jsonable(metadata),
+        origin=f"{path}:{line}" if line else path,
+    )
 
 
 def _json_type(v: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            type(None): "null", int: "a number", float: "a number"}.get(type(v), type(v).__name__)
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        type(None): "null",
+        int: "a number",
+        float: "a number",
+    }.get(type(v), type(v).__name__)
 
 
 def _str_or_none(v: Any) -> str | None:
@@ -447,8 +480,10 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
         encoding = _stream_encoding(head)
         if encoding in ("utf-16", "utf-32"):
             text_stream = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline=None)
-            lines = ((ln.encode("utf-8", "surrogatepass") if ln is not None else None, n)
-                     for ln, n in _bounded_lines(text_stream.readline, max_line))
+            lines = (
+                (ln.encode("utf-8", "surrogatepass") if ln is not None else None, n)
+                for ln, n in _bounded_lines(text_stream.readline, max_line)
+            )
         else:
             if b"\x00" in head:
                 yield InputError(_binary_message(head, "JSON lines"), name, None)
@@ -458,8 +493,12 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
             lineno += 1
             if raw is None:
                 records += 1
-                yield InputError(f"line too long ({length:,} bytes; limit {max_line:,} bytes for a "
-                                 f"{limit:,}-character story, raise it with --max-chars)", name, lineno)
+                yield InputError(
+                    f"line too long ({length:,} bytes; limit {max_line:,} bytes for a "
+                    f"{limit:,}-character story, raise it with --max-chars)",
+                    name,
+                    lineno,
+                )
                 continue
             if not raw.strip():
                 continue
@@ -482,8 +521,11 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
                 continue
             yield document_from_record(rec, name, lineno, default_id=None, max_chars=limit)
     except UnicodeDecodeError as e:  # UTF-16/32 stream with a bad code unit
-        yield InputError(f"not valid {encoding.upper()} ({e.reason}) after line {lineno}; "
-                         f"re-encode the file as UTF-8", name, None)
+        yield InputError(
+            f"not valid {encoding.upper()} ({e.reason}) after line {lineno}; re-encode the file as UTF-8",
+            name,
+            None,
+        )
         return
     except _STREAM_ERRORS as e:
         yield _stream_error(e, lineno, name)
@@ -492,8 +534,9 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
         yield InputError("empty file (no JSON lines)", name, None)
 
 
-def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
-                    max_chars: int | None = None) -> Iterator[ReadItem]:
+def read_csv_stream(
+    stream: BinaryIO, name: str, delimiter: str = ",", max_chars: int | None = None
+) -> Iterator[ReadItem]:
     """A CSV/TSV corpus with a header row. UTF-8 (BOM optional) or UTF-16/32 with a BOM. A bad row
     (wrong number of columns, malformed quoting, bad encoding, an over-long field) is reported and
     skipped; the rows after it are still read."""
@@ -501,13 +544,13 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
     field_limit = limit + 65_536
     max_line = _max_line_bytes(limit)
     row_no = 0
-    bad_lines: dict[int, str] = {}    # physical line -> why it could not be decoded
+    bad_lines: dict[int, str] = {}  # physical line -> why it could not be decoded
 
     def utf8_lines(buffered):
         n = 0
         for raw, length in _bounded_lines(buffered.readline, max_line):
             n += 1
-            if raw is None:   # an over-long line: hand csv a stand-in of the same shape
+            if raw is None:  # an over-long line: hand csv a stand-in of the same shape
                 bad_lines[n] = _too_long(length, "bytes in one line", limit)
                 yield "\n"
                 continue
@@ -551,8 +594,12 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
         header = [_clean_str(h.strip().lower()) for h in header]
         if not ({"text", "title", "description", "body"} & set(header)):
             shown = ", ".join(header)[:300]
-            yield InputError(f"CSV header has no text column (need 'text', or 'title' plus "
-                             f"'description'/'body'); found: {shown}", name, 1)
+            yield InputError(
+                f"CSV header has no text column (need 'text', or 'title' plus "
+                f"'description'/'body'); found: {shown}",
+                name,
+                1,
+            )
             return
         prev_line = reader.line_num
         while True:
@@ -566,8 +613,10 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                 if "field larger than field limit" in msg:
                     msg = _too_long(field_limit, "characters or more in one field", limit)
                 elif "unexpected end of data" in msg:
-                    msg = ("malformed CSV row: unexpected end of data (an unterminated quote took in "
-                           "every line after it)")
+                    msg = (
+                        "malformed CSV row: unexpected end of data (an unterminated quote took in "
+                        "every line after it)"
+                    )
                 else:
                     msg = f"malformed CSV row: {msg}"
                 yield InputError(msg, name, row_no)
@@ -586,15 +635,18 @@ def read_csv_stream(stream: BinaryIO, name: str, delimiter: str = ",",
                 continue
             yield document_from_record(dict(zip(header, row)), name, row_no, max_chars=limit)
     except UnicodeDecodeError as e:
-        yield InputError(f"not valid {encoding.upper()} ({e.reason}) after line {row_no}; "
-                         f"re-encode the file as UTF-8", name, None)
+        yield InputError(
+            f"not valid {encoding.upper()} ({e.reason}) after line {row_no}; re-encode the file as UTF-8",
+            name,
+            None,
+        )
     except _STREAM_ERRORS as e:
         yield _stream_error(e, row_no, name)
 
 
 # --------------------------------------------------------------------------- text / html / feed
 
-_HEADER = re.compile(r"^(title|date|source|url|id)\s*:\s*(.*)$", re.I)
+_HEADER = re.compile(r"^(title|date|source|url|id)\s*:\s*(.*)$", re.IGNORECASE)
 
 
 def document_from_text(text: str, name: str, default_id: str, max_chars: int | None = None) -> ReadItem:
@@ -602,7 +654,7 @@ def document_from_text(text: str, name: str, default_id: str, max_chars: int | N
     short first line followed by a blank line is the title."""
     limit = _limit(max_chars)
     text = _clean_str(text)
-    if len(text) > limit + 65_536:   # refuse before splitting a huge text into lines
+    if len(text) > limit + 65_536:  # refuse before splitting a huge text into lines
         return InputError(_too_long(len(text), "characters", limit), name, None)
     lines = text.split("\n", 64)
     fields: dict[str, str] = {}
@@ -612,8 +664,14 @@ def document_from_text(text: str, name: str, default_id: str, max_chars: int | N
         i += 1
     body = "\n".join(lines[i:]).strip()
     title = fields.get("title")
-    if title is None and len(lines) > 2 and lines[0].strip() and not lines[1].strip() \
-            and len(lines[0]) < 200 and not lines[0].rstrip().endswith("."):
+    if (
+        title is None
+        and len(lines) > 2
+        and lines[0].strip()
+        and not lines[1].strip()
+        and len(lines[0]) < 200
+        and not lines[0].rstrip().endswith(".")
+    ):
         title = lines[0].strip()
     date = None
     if fields.get("date"):
@@ -629,8 +687,15 @@ def document_from_text(text: str, name: str, default_id: str, max_chars: int | N
     doc_id = fields.get("id") or default_id
     if len(doc_id) > MAX_ID_CHARS:
         return InputError(f"id too long ({len(doc_id):,} characters; limit {MAX_ID_CHARS:,})", name, None)
-    return Document(id=doc_id, text=body, date=date, title=title,
-                    url=fields.get("url"), source=fields.get("source"), origin=name)
+    return Document(
+        id=doc_id,
+        text=body,
+        date=date,
+        title=title,
+        url=fields.get("url"),
+        source=fields.get("source"),
+        origin=name,
+    )
 
 
 def _read_bounded(path: Path, max_bytes: int, what: str, max_chars: int) -> bytes | InputError:
@@ -682,8 +747,9 @@ def read_html_file(path: Path, root: Path | None = None, max_chars: int | None =
     return document_from_html(data, name, _file_id(path, root), max_chars=limit)
 
 
-def document_from_html(data: bytes | str, name: str, default_id: str,
-                       max_chars: int | None = None) -> ReadItem:
+def document_from_html(
+    data: bytes | str, name: str, default_id: str, max_chars: int | None = None
+) -> ReadItem:
 
     limit = _limit(max_chars)
     if len(data) > _max_html_bytes(limit):
@@ -696,23 +762,26 @@ def document_from_html(data: bytes | str, name: str, default_id: str,
     if isinstance(html, str):
         html = _clean_str(html)
     try:
-        extracted = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
-                                                include_tables=False, favor_precision=True)
+        extracted = trafilatura.bare_extraction(
+            html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        )
     except RecursionError:
         return InputError("HTML could not be parsed: nested too deeply", name)
     except Exception as e:  # trafilatura/lxml raise many types on hostile markup
         return InputError(f"HTML could not be parsed: {type(e).__name__}: {str(e)[:200]}", name)
     if extracted is None:
-        return InputError("no article text found in HTML (empty, script-only or too deeply nested "
-                          "markup)", name)
+        return InputError(
+            "no article text found in HTML (empty, script-only or too deeply nested markup)", name
+        )
     meta = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
     text = _clean_str(meta.get("text") or "").strip()
     title = _clean_str(meta.get("title") or "").strip() or None
     if title and text and not text.startswith(title):
         text = f"{title}\n\n{text}"
     if not text:
-        return InputError("no article text found in HTML (empty, script-only or too deeply nested "
-                          "markup)", name)
+        return InputError(
+            "no article text found in HTML (empty, script-only or too deeply nested markup)", name
+        )
     err = _check_text(text, name, None, limit)
     if err:
         return err
@@ -724,9 +793,15 @@ def document_from_html(data: bytes | str, name: str, default_id: str,
             date = None  # a page's guessed date is a hint, not a promise
     url = meta.get("url")
     source = meta.get("sitename") or meta.get("hostname")
-    return Document(id=default_id, text=text, date=date, title=title,
-                    url=_clean_str(url) if isinstance(url, str) else None,
-                    source=_clean_str(source) if isinstance(source, str) else None, origin=name)
+    return Document(
+        id=default_id,
+        text=text,
+        date=date,
+        title=title,
+        url=_clean_str(url) if isinstance(url, str) else None,
+        source=_clean_str(source) if isinstance(source, str) else None,
+        origin=name,
+    )
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -739,7 +814,6 @@ _TAGS = re.compile(r"<[^>]{0,2000}>")
 def read_feed_bytes(data: bytes, name: str, max_chars: int | None = None) -> Iterator[ReadItem]:
     """RSS 2.0, RSS 1.0 and Atom, parsed with defusedxml: DTDs, entity expansion and external
     entities are refused, so a feed can never make us read a file or the network."""
-
 
     limit = _limit(max_chars)
     if len(data) > MAX_FEED_BYTES:
@@ -797,10 +871,17 @@ def read_feed_bytes(data: bytes, name: str, max_chars: int | None = None) -> Ite
             guid = text_of(el, "guid")
         if body:
             body = html_lib.unescape(_TAGS.sub(" ", body))
-        rec = {"id": guid or link, "title": title and html_lib.unescape(_TAGS.sub(" ", title)),
-               "description": body, "date": date, "url": link, "source": channel_title}
-        item = document_from_record(rec, name, None, default_id=_doc_id(name, str(n), title or ""),
-                                    max_chars=limit)
+        rec = {
+            "id": guid or link,
+            "title": title and html_lib.unescape(_TAGS.sub(" ", title)),
+            "description": body,
+            "date": date,
+            "url": link,
+            "source": channel_title,
+        }
+        item = document_from_record(
+            rec, name, None, default_id=_doc_id(name, str(n), title or ""), max_chars=limit
+        )
         if isinstance(item, InputError):  # name the item: feeds have no line numbers
             item = InputError(f"item {n}: {item.reason}", name, None)
         yield item
@@ -821,6 +902,7 @@ def _looks_like_feed(head: bytes) -> bool:
 
 # --------------------------------------------------------------------------- dispatch
 
+
 def read_path(path: Path, root: Path | None = None, max_chars: int | None = None) -> Iterator[ReadItem]:
     suffix = _inner_suffix(path)
     name = display_name(path)
@@ -833,8 +915,9 @@ def read_path(path: Path, root: Path | None = None, max_chars: int | None = None
     elif suffix in CSV_EXTS:
         try:
             with _open_binary(path) as f:
-                yield from read_csv_stream(f, name, delimiter="\t" if suffix == ".tsv" else ",",
-                                           max_chars=max_chars)
+                yield from read_csv_stream(
+                    f, name, delimiter="\t" if suffix == ".tsv" else ",", max_chars=max_chars
+                )
         except OSError as e:
             yield InputError(f"cannot read: {e.strerror or e}", name)
     elif suffix in HTML_EXTS:
@@ -857,8 +940,7 @@ def read_path(path: Path, root: Path | None = None, max_chars: int | None = None
             yield read_text_file(path, root, max_chars)
 
 
-OUTSIDE_ROOT = ("symlink to a path outside the input directory; not followed (use "
-                "--follow-symlinks to allow)")
+OUTSIDE_ROOT = "symlink to a path outside the input directory; not followed (use --follow-symlinks to allow)"
 
 
 def _inside(path: Path, root_real: Path) -> bool:
@@ -888,8 +970,7 @@ def walk_directory(root: Path, follow_symlinks: bool = False) -> Iterator[Path |
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
-            yield InputError("directory loop (symlink to a directory already read); skipped",
-                             display_name(d))
+            yield InputError("directory loop (symlink to a directory already read); skipped", display_name(d))
             continue
         seen.add(key)
         try:
@@ -905,7 +986,7 @@ def walk_directory(root: Path, follow_symlinks: bool = False) -> Iterator[Path |
                 if p.is_symlink():
                     try:
                         target = p.resolve(strict=True)
-                    except (OSError, RuntimeError):   # dangling, or a loop (RuntimeError < 3.13)
+                    except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError < 3.13)
                         yield InputError("broken symlink (or a symlink loop); skipped", display_name(p))
                         continue
                     if not follow_symlinks and not _inside(target, root_real):
@@ -918,15 +999,18 @@ def walk_directory(root: Path, follow_symlinks: bool = False) -> Iterator[Path |
                 elif not p.exists():
                     yield InputError("broken symlink (or a symlink loop); skipped", display_name(p))
                 else:
-                    yield InputError("not a regular file (device, socket or pipe); skipped",
-                                     display_name(p))
+                    yield InputError("not a regular file (device, socket or pipe); skipped", display_name(p))
             except OSError as e:
                 yield InputError(f"cannot read: {e.strerror or e}", display_name(p))
         stack.extend(reversed(subdirs))
 
 
-def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None,
-                max_chars: int | None = None, follow_symlinks: bool = False) -> Iterator[ReadItem]:
+def read_inputs(
+    inputs: Iterable[str],
+    stdin: BinaryIO | None = None,
+    max_chars: int | None = None,
+    follow_symlinks: bool = False,
+) -> Iterator[ReadItem]:
     """Documents (and errors) from every input, in order. Directories are read recursively.
 
     `max_chars`: the longest story accepted (default MAX_STORY_CHARS); longer ones are reported
@@ -944,7 +1028,7 @@ def read_inputs(inputs: Iterable[str], stdin: BinaryIO | None = None,
         except FileNotFoundError:
             yield InputError("no such file or directory", name)
             continue
-        except (OSError, ValueError) as e:   # ELOOP, ENAMETOOLONG, EACCES, embedded NUL
+        except (OSError, ValueError) as e:  # ELOOP, ENAMETOOLONG, EACCES, embedded NUL
             if isinstance(e, OSError) and e.errno is not None and os.path.islink(spec) and not path.exists():
                 yield InputError("broken symlink (or a symlink loop)", name)
             else:
@@ -1004,8 +1088,9 @@ def read_stdin_bytes(data: bytes, max_chars: int | None = None, name: str = "<st
         yield document_from_text(text, name, default_id="stdin-" + _doc_id(text), max_chars=max_chars)
 
 
-def read_stdin_stream(stream: BinaryIO, max_chars: int | None = None,
-                      name: str = "<stdin>") -> Iterator[ReadItem]:
+def read_stdin_stream(
+    stream: BinaryIO, max_chars: int | None = None, name: str = "<stdin>"
+) -> Iterator[ReadItem]:
     """Standard input (or a pipe): JSON lines are streamed (a corpus of any size can be piped in);
     a feed or a single story is read whole, within the same bounds as a file."""
     limit = _limit(max_chars)
@@ -1014,7 +1099,9 @@ def read_stdin_stream(stream: BinaryIO, max_chars: int | None = None,
     except _STREAM_ERRORS as e:
         yield _stream_error(e, 0, name)
         return
-    if head.lstrip()[:1] == b"{" or (_stream_encoding(head[:4]) in ("utf-16", "utf-32") and b"{" in head[:16]):
+    if head.lstrip()[:1] == b"{" or (
+        _stream_encoding(head[:4]) in ("utf-16", "utf-32") and b"{" in head[:16]
+    ):
         yield from read_jsonl_stream(buffered, name, limit)
         return
     cap = MAX_FEED_BYTES if _looks_like_feed(head[:1024]) else _max_text_bytes(limit)

@@ -5,51 +5,98 @@ Data files (package data, tab-separated, '#' comments):
   data/cameo_plover.tsv  every CAMEO code -> PLOVER event, mode, context, Goldstein score
   data/triggers.tsv      trigger lexicon used by events.EventFinder
 """
+
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 
-from detente.resources import read_table
 from detente.model import PLOVER_TYPES
+from detente.resources import read_table
 
-QUAD_NAMES = {1: "verbal cooperation", 2: "material cooperation", 3: "verbal conflict",
-              4: "material conflict"}
-PENTA_NAMES = {0: "statement", 1: "verbal cooperation", 2: "material cooperation",
-               3: "verbal conflict", 4: "material conflict"}
+QUAD_NAMES = {
+    1: "verbal cooperation",
+    2: "material cooperation",
+    3: "verbal conflict",
+    4: "material conflict",
+}
+PENTA_NAMES = {
+    0: "statement",
+    1: "verbal cooperation",
+    2: "material cooperation",
+    3: "verbal conflict",
+    4: "material conflict",
+}
 # PLV data merges CONCEDE and RETREAT
 PLV_MERGE = {"CONCEDE": "YIELD", "RETREAT": "YIELD"}
 
 # PLOVER conflict-cooperation scores by (event, mode), PLOVER manual draft 0.8 table.
 MODE_SCORES = {
-    ("CONSULT", "visit"): 4, ("CONSULT", "third-party"): 1, ("CONSULT", "multilateral"): 4,
+    ("CONSULT", "visit"): 4,
+    ("CONSULT", "third-party"): 1,
+    ("CONSULT", "multilateral"): 4,
     ("CONSULT", "phone"): 1.5,
-    ("RETREAT", "withdraw"): 8, ("RETREAT", "release"): 6.5, ("RETREAT", "disarm"): 10,
-    ("RETREAT", "ceasefire"): 7.5, ("RETREAT", "access"): 6.5, ("RETREAT", "resign"): 4.5,
-    ("REQUEST", "assist"): 0.5, ("REQUEST", "change"): -1, ("REQUEST", "yield"): -1,
+    ("RETREAT", "withdraw"): 8,
+    ("RETREAT", "release"): 6.5,
+    ("RETREAT", "disarm"): 10,
+    ("RETREAT", "ceasefire"): 7.5,
+    ("RETREAT", "access"): 6.5,
+    ("RETREAT", "resign"): 4.5,
+    ("REQUEST", "assist"): 0.5,
+    ("REQUEST", "change"): -1,
+    ("REQUEST", "yield"): -1,
     ("REQUEST", "meet"): 0,
-    ("ACCUSE", "disapprove"): -2, ("ACCUSE", "investigate"): -3.5, ("ACCUSE", "allege"): -3.5,
-    ("REJECT", "assist"): -1.5, ("REJECT", "change"): -2, ("REJECT", "yield"): -2,
+    ("ACCUSE", "disapprove"): -2,
+    ("ACCUSE", "investigate"): -3.5,
+    ("ACCUSE", "allege"): -3.5,
+    ("REJECT", "assist"): -1.5,
+    ("REJECT", "change"): -2,
+    ("REJECT", "yield"): -2,
     ("REJECT", "meet"): -2,
-    ("THREATEN", "restrict"): -3, ("THREATEN", "arrest"): -3.5, ("THREATEN", "relations"): -3.5,
-    ("THREATEN", "expel"): -3.5, ("THREATEN", "territory"): -4, ("THREATEN", "violence"): -3.5,
-    ("PROTEST", "demo"): -5, ("PROTEST", "riot"): -7, ("PROTEST", "strike"): -5,
-    ("PROTEST", "hunger"): -4.5, ("PROTEST", "boycott"): -4.5, ("PROTEST", "obstruct"): -4.5,
-    ("SANCTION", "convict"): -6, ("SANCTION", "expel"): -5.5, ("SANCTION", "withdraw"): -6,
+    ("THREATEN", "restrict"): -3,
+    ("THREATEN", "arrest"): -3.5,
+    ("THREATEN", "relations"): -3.5,
+    ("THREATEN", "expel"): -3.5,
+    ("THREATEN", "territory"): -4,
+    ("THREATEN", "violence"): -3.5,
+    ("PROTEST", "demo"): -5,
+    ("PROTEST", "riot"): -7,
+    ("PROTEST", "strike"): -5,
+    ("PROTEST", "hunger"): -4.5,
+    ("PROTEST", "boycott"): -4.5,
+    ("PROTEST", "obstruct"): -4.5,
+    ("SANCTION", "convict"): -6,
+    ("SANCTION", "expel"): -5.5,
+    ("SANCTION", "withdraw"): -6,
     ("SANCTION", "discontinue"): -6,
-    ("MOBILIZE", "troops"): -6.5, ("MOBILIZE", "weapons"): -6.5, ("MOBILIZE", "police"): -5.5,
+    ("MOBILIZE", "troops"): -6.5,
+    ("MOBILIZE", "weapons"): -6.5,
+    ("MOBILIZE", "police"): -5.5,
     ("MOBILIZE", "militia"): -6,
-    ("COERCE", "seize"): -7, ("COERCE", "restrict"): -7, ("COERCE", "censor"): -6.5,
-    ("COERCE", "curfew"): -6.5, ("COERCE", "martial-law"): -7.5, ("COERCE", "arrest"): -7,
-    ("COERCE", "deport"): -7, ("COERCE", "withhold"): -7, ("COERCE", "misinformation"): -6.5,
+    ("COERCE", "seize"): -7,
+    ("COERCE", "restrict"): -7,
+    ("COERCE", "censor"): -6.5,
+    ("COERCE", "curfew"): -6.5,
+    ("COERCE", "martial-law"): -7.5,
+    ("COERCE", "arrest"): -7,
+    ("COERCE", "deport"): -7,
+    ("COERCE", "withhold"): -7,
+    ("COERCE", "misinformation"): -6.5,
     ("COERCE", "cyber"): -7,
-    ("ASSAULT", "abduct"): -8.5, ("ASSAULT", "beat"): -7.5, ("ASSAULT", "torture"): -8.5,
-    ("ASSAULT", "sexual"): -8.5, ("ASSAULT", "targeted"): -9.5, ("ASSAULT", "destroy"): -8.5,
-    ("ASSAULT", "primitive"): -8, ("ASSAULT", "firearms"): -9, ("ASSAULT", "explosives"): -9,
-    ("ASSAULT", "suicide-attack"): -9.5, ("ASSAULT", "aerial"): -9.5, ("ASSAULT", "drone"): -9.5,
-    ("ASSAULT", "heavy-weapons"): -9.5, ("ASSAULT", "crowd-control"): -7.5,
+    ("ASSAULT", "abduct"): -8.5,
+    ("ASSAULT", "beat"): -7.5,
+    ("ASSAULT", "torture"): -8.5,
+    ("ASSAULT", "sexual"): -8.5,
+    ("ASSAULT", "targeted"): -9.5,
+    ("ASSAULT", "destroy"): -8.5,
+    ("ASSAULT", "primitive"): -8,
+    ("ASSAULT", "firearms"): -9,
+    ("ASSAULT", "explosives"): -9,
+    ("ASSAULT", "suicide-attack"): -9.5,
+    ("ASSAULT", "aerial"): -9.5,
+    ("ASSAULT", "drone"): -9.5,
+    ("ASSAULT", "heavy-weapons"): -9.5,
+    ("ASSAULT", "crowd-control"): -7.5,
     ("ASSAULT", "unconventional"): -10,
 }
 
@@ -81,8 +128,9 @@ class CameoCode:
 class Trigger:
     """One lexicon entry. `pattern` is a lemma or a space-separated lemma sequence; a trailing
     `+prep` part (e.g. "call+for") means the verb must govern that particle/preposition."""
+
     pattern: str
-    pos: str            # VERB | NOUN | ANY
+    pos: str  # VERB | NOUN | ANY
     event: str
     mode: str | None
     context: tuple[str, ...]
@@ -101,7 +149,7 @@ class Ontology:
     triggers: list[Trigger] = field(default_factory=list)
 
     @classmethod
-    def load(cls) -> "Ontology":
+    def load(cls) -> Ontology:
         return _load_default()
 
     # -- lookups
@@ -154,19 +202,37 @@ def _load_default() -> Ontology:
     onto = Ontology()
     for r in read_table("plover_types.tsv"):
         onto.types[r["event"]] = PloverType(
-            event=r["event"], quad=int(r["quad"]), penta=int(r["penta"]),
-            default_cameo=r["default_cameo"], goldstein=float(r["goldstein"]),
-            plover_score=float(r["plover_score"]), requires_recipient=r["requires_recipient"] == "yes",
-            modes=tuple(m for m in r["modes"].split(",") if m), definition=r["definition"])
+            event=r["event"],
+            quad=int(r["quad"]),
+            penta=int(r["penta"]),
+            default_cameo=r["default_cameo"],
+            goldstein=float(r["goldstein"]),
+            plover_score=float(r["plover_score"]),
+            requires_recipient=r["requires_recipient"] == "yes",
+            modes=tuple(m for m in r["modes"].split(",") if m),
+            definition=r["definition"],
+        )
     for r in read_table("cameo_plover.tsv"):
         onto.cameo[r["cameo"]] = CameoCode(
-            code=r["cameo"], name=r["name"], event=r["event"] or None, mode=r["mode"] or None,
-            context=_ctx(r["context"]), goldstein=float(r["goldstein"]))
+            code=r["cameo"],
+            name=r["name"],
+            event=r["event"] or None,
+            mode=r["mode"] or None,
+            context=_ctx(r["context"]),
+            goldstein=float(r["goldstein"]),
+        )
     for r in read_table("triggers.tsv"):
-        onto.triggers.append(Trigger(
-            pattern=r["pattern"].strip().lower(), pos=r["pos"].strip() or "ANY", event=r["event"].strip(),
-            mode=r["mode"].strip() or None, context=_ctx(r["context"]), cameo=r["cameo"].strip(),
-            weight=float(r.get("weight") or 1.0)))
+        onto.triggers.append(
+            Trigger(
+                pattern=r["pattern"].strip().lower(),
+                pos=r["pos"].strip() or "ANY",
+                event=r["event"].strip(),
+                mode=r["mode"].strip() or None,
+                context=_ctx(r["context"]),
+                cameo=r["cameo"].strip(),
+                weight=float(r.get("weight") or 1.0),
+            )
+        )
     missing = set(PLOVER_TYPES) - set(onto.types)
     if missing:
         raise RuntimeError(f"plover_types.tsv lacks {sorted(missing)}")

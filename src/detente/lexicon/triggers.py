@@ -1,6 +1,7 @@
 """Matching the trigger lexicon (data/triggers.tsv) against a parsed sentence.
 
 Shared by the event finder and the relation classifier's lexicon votes, so it lives below both."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -44,17 +45,22 @@ class TriggerIndex:
             for key in {lem, low}:
                 for parts, trig in self.multi.get(key, ()):
                     n = len(parts)
-                    seq = toks[k:k + n]
-                    if len(seq) == n and all(s.lemma_.lower() == p or s.text.lower() == p
-                                             for s, p in zip(seq, parts)):
+                    seq = toks[k : k + n]
+                    if len(seq) == n and all(
+                        s.lemma_.lower() == p or s.text.lower() == p for s, p in zip(seq, parts)
+                    ):
                         found.append((trig, [s.i for s in seq], seq[-1].i, 3))
                 for c, trig in self.child.get(key, ()):
                     if not self._pos_ok(trig, tok):
                         continue
                     for ch in tok.children:
-                        if ch.i > tok.i and (ch.lemma_.lower() == c or ch.text.lower() == c) and \
-                                not any(p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME")
-                                        for p in ch.children):   # "called X on Monday"
+                        if (
+                            ch.i > tok.i
+                            and (ch.lemma_.lower() == c or ch.text.lower() == c)
+                            and not any(
+                                p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME") for p in ch.children
+                            )
+                        ):  # "called X on Monday"
                             found.append((trig, [tok.i, ch.i], tok.i, 2))
                             break
                 for trig in self.single.get(key, ()):

@@ -22,6 +22,7 @@ events of that batch's documents, and the alerts are written in one transaction 
 batch and its alerts evaluates that batch when it starts again; an alert's id is the hash of its
 key (rule + story or period), so nothing is raised twice.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,18 +40,27 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from detente.model import PLOVER_TYPES
-from detente.errors import DetenteError
-from detente.storage.query import EventQuery, QueryError, parse_actor
 import yaml
+
 from detente.analysis import series as an
-from detente.analysis.series import period_start
-from detente.analysis.series import FREQS
+from detente.analysis.series import FREQS, period_start
+from detente.errors import DetenteError
+from detente.model import PLOVER_TYPES
+from detente.storage.query import EventQuery, QueryError, parse_actor
 
 CURSOR_KEY = "alerts_evaluated_until"
-EVENT_KEYS = {"name", "dyad", "directed", "actor", "source", "target", "types", "quad", "min_confidence",
-              "include_flagged"}
+EVENT_KEYS = {
+    "name",
+    "dyad",
+    "directed",
+    "actor",
+    "source",
+    "target",
+    "types",
+    "quad",
+    "min_confidence",
+    "include_flagged",
+}
 SPIKE_KEYS = {"period", "z", "window", "min_events", "direction"}
 CCI_KEYS = {"period", "window", "delta", "min_events"}
 PERIODS = ("day", "week", "month")
@@ -62,13 +72,14 @@ class RuleError(DetenteError):
 
 # --------------------------------------------------------------------------- rules
 
+
 @dataclass
 class Rule:
     name: str
-    kind: str = "event"                     # event | spike | cci_shift
+    kind: str = "event"  # event | spike | cci_shift
     dyad: tuple[str, str] | None = None
     directed: bool = False
-    actor: str | None = None                # involved in either role
+    actor: str | None = None  # involved in either role
     source: str | None = None
     target: str | None = None
     types: list[str] = field(default_factory=list)
@@ -79,12 +90,16 @@ class Rule:
     z: float = 3.0
     window: int = 8
     min_events: int = 3
-    direction: str = "up"                   # spike: up | down | both
+    direction: str = "up"  # spike: up | down | both
     delta: float = 0.5
 
     def describe(self) -> str:
-        who = ("-".join(self.dyad) if self.dyad else None) or self.actor or \
-            "->".join(x for x in (self.source, self.target) if x) or "any"
+        who = (
+            ("-".join(self.dyad) if self.dyad else None)
+            or self.actor
+            or "->".join(x for x in (self.source, self.target) if x)
+            or "any"
+        )
         if self.kind == "spike":
             return f"{who} spike (z >= {self.z:g} per {self.period})"
         if self.kind == "cci_shift":
@@ -120,8 +135,10 @@ def parse_rule(raw: Any, index: int) -> Rule:
         raise RuleError(f"rule {name}: a rule is either a spike or a cci_shift rule, not both")
     unknown = set(raw) - EVENT_KEYS - {"spike", "cci_shift"}
     if unknown:
-        raise RuleError(f"rule {name}: unknown key(s) {', '.join(sorted(unknown))}; expected "
-                        f"{', '.join(sorted(EVENT_KEYS | {'spike', 'cci_shift'}))}")
+        raise RuleError(
+            f"rule {name}: unknown key(s) {', '.join(sorted(unknown))}; expected "
+            f"{', '.join(sorted(EVENT_KEYS | {'spike', 'cci_shift'}))}"
+        )
     r = Rule(name=name, kind=kind)
     if "dyad" in raw:
         d = raw["dyad"]
@@ -141,7 +158,9 @@ def parse_rule(raw: Any, index: int) -> Rule:
     r.types = [str(t).strip().upper() for t in types]
     bad = [t for t in r.types if t not in PLOVER_TYPES]
     if bad:
-        raise RuleError(f"rule {name}: unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}")
+        raise RuleError(
+            f"rule {name}: unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}"
+        )
     quad = raw.get("quad", [])
     quad = [quad] if isinstance(quad, int) else quad
     if not isinstance(quad, list) or any(isinstance(q, bool) or q not in (1, 2, 3, 4) for q in quad):
@@ -152,8 +171,9 @@ def parse_rule(raw: Any, index: int) -> Rule:
     r.include_flagged = bool(raw.get("include_flagged", False))
     if kind == "event":
         if not (r.dyad or r.actor or r.source or r.target or r.types or r.quad):
-            raise RuleError(f"rule {name}: an event rule needs at least one of dyad, actor, source, "
-                            "target, types, quad")
+            raise RuleError(
+                f"rule {name}: an event rule needs at least one of dyad, actor, source, target, types, quad"
+            )
         return r
     spec = raw[kind]
     if not isinstance(spec, dict):
@@ -161,13 +181,17 @@ def parse_rule(raw: Any, index: int) -> Rule:
     allowed = SPIKE_KEYS if kind == "spike" else CCI_KEYS
     unknown = set(spec) - allowed
     if unknown:
-        raise RuleError(f"rule {name}: unknown {kind} key(s) {', '.join(sorted(unknown))}; expected "
-                        f"{', '.join(sorted(allowed))}")
+        raise RuleError(
+            f"rule {name}: unknown {kind} key(s) {', '.join(sorted(unknown))}; expected "
+            f"{', '.join(sorted(allowed))}"
+        )
     if r.dyad is None:
         raise RuleError(f"rule {name}: a {kind} rule needs a dyad")
     if r.actor or r.source or r.target or r.types or r.quad or "min_confidence" in raw:
-        raise RuleError(f"rule {name}: a {kind} rule follows a whole dyad; actor/source/target/types/"
-                        "quad/min_confidence apply to event rules only")
+        raise RuleError(
+            f"rule {name}: a {kind} rule follows a whole dyad; actor/source/target/types/"
+            "quad/min_confidence apply to event rules only"
+        )
     r.period = str(spec.get("period", "day"))
     if r.period not in PERIODS:
         raise RuleError(f"rule {name}: period must be one of {', '.join(PERIODS)}")
@@ -217,6 +241,7 @@ def load_rules(path: str | Path) -> list[Rule]:
 
 # --------------------------------------------------------------------------- evaluation
 
+
 @dataclass
 class Alert:
     key: str
@@ -229,7 +254,7 @@ class Alert:
     id: str = ""
     seq: int = 0
     created_at: dt.datetime | None = None
-    events: list[dict[str, Any]] | None = None     # evidence for the webhook (attach_evidence)
+    events: list[dict[str, Any]] | None = None  # evidence for the webhook (attach_evidence)
 
     def __post_init__(self):
         if not self.id:
@@ -237,15 +262,33 @@ class Alert:
 
     def payload(self) -> dict[str, Any]:
         """The JSON posted to the webhook (and served by GET /alerts)."""
-        return {"id": self.id, "seq": self.seq, "rule": self.rule, "kind": self.kind,
-                "created_at": self.created_at.isoformat() + "Z" if self.created_at else None,
-                "period": self.period.isoformat() if self.period else None, "message": self.message,
-                "event_ids": list(self.event_ids), "details": self.details,
-                **({"events": self.events} if self.events is not None else {})}
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "rule": self.rule,
+            "kind": self.kind,
+            "created_at": self.created_at.isoformat() + "Z" if self.created_at else None,
+            "period": self.period.isoformat() if self.period else None,
+            "message": self.message,
+            "event_ids": list(self.event_ids),
+            "details": self.details,
+            **({"events": self.events} if self.events is not None else {}),
+        }
 
 
-EVIDENCE_COLUMNS = ("id", "date", "doc_id", "source_code", "source_sector", "event", "target_code",
-                    "target_sector", "quad_code", "confidence", "text")
+EVIDENCE_COLUMNS = (
+    "id",
+    "date",
+    "doc_id",
+    "source_code",
+    "source_sector",
+    "event",
+    "target_code",
+    "target_sector",
+    "quad_code",
+    "confidence",
+    "text",
+)
 
 
 def evidence(con, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -262,7 +305,7 @@ def evidence(con, event_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def attach_evidence(con, alerts: Sequence["Alert"]) -> None:
+def attach_evidence(con, alerts: Sequence[Alert]) -> None:
     """Set each alert's `events` (sent with the webhook, so a receiver needs no database)."""
     found = evidence(con, [i for a in alerts for i in a.event_ids])
     for a in alerts:
@@ -271,7 +314,7 @@ def attach_evidence(con, alerts: Sequence["Alert"]) -> None:
 
 def _short(text: Any, n: int = 140) -> str:
     s = " ".join(str(text or "").split())
-    return s if len(s) <= n else s[:n - 1] + "…"
+    return s if len(s) <= n else s[: n - 1] + "…"
 
 
 def _period_of(day: Any, period: str) -> dt.date:
@@ -297,24 +340,41 @@ class Evaluator:
 
     # events of the batch matching an event rule
     def _event_matches(self, con, rule: Rule, doc_ids: list[str]) -> pd.DataFrame:
-        q = EventQuery(dyad=rule.dyad, directed=rule.directed, actor=rule.source, target=rule.target,
-                       type=rule.types or None, quad=rule.quad or None, include_flagged=rule.include_flagged)
-        sql, params = q.to_sql(columns="e.id, e.doc_id, e.date, e.event, e.source_code, e.target_code, "
-                                       "e.quad_code, e.confidence, e.text, e.span_start")
-        outer = "SELECT * FROM (" + sql + ") m WHERE m.doc_id IN (SELECT doc_id FROM _alert_docs) AND m.confidence >= ?"
+        q = EventQuery(
+            dyad=rule.dyad,
+            directed=rule.directed,
+            actor=rule.source,
+            target=rule.target,
+            type=rule.types or None,
+            quad=rule.quad or None,
+            include_flagged=rule.include_flagged,
+        )
+        sql, params = q.to_sql(
+            columns="e.id, e.doc_id, e.date, e.event, e.source_code, e.target_code, "
+            "e.quad_code, e.confidence, e.text, e.span_start"
+        )
+        outer = (
+            "SELECT * FROM ("
+            + sql
+            + ") m WHERE m.doc_id IN (SELECT doc_id FROM _alert_docs) AND m.confidence >= ?"
+        )
         params = params + [rule.min_confidence]
         if rule.actor:
             code, sector = parse_actor(rule.actor)
-            outer += (" AND EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = m.id AND a.code = ?"
-                      + (" AND a.sector = ?)" if sector else ")"))
+            outer += " AND EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = m.id AND a.code = ?" + (
+                " AND a.sector = ?)" if sector else ")"
+            )
             params += [code] + ([sector] if sector else [])
         return con.execute(outer + " ORDER BY m.doc_id, m.span_start", params).df()
 
     def _touched_periods(self, con, rule: Rule, doc_ids: list[str]) -> list[dt.date]:
         q = EventQuery(dyad=rule.dyad, directed=rule.directed, include_flagged=rule.include_flagged)
         sql, params = q.to_sql(columns="e.date, e.doc_id")
-        rows = con.execute(f"SELECT DISTINCT date FROM ({sql}) m WHERE m.doc_id IN "
-                           "(SELECT doc_id FROM _alert_docs) AND m.date IS NOT NULL", params).fetchall()
+        rows = con.execute(
+            f"SELECT DISTINCT date FROM ({sql}) m WHERE m.doc_id IN "
+            "(SELECT doc_id FROM _alert_docs) AND m.date IS NOT NULL",
+            params,
+        ).fetchall()
         return sorted({_period_of(r[0], rule.period) for r in rows})
 
     def evaluate(self, store, doc_ids: Iterable[str]) -> list[Alert]:
@@ -333,37 +393,68 @@ class Evaluator:
                     for doc_id, g in m.groupby("doc_id", sort=False):
                         top = g.sort_values("confidence", ascending=False).iloc[0]
                         more = f" (+{len(g) - 1} more)" if len(g) > 1 else ""
-                        msg = (f"[{rule.name}] {top.source_code or '-'} {top.event} {top.target_code or '-'} "
-                               f"conf {top.confidence:.2f}{more}: \"{_short(top.text)}\" ({doc_id})")
+                        msg = (
+                            f"[{rule.name}] {top.source_code or '-'} {top.event} {top.target_code or '-'} "
+                            f'conf {top.confidence:.2f}{more}: "{_short(top.text)}" ({doc_id})'
+                        )
                         day = top.date.date() if isinstance(top.date, pd.Timestamp) else None
-                        out.append(Alert(key=f"{rule.name}|doc|{doc_id}", rule=rule.name, kind="event",
-                                         message=msg, event_ids=list(g["id"]), period=day,
-                                         details={"doc_id": doc_id, "rule": rule.describe(),
-                                                  "events": int(len(g))}))
+                        out.append(
+                            Alert(
+                                key=f"{rule.name}|doc|{doc_id}",
+                                rule=rule.name,
+                                kind="event",
+                                message=msg,
+                                event_ids=list(g["id"]),
+                                period=day,
+                                details={"doc_id": doc_id, "rule": rule.describe(), "events": len(g)},
+                            )
+                        )
                     continue
                 periods = self._touched_periods(con, rule, doc_ids)
                 if not periods:
                     continue
                 a, b = rule.dyad
                 if rule.kind == "spike":
-                    sp = an.spikes(con, a, b, freq=rule.period, directed=rule.directed, since=periods[0],
-                                   until=_period_last_day(periods[-1], rule.period),
-                                   include_flagged=rule.include_flagged, window=rule.window,
-                                   threshold=rule.z, min_events=rule.min_events)
+                    sp = an.spikes(
+                        con,
+                        a,
+                        b,
+                        freq=rule.period,
+                        directed=rule.directed,
+                        since=periods[0],
+                        until=_period_last_day(periods[-1], rule.period),
+                        include_flagged=rule.include_flagged,
+                        window=rule.window,
+                        threshold=rule.z,
+                        min_events=rule.min_events,
+                    )
                     for r in sp.itertuples():
                         p = r.period.date()
                         if p not in periods or (rule.direction != "both" and r.direction != rule.direction):
                             continue
-                        msg = (f"[{rule.name}] {a}-{b} {r.direction} spike in the {rule.period} of {p}: "
-                               f"{r.events:g} events vs baseline {r.baseline_mean:.1f} ± {r.baseline_std:.1f} "
-                               f"(z {r.z:+.1f})")
-                        out.append(Alert(key=f"{rule.name}|spike|{p}|{r.direction}", rule=rule.name,
-                                         kind="spike", message=msg, event_ids=list(r.top_event_ids) or list(r.event_ids),
-                                         period=p, details={"z": float(r.z), "events": float(r.events),
-                                                            "baseline_mean": float(r.baseline_mean),
-                                                            "baseline_std": float(r.baseline_std),
-                                                            "all_event_ids": list(r.event_ids)[:200],
-                                                            "rule": rule.describe()}))
+                        msg = (
+                            f"[{rule.name}] {a}-{b} {r.direction} spike in the {rule.period} of {p}: "
+                            f"{r.events:g} events vs baseline {r.baseline_mean:.1f} ± {r.baseline_std:.1f} "
+                            f"(z {r.z:+.1f})"
+                        )
+                        out.append(
+                            Alert(
+                                key=f"{rule.name}|spike|{p}|{r.direction}",
+                                rule=rule.name,
+                                kind="spike",
+                                message=msg,
+                                event_ids=list(r.top_event_ids) or list(r.event_ids),
+                                period=p,
+                                details={
+                                    "z": float(r.z),
+                                    "events": float(r.events),
+                                    "baseline_mean": float(r.baseline_mean),
+                                    "baseline_std": float(r.baseline_std),
+                                    "all_event_ids": list(r.event_ids)[:200],
+                                    "rule": rule.describe(),
+                                },
+                            )
+                        )
                 else:
                     out.extend(self._cci_shifts(con, rule, periods))
         finally:
@@ -373,9 +464,16 @@ class Evaluator:
     def _cci_shifts(self, con, rule: Rule, periods: list[dt.date]) -> list[Alert]:
 
         a, b = rule.dyad
-        s = an.dyad_series(con, a, b, freq=rule.period, directed=rule.directed,
-                           since=_period_back(periods[0], rule.period, rule.window),
-                           until=_period_last_day(periods[-1], rule.period), include_flagged=rule.include_flagged)
+        s = an.dyad_series(
+            con,
+            a,
+            b,
+            freq=rule.period,
+            directed=rule.directed,
+            since=_period_back(periods[0], rule.period, rule.window),
+            until=_period_last_day(periods[-1], rule.period),
+            include_flagged=rule.include_flagged,
+        )
         s = s.set_index(s["period"].dt.date)
         out = []
         for p in periods:
@@ -393,16 +491,33 @@ class Evaluator:
             if abs(shift) < rule.delta:
                 continue
             way = "towards conflict" if shift < 0 else "towards cooperation"
-            msg = (f"[{rule.name}] {a}-{b} CCI {base:+.2f} -> {cci:+.2f} ({way}) in the {rule.period} of {p}: "
-                   f"{n:g} events, baseline {base_n:g} events over {rule.window} {rule.period}s")
-            out.append(Alert(key=f"{rule.name}|cci|{p}|{'down' if shift < 0 else 'up'}", rule=rule.name,
-                             kind="cci_shift", message=msg, event_ids=list(cur["event_ids"]), period=p,
-                             details={"cci": cci, "baseline_cci": base, "shift": shift, "events": n,
-                                      "baseline_events": base_n, "rule": rule.describe()}))
+            msg = (
+                f"[{rule.name}] {a}-{b} CCI {base:+.2f} -> {cci:+.2f} ({way}) in the {rule.period} of {p}: "
+                f"{n:g} events, baseline {base_n:g} events over {rule.window} {rule.period}s"
+            )
+            out.append(
+                Alert(
+                    key=f"{rule.name}|cci|{p}|{'down' if shift < 0 else 'up'}",
+                    rule=rule.name,
+                    kind="cci_shift",
+                    message=msg,
+                    event_ids=list(cur["event_ids"]),
+                    period=p,
+                    details={
+                        "cci": cci,
+                        "baseline_cci": base,
+                        "shift": shift,
+                        "events": n,
+                        "baseline_events": base_n,
+                        "rule": rule.describe(),
+                    },
+                )
+            )
         return out
 
 
 # --------------------------------------------------------------------------- storage
+
 
 def evaluated_until(con) -> dt.datetime | None:
     row = con.execute("SELECT value FROM meta WHERE key = ?", [CURSOR_KEY]).fetchall()
@@ -425,8 +540,11 @@ def unevaluated_batches(con) -> list[tuple[dt.datetime, list[str]]]:
     mark = evaluated_until(con)
     if mark is None:
         return []
-    rows = con.execute("SELECT coded_at, list(id ORDER BY id) FROM documents WHERE coded_at > ? "
-                       "GROUP BY coded_at ORDER BY coded_at", [mark]).fetchall()
+    rows = con.execute(
+        "SELECT coded_at, list(id ORDER BY id) FROM documents WHERE coded_at > ? "
+        "GROUP BY coded_at ORDER BY coded_at",
+        [mark],
+    ).fetchall()
     return [(r[0], list(r[1])) for r in rows]
 
 
@@ -435,8 +553,9 @@ def batch_mark(con, doc_ids: Sequence[str]) -> dt.datetime | None:
         return None
     con.register("_mark_docs", pd.DataFrame({"id": list(doc_ids)}))
     try:
-        return con.execute("SELECT max(coded_at) FROM documents WHERE id IN (SELECT id FROM _mark_docs)"
-                           ).fetchall()[0][0]
+        return con.execute(
+            "SELECT max(coded_at) FROM documents WHERE id IN (SELECT id FROM _mark_docs)"
+        ).fetchall()[0][0]
     finally:
         con.unregister("_mark_docs")
 
@@ -444,7 +563,7 @@ def batch_mark(con, doc_ids: Sequence[str]) -> dt.datetime | None:
 def record_alerts(con, alerts: Sequence[Alert], mark: dt.datetime | None, webhook: bool) -> list[Alert]:
     """Insert the alerts not raised before and move the evaluation mark, in one transaction.
     Returns the alerts actually added (with seq and created_at set)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     added: list[Alert] = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -452,17 +571,35 @@ def record_alerts(con, alerts: Sequence[Alert], mark: dt.datetime | None, webhoo
         known = set()
         if alerts:
             placeholders = ",".join("?" * len(alerts))
-            known = {r[0] for r in con.execute(f"SELECT id FROM alerts WHERE id IN ({placeholders})",
-                                               [a.id for a in alerts]).fetchall()}
+            known = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT id FROM alerts WHERE id IN ({placeholders})", [a.id for a in alerts]
+                ).fetchall()
+            }
         for a in alerts:
             if a.id in known:
                 continue
             known.add(a.id)
             seq += 1
             a.seq, a.created_at = seq, now
-            con.execute("INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [a.id, a.seq, a.key, a.rule, a.kind, now, a.period, a.message, a.event_ids,
-                         json.dumps(a.details, default=str), "pending" if webhook else None, 0])
+            con.execute(
+                "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    a.id,
+                    a.seq,
+                    a.key,
+                    a.rule,
+                    a.kind,
+                    now,
+                    a.period,
+                    a.message,
+                    a.event_ids,
+                    json.dumps(a.details, default=str),
+                    "pending" if webhook else None,
+                    0,
+                ],
+            )
             added.append(a)
         if mark is not None:
             cur = evaluated_until(con)
@@ -478,16 +615,28 @@ def record_alerts(con, alerts: Sequence[Alert], mark: dt.datetime | None, webhoo
     return added
 
 
-ALERT_COLUMNS = "id, seq, rule, kind, created_at, period, message, event_ids, details, webhook_status, webhook_attempts"
+ALERT_COLUMNS = (
+    "id, seq, rule, kind, created_at, period, message, event_ids, details, webhook_status, webhook_attempts"
+)
 
 
 def has_alerts_table(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'alerts'"
-                            ).fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'alerts'").fetchall()[
+            0
+        ][0]
+    )
 
 
-def list_alerts(con, *, after: int = 0, limit: int = 50, rule: str | None = None,
-                since: dt.date | None = None, newest_first: bool = True) -> list[dict[str, Any]]:
+def list_alerts(
+    con,
+    *,
+    after: int = 0,
+    limit: int = 50,
+    rule: str | None = None,
+    since: dt.date | None = None,
+    newest_first: bool = True,
+) -> list[dict[str, Any]]:
     """Alerts as JSON-ready dicts (the payload fields plus webhook status)."""
     if not has_alerts_table(con):
         return []
@@ -499,8 +648,10 @@ def list_alerts(con, *, after: int = 0, limit: int = 50, rule: str | None = None
         where.append("created_at >= ?")
         params.append(since)
     order = "DESC" if newest_first else "ASC"
-    rows = con.execute(f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} "
-                       f"ORDER BY seq {order} LIMIT ?", params + [int(limit)]).fetchall()
+    rows = con.execute(
+        f"SELECT {ALERT_COLUMNS} FROM alerts WHERE {' AND '.join(where)} ORDER BY seq {order} LIMIT ?",
+        params + [int(limit)],
+    ).fetchall()
     keys = [c.strip() for c in ALERT_COLUMNS.split(",")]
     out = []
     for r in rows:
@@ -514,20 +665,37 @@ def list_alerts(con, *, after: int = 0, limit: int = 50, rule: str | None = None
 
 
 def pending_webhook_alerts(con) -> list[Alert]:
-    rows = con.execute("SELECT id, seq, key, rule, kind, created_at, period, message, event_ids, details "
-                       "FROM alerts WHERE webhook_status = 'pending' ORDER BY seq").fetchall()
-    return [Alert(id=r[0], seq=r[1], key=r[2], rule=r[3], kind=r[4], created_at=r[5], period=r[6],
-                  message=r[7], event_ids=list(r[8] or []), details=json.loads(r[9]) if r[9] else {})
-            for r in rows]
+    rows = con.execute(
+        "SELECT id, seq, key, rule, kind, created_at, period, message, event_ids, details "
+        "FROM alerts WHERE webhook_status = 'pending' ORDER BY seq"
+    ).fetchall()
+    return [
+        Alert(
+            id=r[0],
+            seq=r[1],
+            key=r[2],
+            rule=r[3],
+            kind=r[4],
+            created_at=r[5],
+            period=r[6],
+            message=r[7],
+            event_ids=list(r[8] or []),
+            details=json.loads(r[9]) if r[9] else {},
+        )
+        for r in rows
+    ]
 
 
 def record_deliveries(con, results: Sequence[tuple[str, str, int]]) -> None:
     for alert_id, status, attempts in results:
-        con.execute("UPDATE alerts SET webhook_status = ?, webhook_attempts = webhook_attempts + ? WHERE id = ?",
-                    [status, attempts, alert_id])
+        con.execute(
+            "UPDATE alerts SET webhook_status = ?, webhook_attempts = webhook_attempts + ? WHERE id = ?",
+            [status, attempts, alert_id],
+        )
 
 
 # --------------------------------------------------------------------------- webhook
+
 
 class WebhookSender:
     """POSTs alerts as JSON from a background thread, retrying with exponential backoff, so a slow
@@ -535,8 +703,17 @@ class WebhookSender:
     attempts) are collected for the watcher to record; an alert still pending when the watcher
     stops is sent again when it starts (receivers can deduplicate by the alert `id`)."""
 
-    def __init__(self, url: str, *, attempts: int = 5, timeout: float = 5.0, first_delay: float = 1.0,
-                 max_delay: float = 60.0, log: Callable[..., None] | None = None, max_queue: int = 10_000):
+    def __init__(
+        self,
+        url: str,
+        *,
+        attempts: int = 5,
+        timeout: float = 5.0,
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+        log: Callable[..., None] | None = None,
+        max_queue: int = 10_000,
+    ):
         if not url.startswith(("http://", "https://")):
             raise DetenteError(f"webhook {url!r}: expected an http:// or https:// URL")
         self.url = url
@@ -572,8 +749,12 @@ class WebhookSender:
                 return out
 
     def _post(self, body: bytes) -> None:
-        req = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": "detente-watch"})
+        req = urllib.request.Request(
+            self.url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "detente-watch"},
+        )
         with urllib.request.urlopen(req, timeout=self.timeout) as resp:
             resp.read(65536)
             if not 200 <= resp.status < 300:
@@ -599,13 +780,14 @@ class WebhookSender:
                     self.log("warning", "webhook_failed", alert=alert.id, attempt=attempt, error=err[:200])
                     if attempt == self.attempts:
                         break
-                    if self._stop.wait(delay):          # shutting down: leave it pending for next time
+                    if self._stop.wait(delay):  # shutting down: leave it pending for next time
                         status = "pending"
                         break
                     delay = min(delay * 2, self.max_delay)
             self._queued.discard(alert.id)
-            self.log("info" if status == "sent" else "warning", "webhook_" + status, alert=alert.id,
-                     attempts=tries)
+            self.log(
+                "info" if status == "sent" else "warning", "webhook_" + status, alert=alert.id, attempts=tries
+            )
             self._results.put((alert.id, status, tries))
             self._busy = False
 

@@ -23,6 +23,7 @@ log line each time, an error line after `REPORT_AFTER` failures in a row) but ne
 others. SIGTERM or SIGINT: the batch being coded is finished and stored, source positions saved,
 queued webhooks get a few seconds, and the process exits 0.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,6 +35,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 import zlib
@@ -42,29 +44,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from detente.errors import DetenteError, InputError
-from detente.model import Document
-from detente.io.readers import read_feed_bytes
-from detente.io.readers import KNOWN_EXTS, _inner_suffix, read_path, walk_directory
-from detente.io.readers import document_from_record
-from detente.monitoring.alerts import Evaluator, WebhookSender
-from detente.execution.local import resolve_factory
-from detente.storage.store import EventStore
-from detente.monitoring.alerts import attach_evidence, batch_mark, record_alerts
-from detente.monitoring.alerts import attach_evidence, init_cursor, pending_webhook_alerts, unevaluated_batches
-from detente.monitoring.alerts import record_deliveries
 import pandas as pd
-from detente.storage.near_duplicates import NearDuplicateIndex
-from detente.execution.local import CodingRun
-from detente.storage.store import StoreError
-import traceback
 
-DEFAULT_EVERY = 900.0          # 15 minutes
-DEFAULT_TIMEOUT = 20.0         # seconds for a whole HTTP response
+from detente.errors import DetenteError, InputError
+from detente.execution.local import CodingRun, resolve_factory
+from detente.io.readers import (
+    KNOWN_EXTS,
+    _inner_suffix,
+    document_from_record,
+    read_feed_bytes,
+    read_path,
+    walk_directory,
+)
+from detente.model import Document
+from detente.monitoring.alerts import (
+    Evaluator,
+    WebhookSender,
+    attach_evidence,
+    batch_mark,
+    init_cursor,
+    pending_webhook_alerts,
+    record_alerts,
+    record_deliveries,
+    unevaluated_batches,
+)
+from detente.storage.near_duplicates import NearDuplicateIndex
+from detente.storage.store import EventStore, StoreError
+
+DEFAULT_EVERY = 900.0  # 15 minutes
+DEFAULT_TIMEOUT = 20.0  # seconds for a whole HTTP response
 DEFAULT_MAX_BYTES = 10_000_000
 MAX_BACKOFF = 3600.0
-REPORT_AFTER = 3               # failures in a row before a source is reported as failing
-SETTLE_SECONDS = 1.0           # a new file in a directory is read once unchanged this long
+REPORT_AFTER = 3  # failures in a row before a source is reported as failing
+SETTLE_SECONDS = 1.0  # a new file in a directory is read once unchanged this long
 USER_AGENT = "detente-watch/0.1 (+https://github.com/openeventdata/PLOVER)"
 
 
@@ -76,10 +88,11 @@ class SourceError(DetenteError):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 # --------------------------------------------------------------------------- structured log
+
 
 class JsonLog:
     """One JSON object per line: {"ts", "level", "event", ...fields}."""
@@ -94,17 +107,23 @@ class JsonLog:
     def __call__(self, level: str, event: str, **fields: Any) -> None:
         if self.LEVELS.get(level, 20) < self.min:
             return
-        rec = {"ts": utcnow().isoformat(timespec="milliseconds") + "Z", "level": level, "event": event, **fields}
+        rec = {
+            "ts": utcnow().isoformat(timespec="milliseconds") + "Z",
+            "level": level,
+            "event": event,
+            **fields,
+        }
         line = json.dumps(rec, ensure_ascii=False, default=str)
         with self._lock:
             try:
                 self.stream.write(line + "\n")
                 self.stream.flush()
-            except (OSError, ValueError):   # a closed pipe must not stop the watcher
+            except (OSError, ValueError):  # a closed pipe must not stop the watcher
                 pass
 
 
 # --------------------------------------------------------------------------- per-source state
+
 
 @dataclass
 class SourceState:
@@ -120,13 +139,25 @@ class SourceState:
     last_error: str | None = None
     items: int = 0
 
-    COLUMNS = ("source", "kind", "last_poll", "last_success", "etag", "last_modified", "cursor", "failures",
-               "last_status", "last_error", "items")
+    COLUMNS = (
+        "source",
+        "kind",
+        "last_poll",
+        "last_success",
+        "etag",
+        "last_modified",
+        "cursor",
+        "failures",
+        "last_status",
+        "last_error",
+        "items",
+    )
 
     @classmethod
-    def load(cls, con, source: str, kind: str) -> "SourceState":
-        row = con.execute(f"SELECT {', '.join(cls.COLUMNS)} FROM watch_sources WHERE source = ?",
-                          [source]).fetchall()
+    def load(cls, con, source: str, kind: str) -> SourceState:
+        row = con.execute(
+            f"SELECT {', '.join(cls.COLUMNS)} FROM watch_sources WHERE source = ?", [source]
+        ).fetchall()
         row = row[0] if row else None
         if row is None:
             return cls(source=source, kind=kind)
@@ -137,21 +168,26 @@ class SourceState:
 
     def save(self, con) -> None:
         vals = [getattr(self, c) for c in self.COLUMNS]
-        con.execute(f"INSERT OR REPLACE INTO watch_sources ({', '.join(self.COLUMNS)}) "
-                    f"VALUES ({', '.join('?' * len(self.COLUMNS))})", vals)
+        con.execute(
+            f"INSERT OR REPLACE INTO watch_sources ({', '.join(self.COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(self.COLUMNS))})",
+            vals,
+        )
 
 
 # --------------------------------------------------------------------------- sources
+
 
 @dataclass
 class Poll:
     """What one poll of a source read: the items, and the position to save once they are all
     stored (None: nothing to save, e.g. a 304)."""
+
     items: list[Document | InputError] | Iterator[Document | InputError]
     status: int | None = None
     new_state: Callable[[SourceState], None] | None = None
     note: str = ""
-    done: bool = field(default=False)      # the items iterator ran to its end
+    done: bool = field(default=False)  # the items iterator ran to its end
 
 
 class Source:
@@ -174,8 +210,11 @@ class HttpFeedSource(Source):
         self.max_bytes = max_bytes
 
     def fetch(self, state: SourceState) -> tuple[int, bytes, dict[str, str]]:
-        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip",
-                   "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"}
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip",
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+        }
         if state.etag:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
@@ -188,18 +227,25 @@ class HttpFeedSource(Source):
             with e:
                 if e.code == 304:
                     return 304, b"", dict(e.headers.items())
-                raise SourceError(f"HTTP {e.code} {e.reason}", status=e.code,
-                                  retry_after=_retry_after(e.headers.get("Retry-After"))) from None
+                raise SourceError(
+                    f"HTTP {e.code} {e.reason}",
+                    status=e.code,
+                    retry_after=_retry_after(e.headers.get("Retry-After")),
+                ) from None
         except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
             reason = getattr(e, "reason", None) or e
             if isinstance(reason, (TimeoutError, socket.timeout)):
                 raise SourceError(f"no response within {self.timeout:g}s") from None
-            raise SourceError(f"cannot fetch: {str(reason).splitlines()[0] if str(reason) else type(e).__name__}") from None
+            raise SourceError(
+                f"cannot fetch: {str(reason).splitlines()[0] if str(reason) else type(e).__name__}"
+            ) from None
         with resp:
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > self.max_bytes:
-                raise SourceError(f"response too large ({int(length):,} bytes; limit {self.max_bytes:,})",
-                                  status=resp.status)
+                raise SourceError(
+                    f"response too large ({int(length):,} bytes; limit {self.max_bytes:,})",
+                    status=resp.status,
+                )
             chunks, size = [], 0
             # The timeout covers the whole response: read what has arrived (read1, one receive)
             # with the socket's timeout set to the time left, so a server trickling bytes cannot
@@ -209,7 +255,9 @@ class HttpFeedSource(Source):
                 while True:
                     left = deadline - time.monotonic()
                     if left <= 0:
-                        raise SourceError(f"response not complete within {self.timeout:g}s", status=resp.status)
+                        raise SourceError(
+                            f"response not complete within {self.timeout:g}s", status=resp.status
+                        )
                     if sock is not None:
                         sock.settimeout(left)
                     chunk = resp.read1(65536)
@@ -217,10 +265,14 @@ class HttpFeedSource(Source):
                         break
                     size += len(chunk)
                     if size > self.max_bytes:
-                        raise SourceError(f"response too large (over {self.max_bytes:,} bytes)", status=resp.status)
+                        raise SourceError(
+                            f"response too large (over {self.max_bytes:,} bytes)", status=resp.status
+                        )
                     chunks.append(chunk)
-            except (TimeoutError, socket.timeout):
-                raise SourceError(f"response not complete within {self.timeout:g}s", status=resp.status) from None
+            except TimeoutError:
+                raise SourceError(
+                    f"response not complete within {self.timeout:g}s", status=resp.status
+                ) from None
             except (http.client.HTTPException, OSError) as e:
                 raise SourceError(f"connection broken while reading: {e}", status=resp.status) from None
             body = b"".join(chunks)
@@ -235,13 +287,19 @@ class HttpFeedSource(Source):
             return Poll(items=[], status=304, note="not modified")
         items = list(read_feed_bytes(body, self.spec, max_chars))
         docs = [x for x in items if isinstance(x, Document)]
-        if not docs and items and isinstance(items[0], InputError) and not items[0].reason.startswith("item "):
-            raise SourceError(items[0].reason, status=status)      # the whole feed is unreadable
-        items.reverse()                                           # feeds list newest first
+        if (
+            not docs
+            and items
+            and isinstance(items[0], InputError)
+            and not items[0].reason.startswith("item ")
+        ):
+            raise SourceError(items[0].reason, status=status)  # the whole feed is unreadable
+        items.reverse()  # feeds list newest first
         etag, modified = _header(headers, "ETag"), _header(headers, "Last-Modified")
 
         def new_state(st: SourceState) -> None:
             st.etag, st.last_modified = etag, modified
+
         return Poll(items=items, status=status, new_state=new_state)
 
 
@@ -315,6 +373,7 @@ class DirectorySource(Source):
         def new_state(st: SourceState) -> None:
             if progress["mark"] is not None:
                 st.cursor = str(progress["mark"])
+
         return Poll(items=items(), new_state=new_state, note=f"{len(files)} new files")
 
 
@@ -362,8 +421,8 @@ class JsonlSource(Source):
                         return
                     if not raw.endswith(b"\n"):
                         if len(raw) <= self.MAX_LINE:
-                            return                      # incomplete last line: wait for the rest
-                        while raw and not raw.endswith(b"\n"):   # skip an over-long line
+                            return  # incomplete last line: wait for the rest
+                        while raw and not raw.endswith(b"\n"):  # skip an over-long line
                             pos += len(raw)
                             raw = f.readline(self.MAX_LINE + 1)
                         pos += len(raw)
@@ -394,11 +453,16 @@ class JsonlSource(Source):
 
         def new_state(s: SourceState) -> None:
             s.cursor = f"{ino}:{progress['offset']}:{progress['line']}"
+
         return Poll(items=items(), new_state=new_state, note=note)
 
 
-def make_source(spec: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES,
-                settle: float = SETTLE_SECONDS) -> Source:
+def make_source(
+    spec: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    settle: float = SETTLE_SECONDS,
+) -> Source:
     if spec.startswith(("http://", "https://")):
         return HttpFeedSource(spec, timeout=timeout, max_bytes=max_bytes)
     p = Path(spec)
@@ -407,12 +471,15 @@ def make_source(spec: str, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DE
     if p.suffix.lower() in (".jsonl", ".ndjson") or (not p.exists() and p.suffix.lower() == ".json"):
         return JsonlSource(spec)
     if p.is_file():
-        raise DetenteError(f"{spec}: a watched file must be JSONL (.jsonl/.ndjson) that grows; "
-                           "to follow other files, watch their directory")
+        raise DetenteError(
+            f"{spec}: a watched file must be JSONL (.jsonl/.ndjson) that grows; "
+            "to follow other files, watch their directory"
+        )
     raise DetenteError(f"{spec}: not an http(s) URL, a directory or a .jsonl file")
 
 
 # --------------------------------------------------------------------------- the watcher
+
 
 @dataclass
 class PollStats:
@@ -429,11 +496,24 @@ class PollStats:
 class Watcher:
     """Polls the sources, codes new items into `db`, raises alerts. `run()` until `stop()`."""
 
-    def __init__(self, db: str, sources: Sequence[Source], *, every: float = DEFAULT_EVERY,
-                 rules: Sequence[Any] = (), webhook: str | None = None, once: bool = False,
-                 batch_size: int = 64, dedup: bool = True, max_chars: int | None = None,
-                 coder=None, log: JsonLog | None = None, out: TextIO | None = None,
-                 webhook_attempts: int = 5, webhook_delay: float = 1.0):
+    def __init__(
+        self,
+        db: str,
+        sources: Sequence[Source],
+        *,
+        every: float = DEFAULT_EVERY,
+        rules: Sequence[Any] = (),
+        webhook: str | None = None,
+        once: bool = False,
+        batch_size: int = 64,
+        dedup: bool = True,
+        max_chars: int | None = None,
+        coder=None,
+        log: JsonLog | None = None,
+        out: TextIO | None = None,
+        webhook_attempts: int = 5,
+        webhook_delay: float = 1.0,
+    ):
 
         self.db = db
         self.sources = list(sources)
@@ -452,8 +532,11 @@ class Watcher:
         self._signal: str | None = None
         self._due = {s.key: 0.0 for s in self.sources}
         self._failing = {s.key: 0 for s in self.sources}
-        self.webhook = (WebhookSender(webhook, attempts=webhook_attempts, first_delay=webhook_delay, log=self.log)
-                        if webhook else None)
+        self.webhook = (
+            WebhookSender(webhook, attempts=webhook_attempts, first_delay=webhook_delay, log=self.log)
+            if webhook
+            else None
+        )
         self.store = None
         self._closed = False
         self._poll_t0 = time.perf_counter()
@@ -477,8 +560,9 @@ class Watcher:
     def install_signal_handlers(self) -> None:
         def handler(signum, frame):
             if self._stopping and signum == signal.SIGINT:
-                raise KeyboardInterrupt             # a second Ctrl-C: stop now
+                raise KeyboardInterrupt  # a second Ctrl-C: stop now
             self.stop(signal.Signals(signum).name)
+
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
@@ -494,7 +578,6 @@ class Watcher:
     @property
     def coder(self):
         if self._coder is None:
-
             t0 = time.perf_counter()
             self._coder = resolve_factory(None)()
             self.log("info", "coder_loaded", seconds=round(time.perf_counter() - t0, 2))
@@ -527,13 +610,23 @@ class Watcher:
 
     def _emit(self, alert) -> None:
         try:
-            self.out.write(f"ALERT {alert.created_at.isoformat(timespec='seconds')}Z {alert.message} "
-                           f"events={','.join(alert.event_ids[:10])}\n")
+            self.out.write(
+                f"ALERT {alert.created_at.isoformat(timespec='seconds')}Z {alert.message} "
+                f"events={','.join(alert.event_ids[:10])}\n"
+            )
             self.out.flush()
         except (OSError, ValueError):
             pass
-        self.log("warning", "alert", id=alert.id, seq=alert.seq, rule=alert.rule, kind=alert.kind,
-                 message=alert.message, event_ids=alert.event_ids)
+        self.log(
+            "warning",
+            "alert",
+            id=alert.id,
+            seq=alert.seq,
+            rule=alert.rule,
+            kind=alert.kind,
+            message=alert.message,
+            event_ids=alert.event_ids,
+        )
         if self.webhook is not None:
             self.webhook.submit(alert)
 
@@ -587,8 +680,12 @@ class Watcher:
         con = self.store.con
         con.register("_probe_urls", pd.DataFrame({"url": urls}))
         try:
-            known = dict(con.execute("SELECT url, any_value(id) FROM documents WHERE url IN "
-                                     "(SELECT url FROM _probe_urls) GROUP BY url").fetchall())
+            known = dict(
+                con.execute(
+                    "SELECT url, any_value(id) FROM documents WHERE url IN "
+                    "(SELECT url FROM _probe_urls) GROUP BY url"
+                ).fetchall()
+            )
         finally:
             con.unregister("_probe_urls")
         out, seen = [], {}
@@ -617,7 +714,7 @@ class Watcher:
         except SourceError as e:
             self._failed(source, state, str(e), e.status, e.retry_after)
             return
-        except Exception as e:    # a bug or an unexpected input must not stop the other sources
+        except Exception as e:  # a bug or an unexpected input must not stop the other sources
             self._failed(source, state, f"{type(e).__name__}: {e}", None, None)
             return
         items = poll.items
@@ -644,8 +741,15 @@ class Watcher:
                 alerts[0] += self._raise_alerts(batch)
 
         dedup = NearDuplicateIndex.from_store(store) if self.use_dedup else None
-        run = CodingRun(store, batch_size=self.batch_size, coder=self.coder, dedup=dedup, on_error=on_error,
-                        on_events=on_events, on_progress=on_progress)
+        run = CodingRun(
+            store,
+            batch_size=self.batch_size,
+            coder=self.coder,
+            dedup=dedup,
+            on_error=on_error,
+            on_events=on_events,
+            on_progress=on_progress,
+        )
         try:
             rs = run.run(self._stoppable(poll))
         except StoreError:
@@ -654,16 +758,26 @@ class Watcher:
             # a coder bug on some item: every batch before it is stored; report the source as
             # failing (retried with backoff) rather than stop watching the others
 
-            self.log("error", "coding_failed", source=source.key, error=f"{type(e).__name__}: {e}",
-                     traceback=traceback.format_exc(limit=8))
+            self.log(
+                "error",
+                "coding_failed",
+                source=source.key,
+                error=f"{type(e).__name__}: {e}",
+                traceback=traceback.format_exc(limit=8),
+            )
             self._failed(source, state, f"coding failed: {type(e).__name__}: {e}", poll.status, None)
             return
         if poll.done and poll.new_state is not None:
             poll.new_state(state)
         elif not poll.done:
-            self.log("info", "poll_interrupted", source=source.key,
-                     note="position saved up to the last stored item" if source.kind != "http" else
-                     "validators not saved: the feed is read again next time")
+            self.log(
+                "info",
+                "poll_interrupted",
+                source=source.key,
+                note="position saved up to the last stored item"
+                if source.kind != "http"
+                else "validators not saved: the feed is read again next time",
+            )
             if source.kind != "http" and poll.new_state is not None:
                 poll.new_state(state)
         state.last_success = now
@@ -682,14 +796,29 @@ class Watcher:
         if self._failing.get(source.key, 0) >= REPORT_AFTER:
             self.log("info", "source_recovered", source=source.key, after_failures=self._failing[source.key])
         self._failing[source.key] = 0
-        self.log("info", "poll", source=source.key, kind=source.kind, status=poll.status, note=poll.note or None,
-                 read=rs.read, new=rs.coded, known=rs.skipped_known, same_link=self._same_link,
-                 near_duplicates=rs.duplicates, events=rs.events, errors=rs.errors, alerts=alerts[0],
-                 seconds=round(secs, 3), docs_per_s=round(rs.coded / rs.seconds, 1) if rs.seconds else None)
+        self.log(
+            "info",
+            "poll",
+            source=source.key,
+            kind=source.kind,
+            status=poll.status,
+            note=poll.note or None,
+            read=rs.read,
+            new=rs.coded,
+            known=rs.skipped_known,
+            same_link=self._same_link,
+            near_duplicates=rs.duplicates,
+            events=rs.events,
+            errors=rs.errors,
+            alerts=alerts[0],
+            seconds=round(secs, 3),
+            docs_per_s=round(rs.coded / rs.seconds, 1) if rs.seconds else None,
+        )
         self._due[source.key] = time.monotonic() + self.every
 
-    def _failed(self, source: Source, state: SourceState, msg: str, status: int | None,
-                retry_after: float | None) -> None:
+    def _failed(
+        self, source: Source, state: SourceState, msg: str, status: int | None, retry_after: float | None
+    ) -> None:
         self.stats.failures += 1
         state.failures = (state.failures or 0) + 1
         state.last_error = msg[:1000]
@@ -701,16 +830,32 @@ class Watcher:
             delay = max(delay, min(retry_after, 6 * MAX_BACKOFF))
         self._due[source.key] = time.monotonic() + delay
         level = "error" if state.failures >= REPORT_AFTER else "warning"
-        self.log(level, "source_failing" if state.failures >= REPORT_AFTER else "poll_failed",
-                 source=source.key, kind=source.kind, error=msg, status=status, failures=state.failures,
-                 next_poll_in=round(delay, 1), seconds=round(time.perf_counter() - self._poll_t0, 3))
+        self.log(
+            level,
+            "source_failing" if state.failures >= REPORT_AFTER else "poll_failed",
+            source=source.key,
+            kind=source.kind,
+            error=msg,
+            status=status,
+            failures=state.failures,
+            next_poll_in=round(delay, 1),
+            seconds=round(time.perf_counter() - self._poll_t0, 3),
+        )
 
     # ------------------------------------------------------------------ the loop
     def start(self) -> None:
         """Load the coder, raise the alerts a killed watcher left unevaluated, queue pending webhooks."""
-        self.log("info", "watch_started", pid=os.getpid(), db=self.db, every=self.every, once=self.once,
-                 sources=[s.key for s in self.sources], rules=[r.name for r in self.evaluator.rules],
-                 webhook=self.webhook.url if self.webhook else None)
+        self.log(
+            "info",
+            "watch_started",
+            pid=os.getpid(),
+            db=self.db,
+            every=self.every,
+            once=self.once,
+            sources=[s.key for s in self.sources],
+            rules=[r.name for r in self.evaluator.rules],
+            webhook=self.webhook.url if self.webhook else None,
+        )
         _ = self.coder
         try:
             self._open()
@@ -738,7 +883,7 @@ class Watcher:
             for s in due:
                 self._due[s.key] = max(self._due[s.key], time.monotonic() + min(self.every, 30))
         finally:
-            self._close()          # let readers open the database between polls
+            self._close()  # let readers open the database between polls
         return len(due)
 
     def run(self) -> int:
@@ -771,6 +916,15 @@ class Watcher:
             self._record_webhooks()
         self._close()
         s = self.stats
-        self.log("info", "watch_stopped", polls=s.polls, failed_polls=s.failures, read=s.read, coded=s.coded,
-                 events=s.events, alerts=s.alerts, item_errors=s.errors,
-                 docs_per_s=round(s.coded / s.seconds_coding, 1) if s.seconds_coding else None)
+        self.log(
+            "info",
+            "watch_stopped",
+            polls=s.polls,
+            failed_polls=s.failures,
+            read=s.read,
+            coded=s.coded,
+            events=s.events,
+            alerts=s.alerts,
+            item_errors=s.errors,
+            docs_per_s=round(s.coded / s.seconds_coding, 1) if s.seconds_coding else None,
+        )

@@ -1,4 +1,5 @@
 """Loading the packaged spaCy model once per process, with Detente's sentence rules added."""
+
 from __future__ import annotations
 
 from typing import Any

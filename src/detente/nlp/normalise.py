@@ -1,4 +1,5 @@
 """Text normalisation before parsing: one canonical form so offsets and matching are stable."""
+
 from __future__ import annotations
 
 import re

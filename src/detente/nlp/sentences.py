@@ -1,4 +1,5 @@
 """Sentence boundaries the parser must respect: line breaks and one-sentence headlines."""
+
 from __future__ import annotations
 
 # A first line up to this many tokens without sentence-final punctuation is a headline: one sentence.
@@ -18,8 +19,11 @@ def _newline_sentences(doc):
     end = 0
     while end < len(doc) and end <= HEADLINE_TOKENS and "\n" not in doc[end].text:
         end += 1
-    if 1 < end <= HEADLINE_TOKENS and end < len(doc) and \
-            not any(t.text in (".", "!", "?") for t in doc[:end - 1]):
+    if (
+        1 < end <= HEADLINE_TOKENS
+        and end < len(doc)
+        and not any(t.text in (".", "!", "?") for t in doc[: end - 1])
+    ):
         for tok in doc[1:end]:
             if not tok.is_space:
                 tok.is_sent_start = False

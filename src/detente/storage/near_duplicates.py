@@ -18,6 +18,7 @@ Every candidate is an *original* (a story that was not itself a copy), and "earl
 stored before, or earlier in the same batch, so the outcome does not depend on batch boundaries:
 an interrupted and resumed run folds exactly the same stories as an uninterrupted one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,13 +33,13 @@ import pandas as pd
 from datasketch import MinHash
 
 NUM_PERM = 64
-BANDS = 16            # 16 bands x 4 rows: pairs with Jaccard >= ~0.6 collide with high probability
+BANDS = 16  # 16 bands x 4 rows: pairs with Jaccard >= ~0.6 collide with high probability
 ROWS = NUM_PERM // BANDS
-THRESHOLD = 0.7       # estimated Jaccard above which two stories are the same story
-SHINGLE = 3           # word n-grams
-MIN_TOKENS = 8        # shorter texts (a bare headline) are too short to call duplicates safely
-MAX_DAYS_APART = 3    # copies of a story appear within days; later "copies" are new stories
-TITLE_MIN = 0.3       # minimum word Jaccard of the two titles, when both stories have one
+THRESHOLD = 0.7  # estimated Jaccard above which two stories are the same story
+SHINGLE = 3  # word n-grams
+MIN_TOKENS = 8  # shorter texts (a bare headline) are too short to call duplicates safely
+MAX_DAYS_APART = 3  # copies of a story appear within days; later "copies" are new stories
+TITLE_MIN = 0.3  # minimum word Jaccard of the two titles, when both stories have one
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -58,7 +59,7 @@ def shingles(text: str, n: int = SHINGLE) -> set[bytes]:
     words = _WORD.findall(text.lower())
     if len(words) < n:
         return {" ".join(words).encode()} if words else set()
-    return {" ".join(words[i:i + n]).encode() for i in range(len(words) - n + 1)}
+    return {" ".join(words[i : i + n]).encode() for i in range(len(words) - n + 1)}
 
 
 def title_similarity(a: str | None, b: str | None) -> float | None:
@@ -80,9 +81,9 @@ def title_similarity(a: str | None, b: str | None) -> float | None:
     j = 0
     while j < min(len(ta), len(tb)) - i and ta[-1 - j] == tb[-1 - j]:
         j += 1
-    ra, rb = set(ta[i:len(ta) - j]), set(tb[i:len(tb) - j])
+    ra, rb = set(ta[i : len(ta) - j]), set(tb[i : len(tb) - j])
     if not ra or not rb:
-        return 1.0      # one title is the other plus or minus a few words
+        return 1.0  # one title is the other plus or minus a few words
     if i + j >= 3:
         return len(ra & rb) / len(ra | rb)
     wa, wb = set(ta), set(tb)
@@ -103,8 +104,13 @@ def _as_date(v) -> dt.date | None:
 
 
 class NearDuplicateIndex:
-    def __init__(self, store, threshold: float = THRESHOLD, max_days_apart: int | None = MAX_DAYS_APART,
-                 title_min: float | None = TITLE_MIN):
+    def __init__(
+        self,
+        store,
+        threshold: float = THRESHOLD,
+        max_days_apart: int | None = MAX_DAYS_APART,
+        title_min: float | None = TITLE_MIN,
+    ):
 
         self.store = store
         self.threshold = threshold
@@ -119,7 +125,7 @@ class NearDuplicateIndex:
                     store.con.execute(stmt)
 
     @classmethod
-    def from_store(cls, store) -> "NearDuplicateIndex":
+    def from_store(cls, store) -> NearDuplicateIndex:
         return cls(store)
 
     def signature(self, text: str) -> np.ndarray | None:
@@ -127,8 +133,12 @@ class NearDuplicateIndex:
         sh = shingles(text)
         if len(sh) < MIN_TOKENS - SHINGLE + 1:
             return None
-        m = MinHash(num_perm=NUM_PERM, seed=7, permutations=self._proto.permutations,
-                    scheme=getattr(self._proto, "scheme", None))
+        m = MinHash(
+            num_perm=NUM_PERM,
+            seed=7,
+            permutations=self._proto.permutations,
+            scheme=getattr(self._proto, "scheme", None),
+        )
         m.update_batch(list(sh))
         return m.hashvalues.astype(np.uint64)
 
@@ -136,7 +146,7 @@ class NearDuplicateIndex:
     def band_keys(sig: np.ndarray) -> list[int]:
         keys = []
         for b in range(BANDS):
-            chunk = bytes([b]) + sig[b * ROWS:(b + 1) * ROWS].tobytes()
+            chunk = bytes([b]) + sig[b * ROWS : (b + 1) * ROWS].tobytes()
             # A stable hash (Python's hash() of bytes changes per process).
             keys.append(struct.unpack("<q", hashlib.blake2b(chunk, digest_size=8).digest())[0])
         return keys
@@ -197,12 +207,14 @@ class NearDuplicateIndex:
             for k in keys[d.id]:
                 batch_bands.setdefault(k, []).append(d.id)
                 self.pending["lsh_bands"].append({"band_key": k, "doc_id": d.id, "date": d.date})
-            self.pending["doc_signatures"].append({"doc_id": d.id, "sig": sig.tobytes(), "date": d.date,
-                                                   "title": d.title})
+            self.pending["doc_signatures"].append(
+                {"doc_id": d.id, "sig": sig.tobytes(), "date": d.date, "title": d.title}
+            )
         return dup_of
 
-    def _stored_candidates(self, keys: dict[str, list[int]],
-                           date_range: tuple[dt.date, dt.date] | None = None) -> dict[int, list[str]]:
+    def _stored_candidates(
+        self, keys: dict[str, list[int]], date_range: tuple[dt.date, dt.date] | None = None
+    ) -> dict[int, list[str]]:
         """Stored originals sharing a band with the batch. When every document in the batch is
         dated, only originals within MAX_DAYS_APART of the batch's dates (or undated) can be
         copies' originals, and the date filter lets DuckDB skip the row groups of older stories
@@ -235,8 +247,8 @@ class NearDuplicateIndex:
             # A literal IN list is pushed into the scan, so only matching rows' blobs are read.
             placeholders = ", ".join("?" for _ in ids)
             for doc_id, sig, date, title in con.execute(
-                    f"SELECT doc_id, sig, date, title FROM doc_signatures WHERE doc_id IN ({placeholders})",
-                    ids).fetchall():
+                f"SELECT doc_id, sig, date, title FROM doc_signatures WHERE doc_id IN ({placeholders})", ids
+            ).fetchall():
                 if sig is not None:
                     self._stored_meta[doc_id] = (np.frombuffer(sig, dtype=np.uint64), date, title)
         return out

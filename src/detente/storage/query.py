@@ -3,6 +3,7 @@
 Every value from a user goes into the SQL as a bound parameter; only fixed column names and
 operators are written into the statement text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from detente.model import PLOVER_TYPES
 from detente.errors import DetenteError
+from detente.model import PLOVER_TYPES
 
 ACTOR_CODE = re.compile(r"^[A-Z0-9]{2,12}$")
 SECTOR_CODE = re.compile(r"^[A-Z]{2,5}$")
@@ -27,8 +28,10 @@ def parse_actor(value: str) -> tuple[str, str | None]:
     v = value.strip().upper()
     code, _, sector = v.partition(":")
     if not ACTOR_CODE.match(code):
-        raise QueryError(f"bad actor code {value!r}: expected a country code like USA or an "
-                         f"organisation code like NATO, optionally with :SECTOR")
+        raise QueryError(
+            f"bad actor code {value!r}: expected a country code like USA or an "
+            f"organisation code like NATO, optionally with :SECTOR"
+        )
     if sector and not SECTOR_CODE.match(sector):
         raise QueryError(f"bad sector in {value!r}: expected e.g. USA:GOV")
     return code, sector or None
@@ -47,18 +50,18 @@ def parse_day(value: Any, name: str) -> dt.date | None:
 
 @dataclass
 class EventQuery:
-    actor: str | None = None          # source actor code ('USA', 'USA:MIL')
-    target: str | None = None         # recipient actor code
-    dyad: str | tuple[str, str] | None = None   # 'USA,CHN': events between the two
-    involving: str | None = None      # events with this actor on either side (one actor against all)
-    directed: bool = False            # dyad only A -> B
-    type: str | list[str] | None = None         # PLOVER type(s)
+    actor: str | None = None  # source actor code ('USA', 'USA:MIL')
+    target: str | None = None  # recipient actor code
+    dyad: str | tuple[str, str] | None = None  # 'USA,CHN': events between the two
+    involving: str | None = None  # events with this actor on either side (one actor against all)
+    directed: bool = False  # dyad only A -> B
+    type: str | list[str] | None = None  # PLOVER type(s)
     quad: int | list[int] | None = None
     since: dt.date | str | None = None
     until: dt.date | str | None = None
-    text: str | None = None           # substring of the evidence sentence
+    text: str | None = None  # substring of the evidence sentence
     doc_id: str | None = None
-    include_flagged: bool = False     # include negated and hypothetical events
+    include_flagged: bool = False  # include negated and hypothetical events
     # Historical (background) and future (planned) events. Kept by default at this level (the
     # store's raw queries and exports); analyses, the API, the dashboard and `detente events`
     # pass False: they count news events only unless asked.
@@ -152,9 +155,11 @@ class EventQuery:
         if self._where:
             sql += " WHERE " + " AND ".join(self._where)
         # e.id last: a unique tie-breaker, so LIMIT/OFFSET pages never repeat or skip an event
-        order = {"date": "e.date, e.doc_id, e.span_start, e.id",
-                 "confidence": "e.confidence DESC, e.date, e.id",
-                 "-date": "e.date DESC, e.doc_id, e.span_start, e.id"}.get(self.order)
+        order = {
+            "date": "e.date, e.doc_id, e.span_start, e.id",
+            "confidence": "e.confidence DESC, e.date, e.id",
+            "-date": "e.date DESC, e.doc_id, e.span_start, e.id",
+        }.get(self.order)
         if order is None:
             raise QueryError(f"bad order {self.order!r}: expected date, -date or confidence")
         sql += f" ORDER BY {order}"
@@ -183,6 +188,7 @@ def _pair_sql(sector_a: str | None, sector_b: str | None) -> str:
     def one(role: str, sector: str | None) -> str:
         s = "EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = e.id AND a.role = ? AND a.code = ?"
         return s + (" AND a.sector = ?)" if sector else ")")
+
     return f"({one('actor', sector_a)} AND {one('recipient', sector_b)})"
 
 
@@ -195,8 +201,12 @@ def _escape_like(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def flag_sql(alias: str = "e", include_flagged: bool = False, include_historical: bool = False,
-             include_future: bool = False) -> str:
+def flag_sql(
+    alias: str = "e",
+    include_flagged: bool = False,
+    include_historical: bool = False,
+    include_future: bool = False,
+) -> str:
     """The WHERE clause that leaves out flagged events (empty when nothing is left out).
     Negated and hypothetical events did not happen; historical ones are background to the story
     ("since Russia invaded last year"); future ones are plans. None of them is news of the day."""
@@ -217,9 +227,13 @@ def symmetric_fold_sql(alias: str = "e") -> str:
     document, sentence, type, trigger, date and flags. Undirected counts keep the row whose
     source code sorts first. Rows whose flags or dates differ are not folded (both are kept)."""
     a = alias
-    same = " AND ".join(f"m.{c} IS NOT DISTINCT FROM {a}.{c}" for c in
-                        ("event_text", "date", "negated", "hypothetical", "historical", "future"))
-    return (f'NOT (coalesce({a}."symmetric", false) AND {a}.source_code > {a}.target_code AND EXISTS ('
-            f'SELECT 1 FROM events m WHERE m."symmetric" AND m.doc_id = {a}.doc_id '
-            f"AND m.span_start = {a}.span_start AND m.event = {a}.event AND m.source_code = {a}.target_code "
-            f"AND m.target_code = {a}.source_code AND {same}))")
+    same = " AND ".join(
+        f"m.{c} IS NOT DISTINCT FROM {a}.{c}"
+        for c in ("event_text", "date", "negated", "hypothetical", "historical", "future")
+    )
+    return (
+        f'NOT (coalesce({a}."symmetric", false) AND {a}.source_code > {a}.target_code AND EXISTS ('
+        f'SELECT 1 FROM events m WHERE m."symmetric" AND m.doc_id = {a}.doc_id '
+        f"AND m.span_start = {a}.span_start AND m.event = {a}.event AND m.source_code = {a}.target_code "
+        f"AND m.target_code = {a}.source_code AND {same}))"
+    )

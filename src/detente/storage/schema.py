@@ -1,4 +1,5 @@
 """The event store's tables (DuckDB DDL) and the column order of documents and events."""
+
 from __future__ import annotations
 
 SCHEMA_VERSION = 1
@@ -74,14 +75,55 @@ CREATE TABLE IF NOT EXISTS mentions (
 """
 
 EVENT_COLUMNS = [
-    "id", "doc_id", "sentence_index", "date", "event", "mode", "context", "quad_code", "cameo_code",
-    "goldstein", "event_scale", "source_code", "source_sector", "target_code", "target_sector",
-    "event_text", "text", "span_start", "span_end", "loc_text", "loc_name", "loc_country", "lat",
-    "lon", "geonameid", "confidence", "negated", "hypothetical", "future", "historical",
-    "symmetric", "coder_version", "record", "date_precision",
+    "id",
+    "doc_id",
+    "sentence_index",
+    "date",
+    "event",
+    "mode",
+    "context",
+    "quad_code",
+    "cameo_code",
+    "goldstein",
+    "event_scale",
+    "source_code",
+    "source_sector",
+    "target_code",
+    "target_sector",
+    "event_text",
+    "text",
+    "span_start",
+    "span_end",
+    "loc_text",
+    "loc_name",
+    "loc_country",
+    "lat",
+    "lon",
+    "geonameid",
+    "confidence",
+    "negated",
+    "hypothetical",
+    "future",
+    "historical",
+    "symmetric",
+    "coder_version",
+    "record",
+    "date_precision",
 ]
-DOC_COLUMNS = ["id", "content_hash", "source", "url", "title", "date", "text", "metadata", "origin",
-               "n_events", "duplicate_of", "coded_at"]
+DOC_COLUMNS = [
+    "id",
+    "content_hash",
+    "source",
+    "url",
+    "title",
+    "date",
+    "text",
+    "metadata",
+    "origin",
+    "n_events",
+    "duplicate_of",
+    "coded_at",
+]
 
 # `detente watch` (watch.py, alerts.py): per-source polling state and the alerts raised. Created
 # with the core tables so that every reader (API, `detente alerts`) finds them, empty or not.

@@ -11,29 +11,28 @@ Tables
   mentions      one row per (event, document) reporting it: the event's own document, plus any
                 near-duplicate copy of the story that repeats it (GDELT's Mentions table)
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
 import re
+import stat as stat_mod
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from detente.errors import DetenteError
-from detente.model import Document, Event
-from detente.storage.schema import DOC_COLUMNS, EVENT_COLUMNS, SCHEMA, SCHEMA_VERSION, WATCH_SCHEMA
-from detente.storage.parquet import parquet_views
-import stat as stat_mod
-import time
-import duckdb
 from detente.io.readers import display_name
+from detente.model import Document, Event
+from detente.storage.parquet import parquet_views
 from detente.storage.query import EventQuery
-
-
+from detente.storage.schema import DOC_COLUMNS, EVENT_COLUMNS, SCHEMA, SCHEMA_VERSION, WATCH_SCHEMA
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -50,13 +49,35 @@ LOCK_RETRY_SECONDS = 5.0
 # DuckDB database files carry this magic at byte 8 (after an 8-byte checksum).
 DUCKDB_MAGIC = b"DUCK"
 # What other files given as --db usually are, by their first bytes.
-_FILE_KINDS = ((b"SQLite format 3\x00", "an SQLite database"), (b"PAR1", "a Parquet file"),
-               (b"\x1f\x8b", "a gzip file"), (b"PK\x03\x04", "a zip file"),
-               (b"{", "a JSON (lines) file"), (b"[", "a JSON file"), (b"<", "an HTML or XML file"))
+_FILE_KINDS = (
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"PK\x03\x04", "a zip file"),
+    (b"{", "a JSON (lines) file"),
+    (b"[", "a JSON file"),
+    (b"<", "an HTML or XML file"),
+)
 # A new database with one of these names is almost certainly a mistake (`--db events.jsonl`
 # meant `--out events.jsonl`): refused instead of creating a DuckDB file with that name.
-INPUT_LIKE_SUFFIXES = {".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".txt", ".html",
-                       ".htm", ".xml", ".rss", ".atom", ".gz", ".zip", ".sqlite", ".sqlite3"}
+INPUT_LIKE_SUFFIXES = {
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".csv",
+    ".tsv",
+    ".parquet",
+    ".txt",
+    ".html",
+    ".htm",
+    ".xml",
+    ".rss",
+    ".atom",
+    ".gz",
+    ".zip",
+    ".sqlite",
+    ".sqlite3",
+}
 
 
 def check_database_path(path: str | Path, for_writing: bool) -> None:
@@ -74,12 +95,15 @@ def check_database_path(path: str | Path, for_writing: bool) -> None:
             raise StoreError(f"{p}: no such database (run `detente code` first)") from None
         suffix = Path(p).suffix.lower()
         if suffix in INPUT_LIKE_SUFFIXES:
-            raise StoreError(f"{p}: will not create a database named like a {suffix} file "
-                             f"(did you mean --out?); use a name ending in .duckdb") from None
+            raise StoreError(
+                f"{p}: will not create a database named like a {suffix} file "
+                f"(did you mean --out?); use a name ending in .duckdb"
+            ) from None
         parent = Path(p).parent
         if not parent.is_dir():
-            raise StoreError(f"{p}: cannot create the database: folder {str(parent)!r} does not "
-                             f"exist") from None
+            raise StoreError(
+                f"{p}: cannot create the database: folder {str(parent)!r} does not exist"
+            ) from None
         return
     except (OSError, ValueError) as e:
         raise StoreError(f"{p}: cannot open database: {getattr(e, 'strerror', None) or e}") from None
@@ -87,7 +111,7 @@ def check_database_path(path: str | Path, for_writing: bool) -> None:
     if stat_mod.S_ISDIR(st.st_mode):
         if for_writing:
             raise StoreError(f"{p}: is a directory, not a DuckDB database file")
-        return   # a Parquet directory, read through views
+        return  # a Parquet directory, read through views
     if not stat_mod.S_ISREG(st.st_mode):
         raise StoreError(f"{p}: not a regular file, so not a DuckDB database")
     try:
@@ -101,8 +125,10 @@ def check_database_path(path: str | Path, for_writing: bool) -> None:
         what = "an empty file"
     else:
         what = next((k for magic, k in _FILE_KINDS if head.lstrip().startswith(magic)), "some other file")
-    raise StoreError(f"{p}: not a DuckDB database ({what}); refusing to use it (give a new "
-                     f"file name or an existing Detente database)")
+    raise StoreError(
+        f"{p}: not a DuckDB database ({what}); refusing to use it (give a new "
+        f"file name or an existing Detente database)"
+    )
 
 
 # DuckDB must never fetch extensions (no network at run time; a file must not make it try).
@@ -110,7 +136,6 @@ _DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensi
 
 
 def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = None):
-
 
     deadline = time.monotonic() + (LOCK_RETRY_SECONDS if retry_seconds is None else retry_seconds)
     delay = 0.01
@@ -124,8 +149,9 @@ def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = No
                     time.sleep(delay)
                     delay = min(delay * 2, 0.5)
                     continue
-                raise StoreError(f"{path}: database is in use by another process "
-                                 f"({msg.splitlines()[0]})") from None
+                raise StoreError(
+                    f"{path}: database is in use by another process ({msg.splitlines()[0]})"
+                ) from None
             raise StoreError(f"{path}: cannot open database: {msg.splitlines()[0]}") from None
         except duckdb.Error as e:
             raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
@@ -133,10 +159,19 @@ def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = No
 
 def document_row(d: Document, n_events: int, **extra: Any) -> dict[str, Any]:
     """The documents-table row of a story (also the Parquet row of the Dask path)."""
-    return {"id": d.id, "content_hash": d.content_hash, "source": _storable(d.source),
-            "url": _storable(d.url), "title": _storable(d.title), "date": d.date, "text": _storable(d.text),
-            "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
-            "origin": _origin(d.origin), "n_events": n_events, **extra}
+    return {
+        "id": d.id,
+        "content_hash": d.content_hash,
+        "source": _storable(d.source),
+        "url": _storable(d.url),
+        "title": _storable(d.title),
+        "date": d.date,
+        "text": _storable(d.text),
+        "metadata": json.dumps(d.metadata, ensure_ascii=False, default=str),
+        "origin": _origin(d.origin),
+        "n_events": n_events,
+        **extra,
+    }
 
 
 def _storable(s: str | None) -> str | None:
@@ -162,19 +197,39 @@ def event_row(ev: Event) -> dict[str, Any]:
     tgt = ev.recipient[0] if ev.recipient else None
     loc = ev.event_loc
     return {
-        "id": rec["id"], "doc_id": ev.doc_id, "sentence_index": ev.sentence_index, "date": ev.date,
-        "event": ev.event, "mode": ev.mode, "context": list(ev.context), "quad_code": ev.quad_code,
-        "cameo_code": ev.cameo_code, "goldstein": ev.goldstein, "event_scale": ev.event_scale,
-        "source_code": src.code if src else None, "source_sector": src.sector if src else None,
-        "target_code": tgt.code if tgt else None, "target_sector": tgt.sector if tgt else None,
-        "event_text": ev.event_text, "text": ev.text, "span_start": ev.span[0], "span_end": ev.span[1],
-        "loc_text": loc.text if loc else None, "loc_name": loc.name if loc else None,
-        "loc_country": loc.country_code if loc else None, "lat": loc.lat if loc else None,
-        "lon": loc.lon if loc else None, "geonameid": loc.geonameid if loc else None,
-        "confidence": float(ev.confidence), "negated": bool(ev.flags.get("negated")),
-        "hypothetical": bool(ev.flags.get("hypothetical")), "future": bool(ev.flags.get("future")),
-        "historical": bool(ev.flags.get("historical")), "symmetric": bool(ev.symmetric),
-        "coder_version": ev.coder_version, "record": json.dumps(rec, ensure_ascii=False),
+        "id": rec["id"],
+        "doc_id": ev.doc_id,
+        "sentence_index": ev.sentence_index,
+        "date": ev.date,
+        "event": ev.event,
+        "mode": ev.mode,
+        "context": list(ev.context),
+        "quad_code": ev.quad_code,
+        "cameo_code": ev.cameo_code,
+        "goldstein": ev.goldstein,
+        "event_scale": ev.event_scale,
+        "source_code": src.code if src else None,
+        "source_sector": src.sector if src else None,
+        "target_code": tgt.code if tgt else None,
+        "target_sector": tgt.sector if tgt else None,
+        "event_text": ev.event_text,
+        "text": ev.text,
+        "span_start": ev.span[0],
+        "span_end": ev.span[1],
+        "loc_text": loc.text if loc else None,
+        "loc_name": loc.name if loc else None,
+        "loc_country": loc.country_code if loc else None,
+        "lat": loc.lat if loc else None,
+        "lon": loc.lon if loc else None,
+        "geonameid": loc.geonameid if loc else None,
+        "confidence": float(ev.confidence),
+        "negated": bool(ev.flags.get("negated")),
+        "hypothetical": bool(ev.flags.get("hypothetical")),
+        "future": bool(ev.flags.get("future")),
+        "historical": bool(ev.flags.get("historical")),
+        "symmetric": bool(ev.symmetric),
+        "coder_version": ev.coder_version,
+        "record": json.dumps(rec, ensure_ascii=False),
         "date_precision": rec["date_precision"],
     }
 
@@ -187,19 +242,38 @@ def record_row(rec: dict[str, Any], sentence_index: int = 0) -> dict[str, Any]:
     flags = rec.get("flags") or {}
     span = rec.get("span") or {}
     return {
-        "id": rec["id"], "doc_id": rec["doc_id"], "sentence_index": rec.get("sentence_index", sentence_index),
-        "date": rec.get("date"), "event": rec["event"], "mode": rec.get("mode"),
-        "context": list(rec.get("context") or []), "quad_code": rec.get("quad_code"),
-        "cameo_code": rec.get("cameo_code"), "goldstein": rec.get("goldstein"),
-        "event_scale": rec.get("event_scale"), "source_code": src.get("code"),
-        "source_sector": src.get("sector"), "target_code": tgt.get("code"),
-        "target_sector": tgt.get("sector"), "event_text": rec.get("event_text"), "text": rec.get("text"),
-        "span_start": span.get("start"), "span_end": span.get("end"), "loc_text": loc.get("text"),
-        "loc_name": loc.get("name"), "loc_country": loc.get("country_code"), "lat": loc.get("lat"),
-        "lon": loc.get("lon"), "geonameid": loc.get("geonameid"), "confidence": rec.get("confidence"),
-        "negated": bool(flags.get("negated")), "hypothetical": bool(flags.get("hypothetical")),
-        "future": bool(flags.get("future")), "historical": bool(flags.get("historical")),
-        "symmetric": bool(rec.get("symmetric")), "coder_version": rec.get("coder_version"),
+        "id": rec["id"],
+        "doc_id": rec["doc_id"],
+        "sentence_index": rec.get("sentence_index", sentence_index),
+        "date": rec.get("date"),
+        "event": rec["event"],
+        "mode": rec.get("mode"),
+        "context": list(rec.get("context") or []),
+        "quad_code": rec.get("quad_code"),
+        "cameo_code": rec.get("cameo_code"),
+        "goldstein": rec.get("goldstein"),
+        "event_scale": rec.get("event_scale"),
+        "source_code": src.get("code"),
+        "source_sector": src.get("sector"),
+        "target_code": tgt.get("code"),
+        "target_sector": tgt.get("sector"),
+        "event_text": rec.get("event_text"),
+        "text": rec.get("text"),
+        "span_start": span.get("start"),
+        "span_end": span.get("end"),
+        "loc_text": loc.get("text"),
+        "loc_name": loc.get("name"),
+        "loc_country": loc.get("country_code"),
+        "lat": loc.get("lat"),
+        "lon": loc.get("lon"),
+        "geonameid": loc.get("geonameid"),
+        "confidence": rec.get("confidence"),
+        "negated": bool(flags.get("negated")),
+        "hypothetical": bool(flags.get("hypothetical")),
+        "future": bool(flags.get("future")),
+        "historical": bool(flags.get("historical")),
+        "symmetric": bool(rec.get("symmetric")),
+        "coder_version": rec.get("coder_version"),
         "record": json.dumps(rec, ensure_ascii=False),
         "date_precision": rec.get("date_precision") or ("day" if rec.get("date") else None),
     }
@@ -209,8 +283,17 @@ def actor_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for role in ("actor", "recipient"):
         for i, a in enumerate(rec.get(role) or []):
-            rows.append({"event_id": rec["id"], "role": role, "position": i, "code": a.get("code"),
-                         "sector": a.get("sector"), "text": a.get("text"), "name": a.get("name")})
+            rows.append(
+                {
+                    "event_id": rec["id"],
+                    "role": role,
+                    "position": i,
+                    "code": a.get("code"),
+                    "sector": a.get("sector"),
+                    "text": a.get("text"),
+                    "name": a.get("name"),
+                }
+            )
     return rows
 
 
@@ -226,8 +309,9 @@ class EventStore:
         except duckdb.Error as e:
             # a truncated or damaged file can open, then fail on its first read
             self.close()
-            raise StoreError(f"{path}: cannot use the database (damaged or truncated file?): "
-                             f"{str(e).splitlines()[0]}") from None
+            raise StoreError(
+                f"{path}: cannot use the database (damaged or truncated file?): {str(e).splitlines()[0]}"
+            ) from None
         except BaseException:
             self.close()
             raise
@@ -239,7 +323,6 @@ class EventStore:
             raise StoreError(f"{self.path}: no such database (run `detente code` first)")
         if read_only and os.path.isdir(self.path):
             # A Parquet directory written by `detente code --engine dask`: query it through views.
-
 
             self.con = duckdb.connect(":memory:")
             try:
@@ -256,7 +339,9 @@ class EventStore:
             self.con.execute(WATCH_SCHEMA)
             self.con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         else:
-            tables = {r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+            tables = {
+                r[0] for r in self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
             if "events" not in tables:
                 raise StoreError(f"{self.path}: not a Detente database (no events table)")
 
@@ -280,8 +365,9 @@ class EventStore:
         df = pd.DataFrame({"id": list(ids)})
         self.con.register("_probe_docs", df)
         try:
-            rows = self.con.execute("SELECT d.id, d.content_hash, d.origin FROM documents d "
-                                    "JOIN _probe_docs p USING (id)").fetchall()
+            rows = self.con.execute(
+                "SELECT d.id, d.content_hash, d.origin FROM documents d JOIN _probe_docs p USING (id)"
+            ).fetchall()
         finally:
             self.con.unregister("_probe_docs")
         return {r[0]: (r[1], r[2]) for r in rows}
@@ -297,9 +383,12 @@ class EventStore:
             self.con.unregister("_probe_ids")
         return {r[0] for r in rows}
 
-    def write_batch(self, coded: Iterable[tuple[Document, list[Event]]],
-                    duplicate_of: dict[str, str] | None = None,
-                    extra_rows: dict[str, list[dict[str, Any]]] | None = None) -> tuple[int, int]:
+    def write_batch(
+        self,
+        coded: Iterable[tuple[Document, list[Event]]],
+        duplicate_of: dict[str, str] | None = None,
+        extra_rows: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> tuple[int, int]:
         """Insert documents with their events in one transaction. Returns (documents, events) added.
 
         Documents whose id is already stored are skipped (so reruns and resumed runs add nothing).
@@ -313,7 +402,7 @@ class EventStore:
             return 0, 0
         duplicate_of = duplicate_of or {}
         seen = self.known_ids([d.id for d, _ in coded])
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         docs, events, actors, mentions = [], [], [], []
         batch_ids: set[str] = set()
         event_ids: set[str] = set()
@@ -331,11 +420,21 @@ class EventStore:
                     event_ids.add(row["id"])
                     events.append(row)
                     actors.extend(actor_rows(json.loads(row["record"])))
-                    mentions.append({"event_id": row["id"], "doc_id": d.id, "source": d.source, "date": d.date})
+                    mentions.append(
+                        {"event_id": row["id"], "doc_id": d.id, "source": d.source, "date": d.date}
+                    )
                 elif dup is not None:
-                    mentions.append({"event_id": None, "doc_id": d.id, "source": d.source,
-                                     "date": d.date, "_sig": _event_signature(row), "_dup": dup,
-                                     "_row": row})
+                    mentions.append(
+                        {
+                            "event_id": None,
+                            "doc_id": d.id,
+                            "source": d.source,
+                            "date": d.date,
+                            "_sig": _event_signature(row),
+                            "_dup": dup,
+                            "_row": row,
+                        }
+                    )
         if not docs:
             return 0, 0
         try:
@@ -344,18 +443,25 @@ class EventStore:
             if events:
                 self._insert("events", events, EVENT_COLUMNS)
             if actors:
-                self._insert("event_actors", actors, ["event_id", "role", "position", "code", "sector", "text", "name"])
+                self._insert(
+                    "event_actors", actors, ["event_id", "role", "position", "code", "sector", "text", "name"]
+                )
             own = [m for m in mentions if m["event_id"] is not None]
             dup_mentions, fresh = self._resolve_duplicate_mentions(
-                [m for m in mentions if m["event_id"] is None], event_ids)
+                [m for m in mentions if m["event_id"] is None], event_ids
+            )
             if fresh:  # an updated copy can add events the original did not have
                 self._insert("events", fresh, EVENT_COLUMNS)
-                self._insert("event_actors", [a for r in fresh for a in actor_rows(json.loads(r["record"]))],
-                             ["event_id", "role", "position", "code", "sector", "text", "name"])
+                self._insert(
+                    "event_actors",
+                    [a for r in fresh for a in actor_rows(json.loads(r["record"]))],
+                    ["event_id", "role", "position", "code", "sector", "text", "name"],
+                )
                 events.extend(fresh)
             if own or dup_mentions:
-                self._insert("mentions", own + dup_mentions, ["event_id", "doc_id", "source", "date"],
-                             ignore=True)
+                self._insert(
+                    "mentions", own + dup_mentions, ["event_id", "doc_id", "source", "date"], ignore=True
+                )
             for table, rows in (extra_rows or {}).items():
                 rows = [r for r in rows if r.get("doc_id") in batch_ids]
                 if rows:
@@ -377,8 +483,9 @@ class EventStore:
             raise StoreError(f"{self.path}: write failed, batch rolled back: {str(e).splitlines()[0]}") from e
         return len(docs), len(events)
 
-    def _resolve_duplicate_mentions(self, pending: list[dict[str, Any]], batch_event_ids: set[str]
-                                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _resolve_duplicate_mentions(
+        self, pending: list[dict[str, Any]], batch_event_ids: set[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Match a near-duplicate's events to the original story's events by signature.
         Returns (mentions of existing events, rows of events the copy adds)."""
         if not pending:
@@ -387,7 +494,9 @@ class EventStore:
         originals = {m["_dup"] for m in pending}
         sigs: dict[tuple[str, tuple], str] = {}
         for orig in originals:
-            for rec_json, in self.con.execute("SELECT record FROM events WHERE doc_id = ?", [orig]).fetchall():
+            for (rec_json,) in self.con.execute(
+                "SELECT record FROM events WHERE doc_id = ?", [orig]
+            ).fetchall():
                 rec = json.loads(rec_json)
                 sigs.setdefault((orig, _event_signature(record_row(rec))), rec["id"])
         for m in pending:
@@ -402,7 +511,9 @@ class EventStore:
             out.append({"event_id": ev_id, "doc_id": m["doc_id"], "source": m["source"], "date": m["date"]})
         return out, fresh
 
-    def _insert(self, table: str, rows: list[dict[str, Any]], columns: list[str], ignore: bool = False) -> None:
+    def _insert(
+        self, table: str, rows: list[dict[str, Any]], columns: list[str], ignore: bool = False
+    ) -> None:
         df = pd.DataFrame(rows, columns=columns)
         name = f"_batch_{table}"
         self.con.register(name, df)
@@ -427,8 +538,11 @@ class EventStore:
             before = self.con.execute("SELECT count(*) FROM events").fetchone()[0]
             self._insert("events", rows, EVENT_COLUMNS, ignore=True)
             after = self.con.execute("SELECT count(*) FROM events").fetchone()[0]
-            self._insert("event_actors", [a for r in recs for a in actor_rows(r)],
-                         ["event_id", "role", "position", "code", "sector", "text", "name"])
+            self._insert(
+                "event_actors",
+                [a for r in recs for a in actor_rows(r)],
+                ["event_id", "role", "position", "code", "sector", "text", "name"],
+            )
             self.con.execute("COMMIT")
         except Exception:
             self.con.execute("ROLLBACK")
@@ -437,11 +551,13 @@ class EventStore:
 
     # ------------------------------------------------------------------ reading
     def counts(self) -> dict[str, int]:
-        q = lambda sql: self.con.execute(sql).fetchone()[0]  # noqa: E731
-        return {"documents": q("SELECT count(*) FROM documents"),
-                "events": q("SELECT count(*) FROM events"),
-                "duplicates": q("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"),
-                "mentions": q("SELECT count(*) FROM mentions")}
+        q = lambda sql: self.con.execute(sql).fetchone()[0]
+        return {
+            "documents": q("SELECT count(*) FROM documents"),
+            "events": q("SELECT count(*) FROM events"),
+            "duplicates": q("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+            "mentions": q("SELECT count(*) FROM mentions"),
+        }
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
@@ -475,5 +591,12 @@ class EventStore:
 
 def _event_signature(row: dict[str, Any]) -> tuple:
     """What makes two coded events 'the same event' across copies of one story."""
-    return (row["event"], row["source_code"], row["source_sector"], row["target_code"],
-            row["target_sector"], row["negated"], row["hypothetical"])
+    return (
+        row["event"],
+        row["source_code"],
+        row["source_sector"],
+        row["target_code"],
+        row["target_sector"],
+        row["negated"],
+        row["hypothetical"],
+    )

@@ -5,6 +5,7 @@ ner     source/target span detection on ConfliBERT BIO files (exact span P/R/F1)
 penta   sentence-level penta class on ConfliBERT class files (accuracy, macro-F1)
 events  end-to-end (source country, event, target country) P/R/F1 per document via pipeline.Coder
 """
+
 from __future__ import annotations
 
 import json
@@ -13,25 +14,36 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+from spacy.tokens import Doc
 
 from detente.coding.actors import ActorFinder
-from detente.errors import InputError
-from detente.coding.relation.linear import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
-from detente.training.train import cross_validate, fit_temperature, plv_items, read_plv, weak_training_data
-from detente.training.train import reader_states
-from detente.coding.relation.reader import get_lower_encoder
-from detente.model import Actor, Mention
-from spacy.tokens import Doc
-from detente.coding.events.finder import EventFinder
-from detente.nlp.load import load_nlp
-from detente.model import Document
 from detente.coding.coder import Coder
-from detente.io.readers import parse_date
-from detente.training.pairs import gold_code
-from detente.training.pairs import actor_dicts
-from detente.training.pairs import YIELD_TYPES
 from detente.coding.events.decision import PairDecider
-from detente.training.pairs import extra_relation_rows, fit_pairs, item_folds, pair_rows, read_codebook
+from detente.coding.events.finder import EventFinder
+from detente.coding.relation.linear import PLV_CLASSES, RelationClassifier, featurize, placeholder_text
+from detente.coding.relation.reader import get_lower_encoder
+from detente.errors import InputError
+from detente.io.readers import parse_date
+from detente.model import Actor, Document, Mention
+from detente.nlp.load import load_nlp
+from detente.training.pairs import (
+    YIELD_TYPES,
+    actor_dicts,
+    extra_relation_rows,
+    fit_pairs,
+    gold_code,
+    item_folds,
+    pair_rows,
+    read_codebook,
+)
+from detente.training.train import (
+    cross_validate,
+    fit_temperature,
+    plv_items,
+    read_plv,
+    reader_states,
+    weak_training_data,
+)
 
 # ---------------------------------------------------------------- generic metrics
 
@@ -59,8 +71,14 @@ def classification_metrics(gold: list[str], pred: list[str], labels: list[str] |
     for g, p in zip(gold, pred):
         if g in conf and p in conf[g]:
             conf[g][p] += 1
-    return {"n": len(gold), "accuracy": round(acc, 4), "macro_f1": round(macro, 4),
-            "per_class": per, "labels": labels, "confusion": conf}
+    return {
+        "n": len(gold),
+        "accuracy": round(acc, 4),
+        "macro_f1": round(macro, 4),
+        "per_class": per,
+        "labels": labels,
+        "confusion": conf,
+    }
 
 
 def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
@@ -76,7 +94,9 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
             continue
         c, a = float(conf_a[m].mean()), float(cor_a[m].mean())
         ece += n / len(conf_a) * abs(c - a)
-        table.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": n, "confidence": round(c, 4), "accuracy": round(a, 4)})
+        table.append(
+            {"bin": f"{lo:.1f}-{hi:.1f}", "n": n, "confidence": round(c, 4), "accuracy": round(a, 4)}
+        )
     return {"ece": round(ece, 4), "bins": table}
 
 
@@ -108,15 +128,26 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
             extra.states = reader_states(extra.items)
             extra.reader_states = reader_states(extra.reader_items)
         details: dict = {}
-        logits, y = cross_validate(fl, labs, k=cv, seed=seed, texts=[texts[i] for i in labelled],
-                                   extra=extra, states=states, details=details, log=log)
+        logits, y = cross_validate(
+            fl,
+            labs,
+            k=cv,
+            seed=seed,
+            texts=[texts[i] for i in labelled],
+            extra=extra,
+            states=states,
+            details=details,
+            log=log,
+        )
         if encoder:
             result["encoder_share"] = round(details["encoder_share"], 4)
             gold = [PLV_CLASSES[k] for k in y]
             result["fast_model_only"] = classification_metrics(
-                gold, [PLV_CLASSES[k] for k in details["fast_logits"].argmax(axis=1)], list(PLV_CLASSES))
+                gold, [PLV_CLASSES[k] for k in details["fast_logits"].argmax(axis=1)], list(PLV_CLASSES)
+            )
             result["reader_only"] = classification_metrics(
-                gold, [PLV_CLASSES[k] for k in details["reader_logits"].argmax(axis=1)], list(PLV_CLASSES))
+                gold, [PLV_CLASSES[k] for k in details["reader_logits"].argmax(axis=1)], list(PLV_CLASSES)
+            )
         # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
         # we report calibration at the shipped default temperature of 1 and after OOF fitting.
         temp = fit_temperature(logits, y)
@@ -143,12 +174,13 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         if model.reader is not None:
             model.reader.calls = 0
         probs_all = model.predict_proba_feats(feats, texts, items)
-        elapsed = (time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
         result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"
         result["model_trained_on"] = model.meta.get("trained_on")
         result["pairs_per_second"] = round(len(items) / max(elapsed, 1e-9), 1)
         result["pairs_per_second_classifier_only"] = round(
-            len(items) / max(time.perf_counter() - t1, 1e-9), 1)
+            len(items) / max(time.perf_counter() - t1, 1e-9), 1
+        )
         if model.has_encoder:
             result["encoder_share"] = round(model.encoder_calls / max(1, len(items)), 4)
     preds = [(PLV_CLASSES[int(k)], float(p[k])) for p, k in zip(probs_all, probs_all.argmax(axis=1))]
@@ -157,8 +189,9 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         gold = [rows[i].label for i in labelled]
         pred = [preds[i][0] for i in labelled]
         result.update(classification_metrics(gold, pred, list(PLV_CLASSES)))
-        result["calibration"] = calibration([preds[i][1] for i in labelled],
-                                            [g == p for g, p in zip(gold, pred)])
+        result["calibration"] = calibration(
+            [preds[i][1] for i in labelled], [g == p for g, p in zip(gold, pred)]
+        )
     return result
 
 
@@ -206,12 +239,28 @@ def chunk_mentions(doc):
             continue
         if nc.root.ent_type_ in ("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL"):
             continue
-        out.append(Mention(nc.start, nc.end, nc.start_char, nc.end_char, nc.text,
-                           Actor(code="NP" + str(nc.start), kind="unknown")))
+        out.append(
+            Mention(
+                nc.start,
+                nc.end,
+                nc.start_char,
+                nc.end_char,
+                nc.text,
+                Actor(code="NP" + str(nc.start), kind="unknown"),
+            )
+        )
     for e in doc.ents:
         if e.label_ in ("GPE", "NORP", "ORG", "PERSON") and not any(m.start <= e.start < m.end for m in out):
-            out.append(Mention(e.start, e.end, e.start_char, e.end_char, e.text,
-                               Actor(code="NE" + str(e.start), kind="unknown")))
+            out.append(
+                Mention(
+                    e.start,
+                    e.end,
+                    e.start_char,
+                    e.end_char,
+                    e.text,
+                    Actor(code="NE" + str(e.start), kind="unknown"),
+                )
+            )
     return sorted(out, key=lambda m: m.start)
 
 
@@ -311,7 +360,7 @@ def sentence_penta(doc, finder, onto) -> int:
 def eval_penta(path, finder=None) -> dict:
 
     nlp = load_nlp()
-    finder = finder or EventFinder(require_target=False)   # sentence-level: one-sided events count
+    finder = finder or EventFinder(require_target=False)  # sentence-level: one-sided events count
     rows = read_penta(path)
     gold, pred = [], []
     for (text, lab), doc in zip(rows, nlp.pipe((t for t, _ in rows), batch_size=64)):
@@ -373,8 +422,12 @@ def eval_events(path, coder=None, include_flagged: bool = False) -> dict:
 
     coder = coder or Coder()
     gold_docs = read_gold_events(path)
-    docs = [Document(id=str(d.get("id", i)), text=d["text"],
-                     date=parse_date(d["date"]) if d.get("date") else None) for i, d in enumerate(gold_docs)]
+    docs = [
+        Document(
+            id=str(d.get("id", i)), text=d["text"], date=parse_date(d["date"]) if d.get("date") else None
+        )
+        for i, d in enumerate(gold_docs)
+    ]
     tot = Counter()
     per_type: dict[str, Counter] = defaultdict(Counter)
     flag_tot: dict[str, Counter] = {f: Counter() for f in FLAGS}
@@ -396,11 +449,14 @@ def eval_events(path, coder=None, include_flagged: bool = False) -> dict:
             pf = set(_triples([r for r in all_recs if _flag(r, flag)]))
             flag_tot[flag].update(tp=len(gf & pf), fp=len(pf - gf), fn=len(gf - pf))
         details.append({"id": doc.id, "gold": sorted(g), "pred": sorted(p)})
-    return {"file": str(path), "documents": len(gold_docs),
-            "micro": prf(tot["tp"], tot["fp"], tot["fn"]),
-            "per_type": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(per_type.items())},
-            "flags": {f: prf(c["tp"], c["fp"], c["fn"]) for f, c in flag_tot.items()},
-            "details": details}
+    return {
+        "file": str(path),
+        "documents": len(gold_docs),
+        "micro": prf(tot["tp"], tot["fp"], tot["fn"]),
+        "per_type": {k: prf(v["tp"], v["fp"], v["fn"]) for k, v in sorted(per_type.items())},
+        "flags": {f: prf(c["tp"], c["fp"], c["fn"]) for f, c in flag_tot.items()},
+        "details": details,
+    }
 
 
 FLAGS = ("negated", "hypothetical", "future", "historical")
@@ -420,6 +476,7 @@ def _gold_flagged(e: dict) -> bool:
 # End to end on annotated news in the codebook format (news_silver): the tuple rules of the
 # reference scorer (news_silver/README.md), implemented here from those rules.
 
+
 def _record_code(a: dict) -> str | None:
     return "ORG" if (a.get("sector") or "").upper() in ("IGO", "NGO") else gold_code(a.get("code"))
 
@@ -435,8 +492,12 @@ def gold_tuples(item) -> list[tuple[str, str, str | None, bool]]:
     for e in item.events:
         srcs = [gold_code(a.get("code")) for a in _as_actors(e.get("source") or e.get("actor"))]
         tgts = [gold_code(a.get("code")) for a in _as_actors(e.get("target") or e.get("recipient"))] or [None]
-        out += [(s, (e.get("event") or "").upper(), t, bool(e.get("symmetric")))
-                for s in srcs for t in tgts if s != t]
+        out += [
+            (s, (e.get("event") or "").upper(), t, bool(e.get("symmetric")))
+            for s in srcs
+            for t in tgts
+            if s != t
+        ]
     return out
 
 
@@ -521,8 +582,13 @@ def score_news(items, records_by_item: dict[str, list[dict]]) -> dict:
             for k, v in sorted(per_type.items()):
                 p = v["correct"] / v["pred"] if v["pred"] else 0.0
                 r = v["found"] / v["gold"] if v["gold"] else 0.0
-                types[k] = {"gold": v["gold"], "pred": v["pred"], "precision": round(p, 3),
-                            "recall": round(r, 3), "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}
+                types[k] = {
+                    "gold": v["gold"],
+                    "pred": v["pred"],
+                    "precision": round(p, 3),
+                    "recall": round(r, 3),
+                    "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+                }
             out["per_type"] = types
             out["missed"] = dict(missed.most_common())
             res["event"] = out
@@ -538,8 +604,15 @@ def _code_records(coder, items) -> dict[str, list[dict]]:
     return out
 
 
-def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None, seed: int = 0,
-              log=None, plv: str | Path | None = None) -> dict:
+def eval_news(
+    path,
+    cv: int | None = None,
+    extra: list | None = None,
+    coder=None,
+    seed: int = 0,
+    log=None,
+    plv: str | Path | None = None,
+) -> dict:
     """End-to-end figures on a codebook-format file. Without `cv`: the given (default: shipped)
     coder. With `cv`=K: the items are split K ways; for each fold the learned decision is trained
     on the other folds plus the `extra` files and scores the held-out fold (never an item it
@@ -581,9 +654,13 @@ def eval_news(path, cv: int | None = None, extra: list | None = None, coder=None
         log(f"fold {f + 1}/{cv}: trained on {len(y)} pairs, scored {len(test)} items")
     coder.pair_decider = base
     res = score_news(items, recs)
-    return {"file": str(path), "items": len(items), "mode": f"{cv}-fold cross-validation by item",
-            "extra_training": [str(p) for p in extra or []] + ([f"{plv} + synthetic rows"] if plv else []),
-            **res}
+    return {
+        "file": str(path),
+        "items": len(items),
+        "mode": f"{cv}-fold cross-validation by item",
+        "extra_training": [str(p) for p in extra or []] + ([f"{plv} + synthetic rows"] if plv else []),
+        **res,
+    }
 
 
 def is_codebook_file(path) -> bool:

@@ -10,6 +10,7 @@ information and is left out of training.
 One L2 logistic regression per class (scikit-learn liblinear, deterministic), C = DEFAULT_C.
 Cross-validation splits by item, so a model is never scored on an item it was trained on.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,18 +21,23 @@ from pathlib import Path
 
 import numpy as np
 
-from detente.coding.events.decision import PAIR_CLASSES, PairDecider, PairModel, candidates, pair_features, with_places
-from detente.model import Actor, Document
-from detente.coding.events.decision import PairCandidate
-from detente.coding.places import PlaceResolver
-from detente.training.train import PlvRow, read_plv, strip_marks
-from detente.training.weak import synthetic_rows
-from detente.nlp.normalise import normalise_text
-from detente.coding.relation.linear import to_matrix
-from detente.training.train import shared_data_dir
-from detente.coding.relation.linear import RelationClassifier
-from detente.coding.events.finder import EventFinder
 from detente.coding.coder import Coder
+from detente.coding.events.decision import (
+    PAIR_CLASSES,
+    PairCandidate,
+    PairDecider,
+    PairModel,
+    candidates,
+    pair_features,
+    with_places,
+)
+from detente.coding.events.finder import EventFinder
+from detente.coding.places import PlaceResolver
+from detente.coding.relation.linear import RelationClassifier, to_matrix
+from detente.model import Actor, Document
+from detente.nlp.normalise import normalise_text
+from detente.training.train import PlvRow, read_plv, shared_data_dir, strip_marks
+from detente.training.weak import synthetic_rows
 
 DEFAULT_C = 0.3
 # Decision thresholds (per document, see decision.decide); chosen by 5-fold CV on news_silver.
@@ -128,6 +134,7 @@ def read_codebook(path: str | Path) -> list[NewsItem]:
 @dataclass
 class PairRows:
     """Training rows of the learned decision: features, labels (n, classes), item of each row."""
+
     feats: list[dict[str, float]]
     labels: np.ndarray
     item: np.ndarray
@@ -161,6 +168,7 @@ def relation_rows(rows, coder, weight: float) -> PairRows:
                 if m.start_char < span[1] and span[0] < m.end_char:
                     return k
             return None
+
         a, b = over(row.src), over(row.tgt)
         if a is None or b is None or a == b or mentions[a].actor.code == mentions[b].actor.code:
             continue
@@ -189,8 +197,12 @@ def extra_relation_rows(plv_path, coder) -> PairRows:
 def concat_rows(parts: list[PairRows]) -> PairRows:
     feats = [f for p in parts for f in p.feats]
     labels = np.vstack([p.labels for p in parts]) if parts else np.zeros((0, len(PAIR_CLASSES)), np.float32)
-    return PairRows(feats, labels, np.concatenate([p.item for p in parts]),
-                    np.concatenate([p.weight_array() for p in parts]))
+    return PairRows(
+        feats,
+        labels,
+        np.concatenate([p.item for p in parts]),
+        np.concatenate([p.weight_array() for p in parts]),
+    )
 
 
 def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = None) -> PairRows:
@@ -229,11 +241,16 @@ def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = 
     return PairRows(feats, lab, np.array(owner, np.int64))
 
 
-def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFAULT_C,
-              min_count: int = 1, meta: dict | None = None, weights: np.ndarray | None = None) -> PairModel:
+def fit_pairs(
+    feats: list[dict[str, float]],
+    labels: np.ndarray,
+    C: float = DEFAULT_C,
+    min_count: int = 1,
+    meta: dict | None = None,
+    weights: np.ndarray | None = None,
+) -> PairModel:
     """One logistic regression per class; the vocabulary is every feature seen min_count times."""
     from sklearn.linear_model import LogisticRegression
-
 
     counts: dict[str, int] = {}
     for f in feats:
@@ -245,7 +262,7 @@ def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFA
     X.indices = X.indices.astype(np.int32)
     X.indptr = X.indptr.astype(np.int32)
     coef = np.zeros((len(PAIR_CLASSES), len(names)), np.float32)
-    intercept = np.full(len(PAIR_CLASSES), -10.0, np.float32)   # a class never seen is never predicted
+    intercept = np.full(len(PAIR_CLASSES), -10.0, np.float32)  # a class never seen is never predicted
     for k in range(len(PAIR_CLASSES)):
         y = labels[:, k]
         if y.sum() == 0 or y.sum() == len(y):
@@ -254,7 +271,7 @@ def fit_pairs(feats: list[dict[str, float]], labels: np.ndarray, C: float = DEFA
         m.fit(X, y, sample_weight=weights)
         coef[k] = m.coef_[0]
         intercept[k] = m.intercept_[0]
-    info = {"C": C, "rows": int(len(labels)), "positives": int(labels.sum())}
+    info = {"C": C, "rows": len(labels), "positives": int(labels.sum())}
     info.update(meta or {})
     return PairModel(vocab, coef, intercept, PAIR_CLASSES, THRESHOLD, SECOND, info)
 
@@ -271,8 +288,13 @@ def default_news_files() -> list[Path]:
     return [d / "news_silver_2023.jsonl", d / "news_silver_2023_more.jsonl"]
 
 
-def train_news(paths: list[str | Path], out_dir: str | Path | None, model_dir: str | Path | None = None,
-               log: Callable[[str], None] = print, plv: str | Path | None = None) -> PairModel:
+def train_news(
+    paths: list[str | Path],
+    out_dir: str | Path | None,
+    model_dir: str | Path | None = None,
+    log: Callable[[str], None] = print,
+    plv: str | Path | None = None,
+) -> PairModel:
     """Train the learned event decision on codebook files and write pairs.npz/.json.
 
     model_dir: where the relation classifier whose opinion is a feature lives (the one just
@@ -291,13 +313,21 @@ def train_news(paths: list[str | Path], out_dir: str | Path | None, model_dir: s
     parts = [rows]
     if plv:
         extra = extra_relation_rows(plv, coder)
-        log(f"{len(extra.feats)} relation rows from {plv} and the synthetic templates (weights "
-            f"{PLV_WEIGHT}, {SYNTHETIC_WEIGHT})")
+        log(
+            f"{len(extra.feats)} relation rows from {plv} and the synthetic templates (weights "
+            f"{PLV_WEIGHT}, {SYNTHETIC_WEIGHT})"
+        )
         parts.append(extra)
     allrows = concat_rows(parts)
-    model = fit_pairs(allrows.feats, allrows.labels, weights=allrows.weight_array(),
-                      meta={"trained_on": [Path(p).name for p in paths] + ([Path(plv).name] if plv else []),
-                            "items": len(items)})
+    model = fit_pairs(
+        allrows.feats,
+        allrows.labels,
+        weights=allrows.weight_array(),
+        meta={
+            "trained_on": [Path(p).name for p in paths] + ([Path(plv).name] if plv else []),
+            "items": len(items),
+        },
+    )
     if out_dir is not None:
         model.save(out_dir)
         log(f"wrote {out_dir}/pairs.npz, pairs.json ({len(model.vocab)} features)")

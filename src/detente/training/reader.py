@@ -8,14 +8,22 @@ starts from a seeded random init. Loss: class-balanced cross-entropy, the synthe
 down-weighted as in the fast model (train.balanced_weights). AdamW, linear warm-up over the first
 tenth of the steps then linear decay, dropout 0.1. Deterministic for a given machine and seed.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
+from detente.coding.relation.reader import (
+    HEADS,
+    HIDDEN,
+    N_FROZEN,
+    TUNED_LAYERS,
+    TunedHead,
+    onnx_layer_weights,
+)
 from detente.errors import DetenteError
-from detente.coding.relation.reader import HEADS, HIDDEN, N_FROZEN, TUNED_LAYERS, TunedHead, onnx_layer_weights
 
 EPOCHS = 10
 LEARNING_RATE = 2e-4
@@ -27,8 +35,10 @@ def _torch():
     try:
         import torch
     except ImportError:
-        raise DetenteError('training the accurate-mode reader needs PyTorch: pip install -e ".[train]" '
-                           "(or train without it: detente train --no-encoder)") from None
+        raise DetenteError(
+            'training the accurate-mode reader needs PyTorch: pip install -e ".[train]" '
+            "(or train without it: detente train --no-encoder)"
+        ) from None
     return torch
 
 
@@ -39,8 +49,14 @@ def _modules(torch):
         def __init__(self, w: dict):
             super().__init__()
             self.lin = nn.ModuleDict()
-            for name, (i, o) in (("q", (HIDDEN, HIDDEN)), ("k", (HIDDEN, HIDDEN)), ("v", (HIDDEN, HIDDEN)),
-                                 ("o", (HIDDEN, HIDDEN)), ("f1", (HIDDEN, 4 * HIDDEN)), ("f2", (4 * HIDDEN, HIDDEN))):
+            for name, (i, o) in (
+                ("q", (HIDDEN, HIDDEN)),
+                ("k", (HIDDEN, HIDDEN)),
+                ("v", (HIDDEN, HIDDEN)),
+                ("o", (HIDDEN, HIDDEN)),
+                ("f1", (HIDDEN, 4 * HIDDEN)),
+                ("f2", (4 * HIDDEN, HIDDEN)),
+            ):
                 lin = nn.Linear(i, o)
                 lin.weight.data = torch.tensor(w[name + "_w"].T.copy())
                 lin.bias.data = torch.tensor(w[name + "_b"].copy())
@@ -56,7 +72,7 @@ def _modules(torch):
         def forward(self, h, mask):
             B, T, _ = h.shape
             d = HIDDEN // HEADS
-            split = lambda x: x.view(B, T, HEADS, d).transpose(1, 2)   # noqa: E731
+            split = lambda x: x.view(B, T, HEADS, d).transpose(1, 2)
             L = self.lin
             a = split(L["q"](h)) @ split(L["k"](h)).transpose(-1, -2) / math.sqrt(d)
             a = a + (1 - mask[:, None, None, :]) * -1e4
@@ -101,8 +117,16 @@ def initial_layers() -> list[dict]:
     return _INIT
 
 
-def train_tuned(states, y: np.ndarray, sample_weight: np.ndarray, classes: tuple[str, ...],
-                epochs: int = EPOCHS, lr: float = LEARNING_RATE, seed: int = SEED, log=None) -> TunedHead:
+def train_tuned(
+    states,
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    classes: tuple[str, ...],
+    epochs: int = EPOCHS,
+    lr: float = LEARNING_RATE,
+    seed: int = SEED,
+    log=None,
+) -> TunedHead:
     """Fine-tune on rows of LowerEncoder.states with class indices y and per-row weights
     (already class-balanced by the caller)."""
     torch = _torch()
@@ -123,7 +147,9 @@ def _train(torch, states, y, sample_weight, classes, epochs, lr, seed, log) -> T
     n = len(states)
     steps = epochs * math.ceil(n / BATCH)
     warm = max(1, int(0.1 * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / steps)
+    )
     yt = torch.tensor(np.asarray(y), dtype=torch.long)
     wt = torch.tensor(np.asarray(sample_weight), dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
@@ -132,7 +158,7 @@ def _train(torch, states, y, sample_weight, classes, epochs, lr, seed, log) -> T
         total = 0.0
         perm = torch.randperm(n, generator=gen).tolist()
         for b0 in range(0, n, BATCH):
-            idx = perm[b0:b0 + BATCH]
+            idx = perm[b0 : b0 + BATCH]
             width = max(len(states[i][0]) for i in idx)
             h = torch.zeros(len(idx), width, HIDDEN)
             mask = torch.zeros(len(idx), width)
@@ -153,6 +179,9 @@ def _train(torch, states, y, sample_weight, classes, epochs, lr, seed, log) -> T
         if log:
             log(f"  reader epoch {ep + 1}/{epochs}: loss {total / n:.4f}")
     model.eval()
-    return TunedHead([layer.export() for layer in model.layers],
-                     model.out.weight.detach().numpy().T.copy(), model.out.bias.detach().numpy().copy(),
-                     classes)
+    return TunedHead(
+        [layer.export() for layer in model.layers],
+        model.out.weight.detach().numpy().T.copy(),
+        model.out.bias.detach().numpy().copy(),
+        classes,
+    )

@@ -14,6 +14,7 @@ train_tuned.py; `--no-encoder` skips it). Both are deterministic for a given mac
 Calibration: a softmax temperature is fitted on the out-of-fold probabilities of a K-fold run of
 the shipped configuration and stored with the model.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,16 +25,22 @@ from pathlib import Path
 
 import numpy as np
 
-from detente.coding.relation.linear import PLV_CLASSES, RelationClassifier, featurize, fit, placeholder_text
-from detente.errors import InputError
-from detente.resources import MODELS_DIR, PACKAGE_DIR
-from detente.training.reader import EPOCHS, LEARNING_RATE
 from detente.coding.events.finder import RelItem
-from detente.nlp.load import load_nlp
-from detente.training.weak import compound_rows, synthetic_rows
+from detente.coding.relation.linear import (
+    PLV_CLASSES,
+    RelationClassifier,
+    balanced_weights,
+    featurize,
+    fit,
+    placeholder_text,
+)
 from detente.coding.relation.reader import get_lower_encoder, item_marked_text
+from detente.errors import InputError
+from detente.nlp.load import load_nlp
+from detente.resources import MODELS_DIR, PACKAGE_DIR
 from detente.training import reader as tt
-from detente.coding.relation.linear import balanced_weights
+from detente.training.reader import EPOCHS, LEARNING_RATE
+from detente.training.weak import compound_rows, synthetic_rows
 
 MERGE = {"CONCEDE": "YIELD", "RETREAT": "YIELD"}
 TAG_RE = re.compile(r"</?[st]>")
@@ -51,7 +58,7 @@ class PlvRow:
     uid: str
     label: str | None
     text: str
-    src: tuple[int, int] | None     # char offsets in text
+    src: tuple[int, int] | None  # char offsets in text
     tgt: tuple[int, int] | None
 
 
@@ -106,8 +113,13 @@ def plv_items(rows: list[PlvRow], nlp=None):
         sp = doc.char_span(row.src[0], row.src[1], alignment_mode="expand") if row.src else None
         tp = doc.char_span(row.tgt[0], row.tgt[1], alignment_mode="expand") if row.tgt else None
         sent = doc[:]
-        items.append(RelItem(sent=sent, src=(sp.start, sp.end) if sp is not None and len(sp) else None,
-                             tgt=(tp.start, tp.end) if tp is not None and len(tp) else None))
+        items.append(
+            RelItem(
+                sent=sent,
+                src=(sp.start, sp.end) if sp is not None and len(sp) else None,
+                tgt=(tp.start, tp.end) if tp is not None and len(tp) else None,
+            )
+        )
     return items
 
 
@@ -131,6 +143,7 @@ SYNTHETIC_WEIGHT = 0.3
 class ExtraData:
     """Weakly labelled rows added to every training fold: features, n-gram texts, labels, weights
     (and, when the relation reader is trained, their reader states)."""
+
     feats: list
     texts: list
     labels: list
@@ -156,9 +169,15 @@ def weak_training_data(nlp=None, weight: float = SYNTHETIC_WEIGHT) -> ExtraData:
     two-event rows (weak.compound_rows) that only the relation reader trains on."""
     rows, items = _parse_marked(synthetic_rows(), "syn", nlp)
     crows, citems = _parse_marked(compound_rows(), "cmp", nlp)
-    return ExtraData([featurize(it) for it in items], [placeholder_text(it) for it in items],
-                     [r.label for r in rows], [weight] * len(rows), items=items,
-                     reader_items=citems, reader_labels=[r.label for r in crows])
+    return ExtraData(
+        [featurize(it) for it in items],
+        [placeholder_text(it) for it in items],
+        [r.label for r in rows],
+        [weight] * len(rows),
+        items=items,
+        reader_items=citems,
+        reader_labels=[r.label for r in crows],
+    )
 
 
 # The accurate mode's second opinion: the fine-tuned relation reader (tuned.py, trained by
@@ -174,9 +193,19 @@ def reader_states(items):
     return get_lower_encoder().states([item_marked_text(it) for it in items])
 
 
-def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, texts=None,
-                   extra: ExtraData | None = None, states: list | None = None,
-                   encoder_below: float = ENCODER_BELOW, details: dict | None = None, log=None):
+def cross_validate(
+    feats,
+    labels,
+    k: int = 5,
+    seed: int = 0,
+    C: float = 1.0,
+    texts=None,
+    extra: ExtraData | None = None,
+    states: list | None = None,
+    encoder_below: float = ENCODER_BELOW,
+    details: dict | None = None,
+    log=None,
+):
     """Stratified K-fold: out-of-fold log-probabilities (untempered) and gold indices.
     `extra` rows (weak labels) are added to each training fold only. With `states` (reader
     states of the rows; extra.states for the weak rows) the relation reader is fine-tuned per
@@ -188,16 +217,26 @@ def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, tex
     smallest = int(counts[counts > 0].min())
     if smallest >= 2:
         from sklearn.model_selection import StratifiedKFold
-        splits = list(StratifiedKFold(n_splits=min(k, smallest), shuffle=True,
-                                      random_state=seed).split(np.zeros(len(y)), y))
+
+        splits = list(
+            StratifiedKFold(n_splits=min(k, smallest), shuffle=True, random_state=seed).split(
+                np.zeros(len(y)), y
+            )
+        )
     else:
         from sklearn.model_selection import KFold
+
         splits = list(KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(len(y))))
     fast = np.zeros_like(logits)
     read = np.zeros_like(logits)
     for n, (tr, te) in enumerate(splits, start=1):
-        m = _fit_with_extra([feats[i] for i in tr], [labels[i] for i in tr], C,
-                            [texts[i] for i in tr] if texts is not None else None, extra)
+        m = _fit_with_extra(
+            [feats[i] for i in tr],
+            [labels[i] for i in tr],
+            C,
+            [texts[i] for i in tr] if texts is not None else None,
+            extra,
+        )
         te_texts = [texts[i] for i in te] if texts is not None else None
         fast[te] = m.fast_proba([feats[i] for i in te], te_texts)
         if states is not None:
@@ -213,15 +252,24 @@ def cross_validate(feats, labels, k: int = 5, seed: int = 0, C: float = 1.0, tex
         details["fast_logits"] = np.log(np.clip(fast, 1e-12, 1.0))
         if states is not None:
             details["reader_logits"] = np.log(np.clip(read, 1e-12, 1.0))
-        details["encoder_share"] = float(np.mean(fast.max(axis=1) < encoder_below)) if states is not None else 0.0
+        details["encoder_share"] = (
+            float(np.mean(fast.max(axis=1) < encoder_below)) if states is not None else 0.0
+        )
     return logits, y
 
 
 def fit_reader(states, labels: list[str], weights, log=None):
     """Fine-tune the relation reader (train_tuned.py), returned with float16-rounded weights."""
     y = np.array([PLV_CLASSES.index(lab) for lab in labels])
-    return tt.train_tuned(states, y, balanced_weights(y, np.asarray(weights, dtype=float)), PLV_CLASSES,
-                          epochs=tt.EPOCHS, lr=tt.LEARNING_RATE, log=log).rounded()
+    return tt.train_tuned(
+        states,
+        y,
+        balanced_weights(y, np.asarray(weights, dtype=float)),
+        PLV_CLASSES,
+        epochs=tt.EPOCHS,
+        lr=tt.LEARNING_RATE,
+        log=log,
+    ).rounded()
 
 
 def _attach_reader(model, states, labels, extra: ExtraData | None, below: float, log=None) -> None:
@@ -252,8 +300,15 @@ def _fit_with_extra(feats, labels, C, texts, extra: ExtraData | None):
 DEFAULT_C = 1.0
 
 
-def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 5, C: float = DEFAULT_C,
-              log=print, synthetic: bool = True, encoder: bool = True) -> RelationClassifier:
+def train_plv(
+    plv_path: str | Path,
+    out_dir: str | Path | None = None,
+    k: int = 5,
+    C: float = DEFAULT_C,
+    log=print,
+    synthetic: bool = True,
+    encoder: bool = True,
+) -> RelationClassifier:
     rows = [r for r in read_plv(plv_path) if r.label in PLV_CLASSES]
     log(f"read {len(rows)} labelled rows from {plv_path}")
     items = plv_items(rows)
@@ -269,20 +324,30 @@ def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 
         if extra is not None:
             extra.states = reader_states(extra.items)
             extra.reader_states = reader_states(extra.reader_items)
-            log(f"added {len(extra.reader_labels)} two-event synthetic rows (weight {SYNTHETIC_WEIGHT}) "
-                "to the relation reader's training")
+            log(
+                f"added {len(extra.reader_labels)} two-event synthetic rows (weight {SYNTHETIC_WEIGHT}) "
+                "to the relation reader's training"
+            )
     details: dict = {}
-    logits, y = cross_validate(feats, labels, k=k, C=C, texts=texts, extra=extra, states=states,
-                               details=details, log=log)
+    logits, y = cross_validate(
+        feats, labels, k=k, C=C, texts=texts, extra=extra, states=states, details=details, log=log
+    )
     temp = fit_temperature(logits, y)
     pred = logits.argmax(axis=1)
     from sklearn.metrics import f1_score
+
     mf1 = f1_score(y, pred, average="macro")
     fast_f1 = f1_score(y, details["fast_logits"].argmax(axis=1), average="macro")
     reader_f1 = f1_score(y, details["reader_logits"].argmax(axis=1), average="macro") if encoder else None
-    log(f"{k}-fold CV: accuracy {np.mean(pred == y):.4f}, macro-F1 {mf1:.4f}; temperature {temp}"
-        + (f" (fast model alone {fast_f1:.4f}, reader alone {reader_f1:.4f}; reader consulted for "
-           f"{details['encoder_share']:.0%} of rows)" if encoder else ""))
+    log(
+        f"{k}-fold CV: accuracy {np.mean(pred == y):.4f}, macro-F1 {mf1:.4f}; temperature {temp}"
+        + (
+            f" (fast model alone {fast_f1:.4f}, reader alone {reader_f1:.4f}; reader consulted for "
+            f"{details['encoder_share']:.0%} of rows)"
+            if encoder
+            else ""
+        )
+    )
     model = _fit_with_extra(feats, labels, C, texts, extra)
     if encoder:
         log("fine-tuning the relation reader on all rows")
@@ -291,16 +356,28 @@ def train_plv(plv_path: str | Path, out_dir: str | Path | None = None, k: int = 
     if encoder:
         model.fast_temperature = fit_temperature(details["fast_logits"], y)
         log(f"fast model alone: temperature {model.fast_temperature} (used when the reader is off)")
-    model.meta = {"trained_on": Path(plv_path).name, "n": len(rows), "C": C,
-                  "synthetic_rows": len(extra.labels) if extra is not None else 0,
-                  "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,
-                  "ensemble_weight": model.ensemble_weight,
-                  "encoder": {"reader": "tuned", "epochs": EPOCHS, "lr": LEARNING_RATE,
-                              "weight": ENCODER_WEIGHT, "below": ENCODER_BELOW,
-                              "cv_share": round(details["encoder_share"], 4),
-                              "cv_macro_f1_fast_only": round(float(fast_f1), 4),
-                              "cv_macro_f1_reader_only": round(float(reader_f1), 4)} if encoder else None,
-                  "cv_k": k, "cv_macro_f1": round(float(mf1), 4)}
+    model.meta = {
+        "trained_on": Path(plv_path).name,
+        "n": len(rows),
+        "C": C,
+        "synthetic_rows": len(extra.labels) if extra is not None else 0,
+        "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,
+        "ensemble_weight": model.ensemble_weight,
+        "encoder": {
+            "reader": "tuned",
+            "epochs": EPOCHS,
+            "lr": LEARNING_RATE,
+            "weight": ENCODER_WEIGHT,
+            "below": ENCODER_BELOW,
+            "cv_share": round(details["encoder_share"], 4),
+            "cv_macro_f1_fast_only": round(float(fast_f1), 4),
+            "cv_macro_f1_reader_only": round(float(reader_f1), 4),
+        }
+        if encoder
+        else None,
+        "cv_k": k,
+        "cv_macro_f1": round(float(mf1), 4),
+    }
     if out_dir is not None:
         model.save(out_dir)
         log(f"wrote {out_dir}/relation.npz, relation.json ({len(model.vocab)} features)")

@@ -9,6 +9,7 @@ ends after `STREAM_SECONDS`; the browser's EventSource reconnects by itself with
 last alert it received (Last-Event-ID), so nothing is missed and a server shutdown never waits
 long on an open stream.
 """
+
 import asyncio
 import json
 import time
@@ -16,10 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
-from detente.monitoring.alerts import evidence, list_alerts
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
+
+from detente.monitoring.alerts import evidence, list_alerts
 
 STREAM_SECONDS = 25.0
 HEARTBEAT_SECONDS = 10.0
@@ -44,21 +46,32 @@ def alerts_router(database, poll: float = 1.0):
             return _with_events(con, rows), source
 
     @router.get("/alerts", summary="Alerts raised by `detente watch`, newest first, with their events")
-    def alerts(response: Response,
-               after: Annotated[int, Query(ge=0, le=10**12, description="Only alerts with seq above this")] = 0,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50,
-               rule: Annotated[str | None, Query(max_length=200)] = None):
+    def alerts(
+        response: Response,
+        after: Annotated[int, Query(ge=0, le=10**12, description="Only alerts with seq above this")] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        rule: Annotated[str | None, Query(max_length=200)] = None,
+    ):
         rows, source = fetch(after, limit, rule, True)
         response.headers["X-Detente-Source"] = source
         return {"alerts": rows, "last_seq": max((r["seq"] for r in rows), default=after)}
 
-    @router.get("/alerts/stream", summary="Server-sent events: each new alert as an `alert` event",
-                response_class=StreamingResponse,
-                responses={200: {"content": {"text/event-stream": {}},
-                                 "description": "`event: alert`, `id: <seq>`, `data: <alert JSON>`"}})
-    async def stream(request: Request,
-                     after: Annotated[int, Query(ge=0, le=10**12)] = 0,
-                     last_event_id: Annotated[str | None, Header(max_length=20)] = None):
+    @router.get(
+        "/alerts/stream",
+        summary="Server-sent events: each new alert as an `alert` event",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "content": {"text/event-stream": {}},
+                "description": "`event: alert`, `id: <seq>`, `data: <alert JSON>`",
+            }
+        },
+    )
+    async def stream(
+        request: Request,
+        after: Annotated[int, Query(ge=0, le=10**12)] = 0,
+        last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    ):
         start = after
         if last_event_id and last_event_id.strip().isdigit():
             start = max(start, int(last_event_id.strip()))
@@ -72,7 +85,7 @@ def alerts_router(database, poll: float = 1.0):
                     return
                 try:
                     rows, _ = await run_in_threadpool(fetch, cursor, 100, None, False)
-                except Exception as e:   # database briefly unavailable: say so, keep the stream
+                except Exception as e:  # database briefly unavailable: say so, keep the stream
                     yield f": unavailable {str(e).splitlines()[0][:200]}\n\n"
                     rows = []
                 for r in rows:
@@ -83,8 +96,11 @@ def alerts_router(database, poll: float = 1.0):
                     yield ": keep-alive\n\n"
                 await asyncio.sleep(poll)
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @router.get("/alerts/panel.js", include_in_schema=False)
     def panel_js():

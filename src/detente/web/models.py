@@ -3,6 +3,7 @@
 Dates are ISO strings (YYYY-MM-DD); a missing value is null. Models allow extra fields so that a
 column added to the store later is passed through rather than silently dropped.
 """
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,20 +15,27 @@ class _Open(BaseModel):
 
 class EventRow(_Open):
     """One event as stored (flattened PLOVER record) with its evidence."""
+
     id: str = Field(description="Stable event id")
     doc_id: str = Field(description="Document the event was coded from")
     date: str | None = Field(None, description="Event date (YYYY-MM-DD); see date_precision")
-    date_precision: str | None = Field(None, description="day | week | month | year: how much of the date the "
-                                                        "text says (a year-only date is the year's 1 January)")
+    date_precision: str | None = Field(
+        None,
+        description="day | week | month | year: how much of the date the "
+        "text says (a year-only date is the year's 1 January)",
+    )
     event: str = Field(description="PLOVER event type")
     mode: str | None = None
     context: list[str] | None = None
-    quad_code: int | None = Field(None, description="1 verbal coop, 2 material coop, 3 verbal conflict, "
-                                                    "4 material conflict")
+    quad_code: int | None = Field(
+        None, description="1 verbal coop, 2 material coop, 3 verbal conflict, 4 material conflict"
+    )
     cameo_code: str | None = None
     goldstein: float | None = Field(None, description="Goldstein score -10..+10")
     event_scale: float | None = Field(None, description="PLOVER conflict-cooperation score")
-    source_code: str | None = Field(None, description="First source actor: ISO 3166 alpha-3 or organisation code")
+    source_code: str | None = Field(
+        None, description="First source actor: ISO 3166 alpha-3 or organisation code"
+    )
     source_sector: str | None = None
     target_code: str | None = None
     target_sector: str | None = None
@@ -44,8 +52,9 @@ class EventRow(_Open):
     hypothetical: bool | None = None
     future: bool | None = None
     historical: bool | None = None
-    symmetric: bool | None = Field(None, description="A reciprocal event (A met B), stored once each way; "
-                                                     "undirected views count it once")
+    symmetric: bool | None = Field(
+        None, description="A reciprocal event (A met B), stored once each way; undirected views count it once"
+    )
     n_mentions: int | None = Field(None, description="Documents reporting the event (near-duplicate copies)")
     doc_title: str | None = None
 
@@ -76,6 +85,7 @@ class Location(_Open):
 
 class EventRecord(_Open):
     """The full PLOVER record of one event, with the documents that report it."""
+
     id: str
     doc_id: str
     date: str | None = None
@@ -111,15 +121,18 @@ class DocumentEvent(_Open):
     target_sector: str | None = None
     event_text: str | None = None
     text: str | None = None
-    span_start: int | None = Field(None, description="Evidence sentence in this document's text (null if not found)")
+    span_start: int | None = Field(
+        None, description="Evidence sentence in this document's text (null if not found)"
+    )
     span_end: int | None = None
     trigger_start: int | None = None
     trigger_end: int | None = None
     confidence: float | None = None
     negated: bool | None = None
     hypothetical: bool | None = None
-    doc_id: str | None = Field(None, description="Document the event was coded from (another one for a "
-                                                 "near-duplicate copy)")
+    doc_id: str | None = Field(
+        None, description="Document the event was coded from (another one for a near-duplicate copy)"
+    )
 
 
 class DocumentOut(_Open):
@@ -163,8 +176,9 @@ class SeriesOut(BaseModel):
     include_imprecise: bool
     cci_definition: str
     undated: int = Field(description="Events of the dyad without a date (not in the series)")
-    imprecise: int = Field(description="Events dated less precisely than the period, left out unless "
-                                       "include_imprecise")
+    imprecise: int = Field(
+        description="Events dated less precisely than the period, left out unless include_imprecise"
+    )
     series: list[SeriesRow]
 
 
@@ -312,5 +326,6 @@ class StatsOut(_Open):
     include_flagged: bool
     include_historical: bool
     include_future: bool
-    default_view: DefaultView | None = Field(None, description="The busiest dyad over the last year of stories")
-
+    default_view: DefaultView | None = Field(
+        None, description="The busiest dyad over the last year of stories"
+    )

@@ -60,20 +60,21 @@ Actor is copied with ``text`` = the new words):
 Performance: tables are loaded once per ActorFinder; ``find`` touches each token once plus a
 dict lookup (≈0.1 ms per sentence of 25 tokens on top of the spaCy parse).
 """
+
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from detente.resources import DATA_DIR, read_table
-from detente.model import Actor, Mention
 import spacy
-from detente.nlp.normalise import normalise_text
+
+from detente.model import Actor, Mention
 from detente.nlp.load import load_nlp
+from detente.nlp.normalise import normalise_text
+from detente.resources import DATA_DIR, read_table
 
 UNKNOWN_CODE = "---"
 
@@ -83,66 +84,281 @@ _KIND_ORDER = {_B: 0, _P: 1, _O: 2, _C: 3, _S: 4}
 
 _POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 _DETERMINERS = frozenset({"the"})
-_PRONOUN_GENDER = {"he": "m", "him": "m", "his": "m", "himself": "m",
-                   "she": "f", "her": "f", "hers": "f", "herself": "f"}
-_PRONOUN_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "pobj", "poss", "iobj", "dative", "agent",
-                           "appos", "conj"})
-_BACKED = frozenset({"backed", "allied", "aligned", "sponsored", "funded", "supported", "affiliated",
-                     "linked", "friendly", "leaning", "born", "based", "made", "style"})
-_LOCATIVE = frozenset({"in", "at", "inside", "near", "across", "throughout", "within", "around",
-                       "outside"})
-_DIRECTIONS = frozenset({"northern", "southern", "eastern", "western", "central", "north", "south",
-                         "east", "west", "northeastern", "northwestern", "southeastern", "southwestern",
-                         "north-east", "north-west", "south-east", "south-west", "north-eastern",
-                         "north-western", "south-eastern", "south-western", "rural", "downtown",
-                         "occupied", "neighbouring", "neighboring", "mainland", "war-torn", "all",
-                         "parts", "of"})
+_PRONOUN_GENDER = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
+_PRONOUN_DEPS = frozenset(
+    {"nsubj", "nsubjpass", "dobj", "pobj", "poss", "iobj", "dative", "agent", "appos", "conj"}
+)
+_BACKED = frozenset(
+    {
+        "backed",
+        "allied",
+        "aligned",
+        "sponsored",
+        "funded",
+        "supported",
+        "affiliated",
+        "linked",
+        "friendly",
+        "leaning",
+        "born",
+        "based",
+        "made",
+        "style",
+    }
+)
+_LOCATIVE = frozenset({"in", "at", "inside", "near", "across", "throughout", "within", "around", "outside"})
+_DIRECTIONS = frozenset(
+    {
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "north",
+        "south",
+        "east",
+        "west",
+        "northeastern",
+        "northwestern",
+        "southeastern",
+        "southwestern",
+        "north-east",
+        "north-west",
+        "south-east",
+        "south-west",
+        "north-eastern",
+        "north-western",
+        "south-eastern",
+        "south-western",
+        "rural",
+        "downtown",
+        "occupied",
+        "neighbouring",
+        "neighboring",
+        "mainland",
+        "war-torn",
+        "all",
+        "parts",
+        "of",
+    }
+)
 # Ethnic / stateless-nation adjectives before a sector word ("Kurdish fighters"): candidate home
 # states in order of preference; the first one the story mentions wins (a single candidate always).
 # Kurdish armed groups are coded by where they are based: Syria (YPG/SDF), Iraq (KRG Peshmerga),
 # Turkey (PKK), Iran (PJAK); their "forces" are non-state (REB) except in Iraq, where the Peshmerga
 # are the Kurdistan Region's forces (MIL).
-_ETHNIC = {"kurdish": ("SYR", "IRQ", "TUR", "IRN"), "kurds": ("SYR", "IRQ", "TUR", "IRN"),
-           "rohingya": ("MMR",), "uyghur": ("CHN",), "uighur": ("CHN",), "uyghurs": ("CHN",),
-           "tamil": ("LKA",), "baloch": ("PAK",), "baluch": ("PAK",), "tibetan": ("CHN",),
-           "chechen": ("RUS",), "druze": ("SYR", "LBN", "ISR"), "alawite": ("SYR",),
-           "houthi": ("YEM",), "tigrayan": ("ETH",), "amhara": ("ETH",), "oromo": ("ETH",)}
-_ETHNIC_NONSTATE = {"kurdish": ("SYR", "TUR", "IRN"), "kurds": ("SYR", "TUR", "IRN"),
-                    "tigrayan": ("ETH",), "baloch": ("PAK",), "baluch": ("PAK",), "houthi": ("YEM",)}
+_ETHNIC = {
+    "kurdish": ("SYR", "IRQ", "TUR", "IRN"),
+    "kurds": ("SYR", "IRQ", "TUR", "IRN"),
+    "rohingya": ("MMR",),
+    "uyghur": ("CHN",),
+    "uighur": ("CHN",),
+    "uyghurs": ("CHN",),
+    "tamil": ("LKA",),
+    "baloch": ("PAK",),
+    "baluch": ("PAK",),
+    "tibetan": ("CHN",),
+    "chechen": ("RUS",),
+    "druze": ("SYR", "LBN", "ISR"),
+    "alawite": ("SYR",),
+    "houthi": ("YEM",),
+    "tigrayan": ("ETH",),
+    "amhara": ("ETH",),
+    "oromo": ("ETH",),
+}
+_ETHNIC_NONSTATE = {
+    "kurdish": ("SYR", "TUR", "IRN"),
+    "kurds": ("SYR", "TUR", "IRN"),
+    "tigrayan": ("ETH",),
+    "baloch": ("PAK",),
+    "baluch": ("PAK",),
+    "houthi": ("YEM",),
+}
 # A sentence with one of these words is about sport: bare country names in it are national teams.
-_SPORT_WORDS = frozenset({"rugby", "cricket", "tennis", "football", "footballer", "soccer", "striker",
-                          "midfielder", "goalkeeper", "batsman", "batter", "wicket", "innings", "semi-final",
-                          "quarter-final", "semifinal", "quarterfinal", "fixture", "fixtures", "scrum",
-                          "knockout", "goalless", "olympics", "olympic", "paralympics", "medal", "medals",
-                          "squad", "unbeaten", "hat-trick", "grand slam", "f1", "formula", "t20", "odi",
-                          "fifa", "uefa", "premiership", "championship", "playoff", "playoffs", "euros"})
-_PLACE_NOUNS = frozenset({"capital", "city", "cities", "region", "regions", "province", "provinces",
-                          "border", "borders", "territory", "coast", "north", "south", "east", "west",
-                          "largest", "second", "port", "town", "towns", "villages", "village", "state"})
+_SPORT_WORDS = frozenset(
+    {
+        "rugby",
+        "cricket",
+        "tennis",
+        "football",
+        "footballer",
+        "soccer",
+        "striker",
+        "midfielder",
+        "goalkeeper",
+        "batsman",
+        "batter",
+        "wicket",
+        "innings",
+        "semi-final",
+        "quarter-final",
+        "semifinal",
+        "quarterfinal",
+        "fixture",
+        "fixtures",
+        "scrum",
+        "knockout",
+        "goalless",
+        "olympics",
+        "olympic",
+        "paralympics",
+        "medal",
+        "medals",
+        "squad",
+        "unbeaten",
+        "hat-trick",
+        "grand slam",
+        "f1",
+        "formula",
+        "t20",
+        "odi",
+        "fifa",
+        "uefa",
+        "premiership",
+        "championship",
+        "playoff",
+        "playoffs",
+        "euros",
+    }
+)
+_PLACE_NOUNS = frozenset(
+    {
+        "capital",
+        "city",
+        "cities",
+        "region",
+        "regions",
+        "province",
+        "provinces",
+        "border",
+        "borders",
+        "territory",
+        "coast",
+        "north",
+        "south",
+        "east",
+        "west",
+        "largest",
+        "second",
+        "port",
+        "town",
+        "towns",
+        "villages",
+        "village",
+        "state",
+    }
+)
 # Country names that are also given names/surnames: a lone one tagged PERSON is a person.
 # (spaCy also tags adjectives such as "Moldovan" PERSON at a headline start: those stay countries.)
-_NAME_LIKE_COUNTRIES = frozenset({"jordan", "chad", "georgia", "israel", "india", "kenya", "niger",
-                                  "cuba", "china", "mali", "guinea", "peru", "france", "chile", "oman",
-                                  "ireland", "holland", "england", "wales", "scotland", "victoria",
-                                  "jamaica", "sudan", "iran", "iraq", "syria", "malta", "angola"})
+_NAME_LIKE_COUNTRIES = frozenset(
+    {
+        "jordan",
+        "chad",
+        "georgia",
+        "israel",
+        "india",
+        "kenya",
+        "niger",
+        "cuba",
+        "china",
+        "mali",
+        "guinea",
+        "peru",
+        "france",
+        "chile",
+        "oman",
+        "ireland",
+        "holland",
+        "england",
+        "wales",
+        "scotland",
+        "victoria",
+        "jamaica",
+        "sudan",
+        "iran",
+        "iraq",
+        "syria",
+        "malta",
+        "angola",
+    }
+)
 _NO_STORY_COUNTRY = frozenset({"IGO", "NGO"})
-_COUP_WORDS = frozenset({"coup", "coups", "putsch", "overthrew", "overthrown", "ousted", "deposed",
-                         "junta", "takeover"})
+_COUP_WORDS = frozenset(
+    {"coup", "coups", "putsch", "overthrew", "overthrown", "ousted", "deposed", "junta", "takeover"}
+)
 _LIST_SEPS = frozenset({",", "and", "or", "&"})
 _NONSTATE = frozenset({"REB", "UAF", "SEP", "CRM"})
 _TWO_WORDS = frozenset({"two", "both"})
-_PLURAL_PERSON = frozenset({"leaders", "presidents", "ministers", "men", "women", "premiers",
-                            "heads", "chancellors", "counterparts", "envoys", "diplomats"})
-_PLURAL_STATES = frozenset({"countries", "nations", "governments", "states", "capitals", "neighbours",
-                            "neighbors"})
-_PLURAL_ANY = frozenset({"countries", "nations", "sides", "governments", "states", "neighbours",
-                         "neighbors", "allies", "rivals", "parties", "capitals"})
+_PLURAL_PERSON = frozenset(
+    {
+        "leaders",
+        "presidents",
+        "ministers",
+        "men",
+        "women",
+        "premiers",
+        "heads",
+        "chancellors",
+        "counterparts",
+        "envoys",
+        "diplomats",
+    }
+)
+_PLURAL_STATES = frozenset(
+    {"countries", "nations", "governments", "states", "capitals", "neighbours", "neighbors"}
+)
+_PLURAL_ANY = frozenset(
+    {
+        "countries",
+        "nations",
+        "sides",
+        "governments",
+        "states",
+        "neighbours",
+        "neighbors",
+        "allies",
+        "rivals",
+        "parties",
+        "capitals",
+    }
+)
 # One-token names that are also common given names/other places: skipped inside a PERSON entity
 # or when spaCy labels the single token PERSON.
-_US_STATE_CONTEXT = frozenset({"atlanta", "savannah", "gov.", "county", "counties", "republican",
-                               "republicans", "democrat", "democrats", "democratic", "gop", "state's",
-                               "statewide", "u.s. state", "governor", "legislature", "senate",
-                               "georgians", "alabama", "florida", "tennessee", "carolina"})
+_US_STATE_CONTEXT = frozenset(
+    {
+        "atlanta",
+        "savannah",
+        "gov.",
+        "county",
+        "counties",
+        "republican",
+        "republicans",
+        "democrat",
+        "democrats",
+        "democratic",
+        "gop",
+        "state's",
+        "statewide",
+        "u.s. state",
+        "governor",
+        "legislature",
+        "senate",
+        "georgians",
+        "alabama",
+        "florida",
+        "tennessee",
+        "carolina",
+    }
+)
 _TITLE_ROLE_WORDS = {
     # "the <title>" -> role words that fit (matched against the person's role text)
     "leader": None,  # any head of state/government or group leader
@@ -151,26 +367,55 @@ _TITLE_ROLE_WORDS = {
     "premier": ("premier", "prime minister"),
     "chancellor": ("chancellor",),
     "minister": ("minister", "secretary"),
-    "foreign minister": ("foreign minister", "foreign secretary", "secretary of state",
-                         "minister of foreign affairs"),
+    "foreign minister": (
+        "foreign minister",
+        "foreign secretary",
+        "secretary of state",
+        "minister of foreign affairs",
+    ),
     "foreign secretary": ("foreign secretary", "foreign minister"),
     "secretary of state": ("secretary of state",),
-    "defence minister": ("defence minister", "defense minister", "defense secretary",
-                         "defence secretary", "secretary of defense", "minister of defence"),
-    "defense minister": ("defence minister", "defense minister", "defense secretary",
-                         "secretary of defense"),
+    "defence minister": (
+        "defence minister",
+        "defense minister",
+        "defense secretary",
+        "defence secretary",
+        "secretary of defense",
+        "minister of defence",
+    ),
+    "defense minister": ("defence minister", "defense minister", "defense secretary", "secretary of defense"),
     "defense secretary": ("defense secretary", "secretary of defense", "defence secretary"),
     "defence secretary": ("defence secretary", "defense secretary"),
     "secretary": ("secretary",),
-    "king": ("king",), "queen": ("queen",), "emir": ("emir",), "crown prince": ("crown prince",),
-    "supreme leader": ("supreme leader",), "vice president": ("vice president",),
-    "president-elect": ("president-elect",), "president - elect": ("president-elect",),
-    "secretary-general": ("secretary-general",), "secretary general": ("secretary-general",),
-    "senator": ("senator",), "general": ("general", "commander", "chief"),
+    "king": ("king",),
+    "queen": ("queen",),
+    "emir": ("emir",),
+    "crown prince": ("crown prince",),
+    "supreme leader": ("supreme leader",),
+    "vice president": ("vice president",),
+    "president-elect": ("president-elect",),
+    "president - elect": ("president-elect",),
+    "secretary-general": ("secretary-general",),
+    "secretary general": ("secretary-general",),
+    "senator": ("senator",),
+    "general": ("general", "commander", "chief"),
     "commander": ("commander", "general", "chief"),
 }
-_LEADER_ROLES = ("president", "prime minister", "premier", "chancellor", "king", "queen", "emir",
-                 "leader", "secretary-general", "head", "chairman", "crown prince", "sultan")
+_LEADER_ROLES = (
+    "president",
+    "prime minister",
+    "premier",
+    "chancellor",
+    "king",
+    "queen",
+    "emir",
+    "leader",
+    "secretary-general",
+    "head",
+    "chairman",
+    "crown prince",
+    "sultan",
+)
 
 
 def _norm_date(s: str) -> dt.date | None:
@@ -200,7 +445,7 @@ def _case_mode(tok: str) -> int:
     if len(tok) >= 2 and all(c.isupper() for c in letters) and (len(letters) >= 2 or not tok.isalpha()):
         return 2
     if letters[0].isupper():
-        return 2 if any(c.isupper() for c in letters[1:]) else 1   # "AfD", "LeT": exact
+        return 2 if any(c.isupper() for c in letters[1:]) else 1  # "AfD", "LeT": exact
     return 0
 
 
@@ -215,26 +460,26 @@ def _plurals(word: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Entry:
-    kind: str                 # P person, O organisation, C country/metonym, S sector keyword, B blocker
-    key: Any                  # P: tuple of person ids; O: org key; C: code; S: sector
+    kind: str  # P person, O organisation, C country/metonym, S sector keyword, B blocker
+    key: Any  # P: tuple of person ids; O: org key; C: code; S: sector
     sector: str | None = None
     name: str | None = None
-    priority: int = 2         # S: sector priority
+    priority: int = 2  # S: sector priority
     person_title: bool = False
-    keyword: str = ""         # S: the keyword; P: the alias
-    doc_only: bool = False    # P: resolves only to a person already mentioned in the document
-    full: bool = False        # P: full name (not a surname / short alias)
-    modifier: bool = False    # S: adjective-like ("military support" is no actor); flag "mod"
-    junta: bool = False       # S: refers to the military rulers the story names; flag "junta"
+    keyword: str = ""  # S: the keyword; P: the alias
+    doc_only: bool = False  # P: resolves only to a person already mentioned in the document
+    full: bool = False  # P: full name (not a surname / short alias)
+    modifier: bool = False  # S: adjective-like ("military support" is no actor); flag "mod"
+    junta: bool = False  # S: refers to the military rulers the story names; flag "junta"
 
 
 @dataclass
 class _Item:
     start: int
     end: int
-    entry: _Entry | None      # None for name (N) / surname-of-name (R) items
-    kind: str                 # P O C S N R
-    ref: int = -1             # R: index of the N item it refers to
+    entry: _Entry | None  # None for name (N) / surname-of-name (R) items
+    kind: str  # P O C S N R
+    ref: int = -1  # R: index of the N item it refers to
 
 
 @dataclass
@@ -267,7 +512,7 @@ class ActorFinder:
         # first lowercase token -> list of (lower tokens, case modes, entry), longest first
         self._index: dict[str, list[tuple[tuple[str, ...], tuple[int, ...], tuple[str, ...], _Entry]]] = {}
         self._seen_patterns: set = set()
-        self._mod_heads: set[str] = set()   # nouns that keep a preceding "mod" keyword an actor
+        self._mod_heads: set[str] = set()  # nouns that keep a preceding "mod" keyword an actor
         self.country_names: dict[str, str] = {}
         self.orgs: dict[str, list[dict[str, Any]]] = {}
         self.people: dict[str, _Person] = {}
@@ -323,15 +568,23 @@ class ActorFinder:
             if not code:
                 self._add(r["phrase"], _Entry(_B, None))
             else:
-                self._add(r["phrase"], _Entry(_C, code, r.get("sector") or None,
-                                              r.get("name") or self.country_names.get(code)))
+                self._add(
+                    r["phrase"],
+                    _Entry(_C, code, r.get("sector") or None, r.get("name") or self.country_names.get(code)),
+                )
 
     def _load_orgs(self) -> None:
         for r in read_table(self.data_dir / "organisations.tsv"):
             key = r["name"]
-            row = {"code": r["code"], "name": r["name"], "kind": r.get("kind") or "group",
-                   "sector": r.get("sector") or None, "country": r.get("country") or None,
-                   "start": _norm_date(r.get("start", "")), "end": _norm_date(r.get("end", ""))}
+            row = {
+                "code": r["code"],
+                "name": r["name"],
+                "kind": r.get("kind") or "group",
+                "sector": r.get("sector") or None,
+                "country": r.get("country") or None,
+                "start": _norm_date(r.get("start", "")),
+                "end": _norm_date(r.get("end", "")),
+            }
             self.orgs.setdefault(key, []).append(row)
             e = _Entry(_O, key, row["sector"], key)
             for a in [r["name"]] + _split(r.get("aliases", "")):
@@ -346,9 +599,16 @@ class ActorFinder:
             if p is None:
                 p = self.people[pid] = _Person(pid, pid, (r.get("gender") or None), [])
             country = r.get("country") or None
-            p.roles.append(_Role(r.get("code") or country or UNKNOWN_CODE, r.get("sector") or "GOV",
-                                 r.get("role", ""), _norm_date(r.get("start", "")),
-                                 _norm_date(r.get("end", "")), country))
+            p.roles.append(
+                _Role(
+                    r.get("code") or country or UNKNOWN_CODE,
+                    r.get("sector") or "GOV",
+                    r.get("role", ""),
+                    _norm_date(r.get("start", "")),
+                    _norm_date(r.get("end", "")),
+                    country,
+                )
+            )
             for a in [pid] + _split(r.get("aliases", "")):
                 aliases.setdefault(a, set()).add(pid)
         self._office: dict[tuple[str, str], list[tuple[str, _Role]]] = {}
@@ -369,9 +629,20 @@ class ActorFinder:
             if "head" in flags or r["sector"] == "*":
                 self._mod_heads.add(kw.lower())
                 continue
-            self._add(kw, _Entry(_S, r["sector"], r["sector"], priority=int(r.get("priority") or 2),
-                                 person_title=r.get("person", "0") == "1", keyword=kw,
-                                 modifier="mod" in flags, junta="junta" in flags), any_case=True)
+            self._add(
+                kw,
+                _Entry(
+                    _S,
+                    r["sector"],
+                    r["sector"],
+                    priority=int(r.get("priority") or 2),
+                    person_title=r.get("person", "0") == "1",
+                    keyword=kw,
+                    modifier="mod" in flags,
+                    junta="junta" in flags,
+                ),
+                any_case=True,
+            )
 
     # ------------------------------------------------------------------ resolution helpers
     def person_role(self, pid: str, date: dt.date | None) -> _Role | None:
@@ -383,14 +654,22 @@ class ActorFinder:
         roles = p.roles
         if date is None:
             return roles[-1]
-        active = [r for r in roles if (r.start is None or r.start <= date) and (r.end is None or date <= r.end)]
+        active = [
+            r for r in roles if (r.start is None or r.start <= date) and (r.end is None or date <= r.end)
+        ]
         if active:
             return active[-1]
         past = [r for r in roles if r.end is not None and r.end < date]
         if past:
             last = max(past, key=lambda r: r.end)
-            return _Role(last.country or last.code, "ELI", "former " + last.role, last.end, None,
-                         last.country or last.code)
+            return _Role(
+                last.country or last.code,
+                "ELI",
+                "former " + last.role,
+                last.end,
+                None,
+                last.country or last.code,
+            )
         first = roles[0]
         return _Role(first.country or first.code, "ELI", "", None, first.start, first.country or first.code)
 
@@ -416,8 +695,14 @@ class ActorFinder:
                     row = r
                     break
         kind = "igo" if row["kind"] == "igo" else "group"
-        return Actor(code=row["code"], sector=row["sector"], text=text, name=row["name"], kind=kind,
-                     country=row["country"])
+        return Actor(
+            code=row["code"],
+            sector=row["sector"],
+            text=text,
+            name=row["name"],
+            kind=kind,
+            country=row["country"],
+        )
 
     # ------------------------------------------------------------------ matching
     def _match_at(self, i: int, lows: list[str], texts: list[str], n: int):
@@ -462,15 +747,18 @@ class ActorFinder:
                 for k in range(ent.start, ent.end):
                     person_start_of[k] = ent.start
         items: list[_Item] = []
-        surnames: dict[str, int] = {}   # surname of an unknown named person -> its N item index
+        surnames: dict[str, int] = {}  # surname of an unknown named person -> its N item index
         i = 0
         while i < n:
             low = lows[i]
             # "the two leaders" / "both sides"
             if low in _TWO_WORDS and i + 1 < n:
                 j = i + 1
-                if lows[j] in ("foreign", "defence", "defense", "heads") and j + 1 < n and lows[j + 1] in (
-                        "ministers", "of", "secretaries"):
+                if (
+                    lows[j] in ("foreign", "defence", "defense", "heads")
+                    and j + 1 < n
+                    and lows[j + 1] in ("ministers", "of", "secretaries")
+                ):
                     j += 1
                 if lows[j] in _PLURAL_PERSON or lows[j] in _PLURAL_ANY:
                     start = i - 1 if i > 0 and lows[i - 1] == "the" else i
@@ -511,12 +799,12 @@ class ActorFinder:
         return self._resolve(doc, items, story_date, lows, texts)
 
     def _foreign_institution(self, prev: _Item, i: int, entry: _Entry, lows) -> _Entry:
-        """"Brazil's Congress", "the Philippine Congress", "Germany's Foreign Office": a national
+        """ "Brazil's Congress", "the Philippine Congress", "Germany's Foreign Office": a national
         institution metonym (not a capital) right after another country's name or adjective is that
         country's institution, so it becomes a plain sector word."""
         if prev.kind != _C or prev.entry.sector is not None or prev.entry.key == entry.key:
             return entry
-        if entry.name == self.country_names.get(entry.key):       # a capital
+        if entry.name == self.country_names.get(entry.key):  # a capital
             return entry
         gap = i - prev.end
         if gap == 0 or (gap == 1 and lows[prev.end] in _POSSESSIVE):
@@ -536,9 +824,9 @@ class ActorFinder:
         ("Niger, Mali and Burkina Faso") holding a member that is not itself a name-like country tagged
         PERSON, or holding three or more countries."""
         n = len(lows)
-        texts = [_fold(t.text) for t in doc[max(0, i - 12):min(n, i + 14)]]
+        texts = [_fold(t.text) for t in doc[max(0, i - 12) : min(n, i + 14)]]
         off = max(0, i - 12)
-        lw = lows[off:off + len(texts)]
+        lw = lows[off : off + len(texts)]
         nn = len(lw)
         li = i - off
         if li + 2 < nn and lw[li + 1] in _POSSESSIVE:
@@ -553,7 +841,7 @@ class ActorFinder:
             return k == 1 and lw[j] in _NAME_LIKE_COUNTRIES and doc[off + j].ent_type_ == "PERSON"
 
         members = [(li, 1)]
-        j = li + 1                       # rightwards: ", X", "and X", ", and X"
+        j = li + 1  # rightwards: ", X", "and X", ", and X"
         while j < nn and lw[j] in _LIST_SEPS:
             j2 = j + 1 if j + 1 < nn and lw[j + 1] in _LIST_SEPS else j
             k = self._country_at(j2 + 1, lw, texts, nn)
@@ -561,7 +849,7 @@ class ActorFinder:
                 break
             members.append((j2 + 1, k))
             j = j2 + 1 + k
-        j = li - 1                       # leftwards: "X ,", "X and"
+        j = li - 1  # leftwards: "X ,", "X and"
         while j >= 1 and lw[j] in _LIST_SEPS:
             e = j - 1 if lw[j - 1] in _LIST_SEPS else j
             found = 0
@@ -582,11 +870,16 @@ class ActorFinder:
         if entry.kind in (_C, _O) and k == 1 and i in person_start_of:
             s = person_start_of[i]
             e = person_end[s]
-            if e - s > 1:       # "Michael Jordan", "Chad Smith", "George Washington"
+            if e - s > 1:  # "Michael Jordan", "Chad Smith", "George Washington"
                 return True
-            if entry.kind == _C and entry.sector is None and doc[i].ent_type_ == "PERSON" and \
-                    lows[i] in _NAME_LIKE_COUNTRIES and not self._country_context(doc, i, lows):
-                return True      # a lone "Jordan" tagged PERSON
+            if (
+                entry.kind == _C
+                and entry.sector is None
+                and doc[i].ent_type_ == "PERSON"
+                and lows[i] in _NAME_LIKE_COUNTRIES
+                and not self._country_context(doc, i, lows)
+            ):
+                return True  # a lone "Jordan" tagged PERSON
         if entry.kind == _C and entry.key == "GEO" and lows[i] == "georgia":
             sent = doc[i].sent
             for t in sent:
@@ -607,8 +900,13 @@ class ActorFinder:
         if last.kind in ("2P", "2A", "PR", "R"):
             return False
         gap = nxt.start - last.end
-        if gap >= 1 and last.kind == _C and nxt.kind == _S and last.entry.sector is None and \
-                not (kinds & {_P, _O, "N"}):
+        if (
+            gap >= 1
+            and last.kind == _C
+            and nxt.kind == _S
+            and last.entry.sector is None
+            and not (kinds & {_P, _O, "N"})
+        ):
             j = last.end + 1 if lows[last.end] in _POSSESSIVE else last.end
             if j < nxt.start and self._adjective_filler(doc, j, nxt.start, nxt.end):
                 # "Poland's nationalist government", "Israel's far-right finance minister",
@@ -622,9 +920,13 @@ class ActorFinder:
             elif g == "of":
                 if last.kind != _S or nxt.kind not in (_C,) or kinds & {_C, _P, _O, "N"}:
                     return False
-            elif g == "in":     # "officials in France", "police in Pakistan"
-                return (kinds == {_S} and nxt.kind == _C and nxt.entry.sector is None
-                        and not last.entry.person_title)
+            elif g == "in":  # "officials in France", "police in Pakistan"
+                return (
+                    kinds == {_S}
+                    and nxt.kind == _C
+                    and nxt.entry.sector is None
+                    and not last.entry.person_title
+                )
             else:
                 return False
         elif gap != 0:
@@ -647,9 +949,11 @@ class ActorFinder:
         if b - a > 5:
             return False
         for t in doc[a:b]:
-            if t.dep_ not in ("amod", "compound", "advmod", "punct", "nmod", "npadvmod", "hyph") or \
-                    not (a <= t.head.i < head_end) or t.tag_ not in (
-                    "JJ", "JJR", "JJS", "VBN", "RB", "RBS", "HYPH", "NN", "NNP"):
+            if (
+                t.dep_ not in ("amod", "compound", "advmod", "punct", "nmod", "npadvmod", "hyph")
+                or not (a <= t.head.i < head_end)
+                or t.tag_ not in ("JJ", "JJR", "JJS", "VBN", "RB", "RBS", "HYPH", "NN", "NNP")
+            ):
                 return False
         return True
 
@@ -662,12 +966,14 @@ class ActorFinder:
             else:
                 chunks.append([it])
         out: list[Mention] = []
-        place_cands: list[int] = []            # mention indices of lone country/IGO chunks
-        unknown: list[tuple[int, str | None]] = []   # "---" mentions (index, person title or None)
-        junta: set[int] = set()                # "---" mentions of "the junta"
-        item_mention: dict[int, int] = {}     # id(N item) -> mention index
-        person_full: dict[str, int] = {}       # person key -> index of the latest full mention
-        person_meta: list[tuple[int, str | None, str, str | None]] = []  # (mention idx, gender, role, country)
+        place_cands: list[int] = []  # mention indices of lone country/IGO chunks
+        unknown: list[tuple[int, str | None]] = []  # "---" mentions (index, person title or None)
+        junta: set[int] = set()  # "---" mentions of "the junta"
+        item_mention: dict[int, int] = {}  # id(N item) -> mention index
+        person_full: dict[str, int] = {}  # person key -> index of the latest full mention
+        person_meta: list[
+            tuple[int, str | None, str, str | None]
+        ] = []  # (mention idx, gender, role, country)
         sent_starts = None
 
         def sent_index(tok_i: int) -> int:
@@ -721,7 +1027,7 @@ class ActorFinder:
                         continue
                     if kind == "2A" and a.kind == "unknown":
                         continue
-                    if states:      # "the two countries" are states, never the UN or a group
+                    if states:  # "the two countries" are states, never the UN or a group
                         c = a.country if a.kind == "person" else a.code
                         if a.kind not in ("country", "person") or c not in self.country_names:
                             continue
@@ -737,11 +1043,21 @@ class ActorFinder:
                 if len(picked) == 2:
                     for idx in reversed(picked):
                         a = out[idx].actor
-                        if states and a.kind == "person":   # "Putin and Xi ... the two countries"
+                        if states and a.kind == "person":  # "Putin and Xi ... the two countries"
                             full = out[idx].antecedent if out[idx].antecedent is not None else idx
-                            add(start, end, Actor(code=a.country, sector=None, kind="country",
-                                                  name=self.country_names.get(a.country),
-                                                  country=a.country), 0.6, full)
+                            add(
+                                start,
+                                end,
+                                Actor(
+                                    code=a.country,
+                                    sector=None,
+                                    kind="country",
+                                    name=self.country_names.get(a.country),
+                                    country=a.country,
+                                ),
+                                0.6,
+                                full,
+                            )
                         else:
                             copy_from(idx, start, end, 0.6)
                 continue
@@ -751,8 +1067,20 @@ class ActorFinder:
                     copy_from(mi, start, end, 0.8)
                 continue
             n0 = len(out)
-            self._resolve_chunk(doc, chunk, date, lows, texts, out, add, copy_from, person_full,
-                                person_meta, item_mention, items)
+            self._resolve_chunk(
+                doc,
+                chunk,
+                date,
+                lows,
+                texts,
+                out,
+                add,
+                copy_from,
+                person_full,
+                person_meta,
+                item_mention,
+                items,
+            )
             if len(out) == n0 + 1:
                 if len(chunk) == 1 and chunk[0].kind in (_C, _O):
                     place_cands.append(n0)
@@ -767,9 +1095,14 @@ class ActorFinder:
             sport = [i for i, w in enumerate(lows) if w in _SPORT_WORDS]
             if sport:
                 sport_sents = {sent_index(i) for i in sport}
-                drop = {i for i in place_cands if out[i].actor.kind == "country" and out[i].actor.sector is None
-                        and sent_index(out[i].start) in sport_sents}
-                if drop:   # "Scotland beat England": national teams, not state actors
+                drop = {
+                    i
+                    for i in place_cands
+                    if out[i].actor.kind == "country"
+                    and out[i].actor.sector is None
+                    and sent_index(out[i].start) in sport_sents
+                }
+                if drop:  # "Scotland beat England": national teams, not state actors
                     remap, kept = {}, []
                     for i, m in enumerate(out):
                         if i in drop:
@@ -800,12 +1133,17 @@ class ActorFinder:
             while j >= 0 and (lows[j] in _DETERMINERS or lows[j] in _DIRECTIONS):
                 j -= 1
             loc = j >= 0 and lows[j] in _LOCATIVE
-            if loc and m.end + 1 < len(lows) and lows[m.end] in _POSSESSIVE and \
-                    lows[m.end + 1] not in _DIRECTIONS and lows[m.end + 1] not in _PLACE_NOUNS:
-                loc = False     # "in Russia's war on Ukraine": the possessor acts
+            if (
+                loc
+                and m.end + 1 < len(lows)
+                and lows[m.end] in _POSSESSIVE
+                and lows[m.end + 1] not in _DIRECTIONS
+                and lows[m.end + 1] not in _PLACE_NOUNS
+            ):
+                loc = False  # "in Russia's war on Ukraine": the possessor acts
             if not loc and prev_loc_end >= 0:
                 # "in Turkey and Syria", "in Iraq, Syria or Yemen"
-                between = lows[prev_loc_end:m.start]
+                between = lows[prev_loc_end : m.start]
                 loc = 0 < len(between) <= 2 and all(w in (",", "and", "or", "the") for w in between)
             if loc:
                 m.is_location = True
@@ -813,8 +1151,15 @@ class ActorFinder:
             else:
                 prev_loc_end = -1
 
-    def _resolve_unknown(self, out: list[Mention], unknown: list[tuple[int, str | None]], lows, date,
-                         doc, junta: set[int] = frozenset()) -> None:
+    def _resolve_unknown(
+        self,
+        out: list[Mention],
+        unknown: list[tuple[int, str | None]],
+        lows,
+        date,
+        doc,
+        junta: set[int] = frozenset(),
+    ) -> None:
         """Give a country to "---" sector mentions from context:
 
         * an ethnic/national-group adjective right before the phrase ("Kurdish fighters"): the group's
@@ -833,8 +1178,12 @@ class ActorFinder:
         ranked = sorted(counts.items(), key=lambda x: -x[1])
         dominant = None
         total = sum(counts.values())
-        if ranked and ranked[0][1] >= 2 and 3 * ranked[0][1] >= total and (
-                len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        if (
+            ranked
+            and ranked[0][1] >= 2
+            and 3 * ranked[0][1] >= total
+            and (len(ranked) == 1 or ranked[0][1] > ranked[1][1])
+        ):
             dominant = ranked[0][0]
         for idx, title in unknown:
             m = out[idx]
@@ -844,8 +1193,9 @@ class ActorFinder:
             if idx in junta:
                 code = self._junta_country(out, idx, lows, doc)
                 if code is not None:
-                    m.actor = replace(a, code=code, country=code, kind="country",
-                                      name=self.country_names.get(code))
+                    m.actor = replace(
+                        a, code=code, country=code, kind="country", name=self.country_names.get(code)
+                    )
                     m.confidence = 0.6
                 continue
             prev = lows[m.start - 1] if m.start > 0 else ""
@@ -856,14 +1206,28 @@ class ActorFinder:
                     sector = a.sector
                     if sector == "MIL" and code in _ETHNIC_NONSTATE.get(prev, ()):
                         sector = "REB"
-                    span = doc[m.start - 1:m.end]
-                    out[idx] = Mention(span.start, span.end, span.start_char, span.end_char, span.text,
-                                       replace(a, code=code, country=code, sector=sector, kind="country",
-                                               name=self.country_names.get(code), text=span.text),
-                                       0.6, None)
+                    span = doc[m.start - 1 : m.end]
+                    out[idx] = Mention(
+                        span.start,
+                        span.end,
+                        span.start_char,
+                        span.end_char,
+                        span.text,
+                        replace(
+                            a,
+                            code=code,
+                            country=code,
+                            sector=sector,
+                            kind="country",
+                            name=self.country_names.get(code),
+                            text=span.text,
+                        ),
+                        0.6,
+                        None,
+                    )
                     continue
             if dominant is None or a.sector in _NONSTATE:
-                continue    # "militants", "foreign fighters": often not of the story's country
+                continue  # "militants", "foreign fighters": often not of the story's country
             if title and a.kind == "unknown":
                 pid = self._office_holder(dominant, title, date)
                 if pid is not None:
@@ -881,14 +1245,17 @@ class ActorFinder:
         """Country of "the junta": (1) the latest earlier military-government mention ("Mali's military
         government", "Niger's junta"); (2) the latest country named in a sentence about a coup ("the
         army seized power in Niger"); (3) the one country named bare (no sector) in the story."""
+
         def ok(a) -> bool:
             return bool(a.country) and a.country in self.country_names and a.kind in ("country", "person")
 
         for j in range(idx - 1, -1, -1):
             a = out[j].actor
-            words = lows[out[j].start:out[j].end]
-            if ok(a) and (any(w in ("junta", "juntas") for w in words) or
-                          (a.sector in ("GOV", "MIL") and "military" in words and len(words) > 1)):
+            words = lows[out[j].start : out[j].end]
+            if ok(a) and (
+                any(w in ("junta", "juntas") for w in words)
+                or (a.sector in ("GOV", "MIL") and "military" in words and len(words) > 1)
+            ):
                 return a.country
         for j in range(idx - 1, -1, -1):
             a = out[j].actor
@@ -896,15 +1263,34 @@ class ActorFinder:
                 sent = doc[out[j].start].sent
                 sl = [lows[k] for k in range(sent.start, sent.end)]
                 if any(w in _COUP_WORDS for w in sl) or any(
-                        w in ("seized", "seize", "seizing", "took", "take", "taking") and k + 1 < len(sl)
-                        and sl[k + 1] == "power" for k, w in enumerate(sl)):
+                    w in ("seized", "seize", "seizing", "took", "take", "taking")
+                    and k + 1 < len(sl)
+                    and sl[k + 1] == "power"
+                    for k, w in enumerate(sl)
+                ):
                     return a.country
-        bare = {m.actor.code for m in out if m.actor.kind == "country" and m.actor.sector is None
-                and m.actor.code in self.country_names}
+        bare = {
+            m.actor.code
+            for m in out
+            if m.actor.kind == "country" and m.actor.sector is None and m.actor.code in self.country_names
+        }
         return bare.pop() if len(bare) == 1 else None
 
-    def _resolve_chunk(self, doc, chunk, date, lows, texts, out, add, copy_from, person_full,
-                       person_meta, item_mention, items) -> None:
+    def _resolve_chunk(
+        self,
+        doc,
+        chunk,
+        date,
+        lows,
+        texts,
+        out,
+        add,
+        copy_from,
+        person_full,
+        person_meta,
+        item_mention,
+        items,
+    ) -> None:
         start, end = chunk[0].start, chunk[-1].end
         pers = [it for it in chunk if it.kind == _P]
         orgs = [it for it in chunk if it.kind == _O]
@@ -934,12 +1320,20 @@ class ActorFinder:
             pid = self._pick_person(p_item.entry, date, person_full)
             if pid is not None:
                 after = [it for it in secs if it.start >= p_item.end]
-                if after:   # "Trump administration", "Putin regime"
+                if after:  # "Trump administration", "Putin regime"
                     a = self.person_actor(pid, date)
                     sector = best_sector(only_after=p_item.end - 1)
-                    add(start, end, Actor(code=a.country or a.code, sector=sector, kind="country",
-                                          name=self.country_names.get(a.country or a.code),
-                                          country=a.country or a.code))
+                    add(
+                        start,
+                        end,
+                        Actor(
+                            code=a.country or a.code,
+                            sector=sector,
+                            kind="country",
+                            name=self.country_names.get(a.country or a.code),
+                            country=a.country or a.code,
+                        ),
+                    )
                     return
                 actor = self.person_actor(pid, date)
                 ante = None
@@ -967,19 +1361,26 @@ class ActorFinder:
                 # a bare name with no title or country: not an actor we can code; remember it for
                 # surname/pronoun coreference only if a later mention gives more information
                 return
-            name = doc[nm.start:nm.end].text
+            name = doc[nm.start : nm.end].text
             code = country_code or UNKNOWN_CODE
             conf = 0.7 if ctry else 0.4
-            idx = add(start, end, Actor(code=code, sector=sector, name=name, kind="person",
-                                        country=country_code), conf)
+            idx = add(
+                start,
+                end,
+                Actor(code=code, sector=sector, name=name, kind="person", country=country_code),
+                conf,
+            )
             item_mention[items.index(nm)] = idx
             role = " ".join(it.entry.keyword for it in title_secs)
             person_meta.append((idx, None, role, country_code))
             return
         # -- "the <title>" coreference
         title = None
-        if secs and secs[-1].entry.person_title and (secs[-1] is chunk[-1] or (
-                chunk[-1].kind == _C and chunk[-1].start == secs[-1].end + 1)):
+        if (
+            secs
+            and secs[-1].entry.person_title
+            and (secs[-1] is chunk[-1] or (chunk[-1].kind == _C and chunk[-1].start == secs[-1].end + 1))
+        ):
             title = secs[-1].entry.keyword
         has_det = start > 0 and lows[start - 1] in _DETERMINERS
         if title and has_det and (not ctry or ctry[0].entry.sector is None):
@@ -998,13 +1399,20 @@ class ActorFinder:
                 person_meta.append((idx, self.people[pid].gender, role.role if role else "", actor.country))
                 return
         if title and not ctry and title in ("president-elect", "president - elect") and has_det and date:
-            holders = [pid for (c, r), lst in self._office.items() if r == "president-elect"
-                       for pid, ro in lst if (ro.start is None or ro.start <= date) and (ro.end is None or date <= ro.end)]
+            holders = [
+                pid
+                for (c, r), lst in self._office.items()
+                if r == "president-elect"
+                for pid, ro in lst
+                if (ro.start is None or ro.start <= date) and (ro.end is None or date <= ro.end)
+            ]
             if len(set(holders)) == 1:
                 pid = holders[0]
                 idx = add(start, end, self.person_actor(pid, date), 0.8, person_full.get(pid))
                 person_full.setdefault(pid, idx)
-                person_meta.append((idx, self.people[pid].gender, "president-elect", self.person_actor(pid, date).country))
+                person_meta.append(
+                    (idx, self.people[pid].gender, "president-elect", self.person_actor(pid, date).country)
+                )
                 return
         if ctry:
             extra = None
@@ -1012,13 +1420,16 @@ class ActorFinder:
                 extra = [(2, ctry[0].start, ctry[0].entry.sector)]
             sector = best_sector(extra)
             e = ctry[0].entry
-            name = e.name if e.sector and e.name and e.name != self.country_names.get(e.key) else \
-                self.country_names.get(e.key, e.name)
+            name = (
+                e.name
+                if e.sector and e.name and e.name != self.country_names.get(e.key)
+                else self.country_names.get(e.key, e.name)
+            )
             add(start, end, Actor(code=e.key, sector=sector, name=name, kind="country", country=e.key))
             return
         if secs:
             if chunk[-1].kind == _S and chunk[-1].entry.modifier and self._modifier_use(doc, end, lows):
-                return      # "military support", "police reform", "government bonds": no actor
+                return  # "military support", "police reform", "government bonds": no actor
             sector = best_sector()
             add(start, end, Actor(code=UNKNOWN_CODE, sector=sector, kind="unknown"), 0.3)
 
@@ -1029,7 +1440,7 @@ class ActorFinder:
         n = len(doc)
         if end >= n:
             return False
-        if lows[end] == "-":        # "government-backed", "military-run"
+        if lows[end] == "-":  # "government-backed", "military-run"
             return end + 1 < n and doc[end + 1].is_alpha and lows[end + 1] not in self._mod_heads
         if doc[end].tag_ not in ("NN", "NNS"):
             return False
@@ -1103,7 +1514,6 @@ class ActorFinder:
         if not text:
             return None
         if self._nlp is None:
-
             self._nlp = load_nlp()
         mentions = self.find(self._nlp(text), story_date)
         if not mentions:

