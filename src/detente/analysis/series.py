@@ -1066,7 +1066,6 @@ def search(
 
 
 def _json_rows(df: pd.DataFrame) -> list[dict[str, Any]]:
-
     df = df.copy()
     for c in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[c]):

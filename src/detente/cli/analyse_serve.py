@@ -26,7 +26,6 @@ class UsageFailure(click.ClickException):
 
 
 def _open_ro(db):
-
     try:
         return EventStore(db, read_only=True)
     except DetenteError as e:
@@ -34,7 +33,6 @@ def _open_ro(db):
 
 
 def _split_dyad(value):
-
     try:
         return _split_pair(value)
     except QueryError as e:
@@ -42,7 +40,6 @@ def _split_dyad(value):
 
 
 def _emit(df, fmt):
-
     df = df.copy()
     for c in df.columns:
         if df[c].map(lambda v: isinstance(v, list)).any():

@@ -292,7 +292,6 @@ def _reason_key(reason: str) -> str:
 
 
 def _remember_ids(items, sink):
-
     for it in items:
         if isinstance(it, Document):
             sink.append(it.id)
@@ -300,7 +299,6 @@ def _remember_ids(items, sink):
 
 
 def _records_for_docs(store, doc_ids):
-
     for i in range(0, len(doc_ids), 5000):
         chunk = pd.DataFrame(
             {"doc_id": doc_ids[i : i + 5000], "ord": range(i, i + len(doc_ids[i : i + 5000]))}

@@ -43,7 +43,6 @@ def _filters(**kw):
 
 
 def _open_ro(db):
-
     try:
         return EventStore(db, read_only=True)
     except DetenteError as e:

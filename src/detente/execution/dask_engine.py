@@ -90,12 +90,10 @@ def _part_name(index: int) -> str:
 
 
 def _event_columns():
-
     return [c for c in EVENT_COLUMNS if c != "date"] + ["trigger_start", "trigger_end"]
 
 
 def _schemas():
-
     s = pa.string()
     doc_schema = pa.schema(
         [
@@ -138,7 +136,6 @@ def _schemas():
 
 
 def _atomic_write(table, path: str) -> None:
-
     tmp = f"{path}.tmp-{os.getpid()}"
     pq.write_table(table, tmp)
     os.replace(tmp, path)
@@ -294,7 +291,6 @@ class _Precoded:
 
 
 def _load_coded(store, dedup, coded, stats, batch_size: int, parquet_dir: str | None, index: int | None):
-
     run = CodingRun(
         store, coder=_Precoded(coded), dedup=dedup, batch_size=batch_size, on_error=lambda e: None
     )
@@ -309,7 +305,6 @@ def _load_coded(store, dedup, coded, stats, batch_size: int, parquet_dir: str | 
 
 
 def _write_mentions(store, parquet_dir: str, index: int, doc_ids: list[str]) -> None:
-
     df = pd.DataFrame({"doc_id": doc_ids})
     store.con.register("_part_docs", df)
     try:

@@ -306,7 +306,6 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str | Path, batch_siz
 
 
 def parquet_schema():
-
     fields = []
     for c in FLAT_COLUMNS:
         if c in ("quad_code", "span_start", "span_end", "geonameid"):

@@ -750,7 +750,6 @@ def read_html_file(path: Path, root: Path | None = None, max_chars: int | None =
 def document_from_html(
     data: bytes | str, name: str, default_id: str, max_chars: int | None = None
 ) -> ReadItem:
-
     limit = _limit(max_chars)
     if len(data) > _max_html_bytes(limit):
         return InputError(_too_long(len(data), "bytes of HTML", limit), name)

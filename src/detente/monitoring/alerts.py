@@ -224,7 +224,6 @@ def parse_rules(data: Any) -> list[Rule]:
 
 
 def load_rules(path: str | Path) -> list[Rule]:
-
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -318,17 +317,14 @@ def _short(text: Any, n: int = 140) -> str:
 
 
 def _period_of(day: Any, period: str) -> dt.date:
-
     return period_start(pd.Series([pd.Timestamp(day)]), period).iloc[0].date()
 
 
 def _period_back(start: dt.date, period: str, n: int) -> dt.date:
-
     return (pd.Period(pd.Timestamp(start), freq=FREQS[period]) - n).start_time.date()
 
 
 def _period_last_day(start: dt.date, period: str) -> dt.date:
-
     return pd.Period(pd.Timestamp(start), freq=FREQS[period]).end_time.date()
 
 
@@ -462,7 +458,6 @@ class Evaluator:
         return out
 
     def _cci_shifts(self, con, rule: Rule, periods: list[dt.date]) -> list[Alert]:
-
         a, b = rule.dyad
         s = an.dyad_series(
             con,

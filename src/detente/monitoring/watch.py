@@ -281,7 +281,6 @@ class HttpFeedSource(Source):
             return resp.status, body, dict(resp.headers.items())
 
     def poll(self, state: SourceState, max_chars: int | None) -> Poll:
-
         status, body, headers = self.fetch(state)
         if status == 304:
             return Poll(items=[], status=304, note="not modified")
@@ -343,7 +342,6 @@ class DirectorySource(Source):
         self.settle = settle
 
     def poll(self, state: SourceState, max_chars: int | None) -> Poll:
-
         if not self.path.is_dir():
             raise SourceError("no such directory")
         mark = int(state.cursor) if state.cursor else -1
@@ -390,7 +388,6 @@ class JsonlSource(Source):
         self.key = str(self.path.resolve())
 
     def poll(self, state: SourceState, max_chars: int | None) -> Poll:
-
         try:
             st = self.path.stat()
         except OSError as e:
@@ -514,7 +511,6 @@ class Watcher:
         webhook_attempts: int = 5,
         webhook_delay: float = 1.0,
     ):
-
         self.db = db
         self.sources = list(sources)
         self.every = float(every)
@@ -585,7 +581,6 @@ class Watcher:
 
     # ------------------------------------------------------------------ database
     def _open(self):
-
         if self.store is None:
             self.store = EventStore(self.db)
         return self.store
@@ -597,7 +592,6 @@ class Watcher:
 
     # ------------------------------------------------------------------ alerts
     def _raise_alerts(self, doc_ids: list[str]) -> int:
-
         con = self.store.con
         mark = batch_mark(con, doc_ids)
         alerts = self.evaluator.evaluate(self.store, doc_ids)
@@ -701,7 +695,6 @@ class Watcher:
         return out
 
     def poll_source(self, source: Source) -> None:
-
         store = self._open()
         state = SourceState.load(store.con, source.key, source.kind)
         now = utcnow()

@@ -111,7 +111,6 @@ class NearDuplicateIndex:
         max_days_apart: int | None = MAX_DAYS_APART,
         title_min: float | None = TITLE_MIN,
     ):
-
         self.store = store
         self.threshold = threshold
         self.max_days_apart = max_days_apart
@@ -129,7 +128,6 @@ class NearDuplicateIndex:
         return cls(store)
 
     def signature(self, text: str) -> np.ndarray | None:
-
         sh = shingles(text)
         if len(sh) < MIN_TOKENS - SHINGLE + 1:
             return None

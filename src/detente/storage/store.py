@@ -136,7 +136,6 @@ _DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensi
 
 
 def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = None):
-
     deadline = time.monotonic() + (LOCK_RETRY_SECONDS if retry_seconds is None else retry_seconds)
     delay = 0.01
     while True:
@@ -571,7 +570,6 @@ class EventStore:
         return self.con.execute(sql, params).df()
 
     def records(self, **filters: Any) -> Iterable[dict[str, Any]]:
-
         q = EventQuery(**filters)
         sql, params = q.to_sql(columns="e.record")
         cur = self.con.execute(sql, params)

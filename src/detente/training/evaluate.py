@@ -358,7 +358,6 @@ def sentence_penta(doc, finder, onto) -> int:
 
 
 def eval_penta(path, finder=None) -> dict:
-
     nlp = load_nlp()
     finder = finder or EventFinder(require_target=False)  # sentence-level: one-sided events count
     rows = read_penta(path)

@@ -113,7 +113,6 @@ class Database:
 
     # ---------------------------------------------------------------- live
     def _open_live(self):
-
         delay = 0.02
         for attempt in range(self.retries):
             try:
@@ -286,7 +285,6 @@ def _static_dir() -> Path:
 
 
 def plotly_js_path() -> Path:
-
     p = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not p.exists():
         raise StoreError("plotly.min.js not found in the installed plotly package")
@@ -409,7 +407,6 @@ class AnswerCache:
     def __init__(
         self, max_items: int = 512, max_bytes: int = 64 * 1024 * 1024, max_item: int = 4 * 1024 * 1024
     ):
-
         self._items: OrderedDict = OrderedDict()
         self._bytes = 0
         self.max_items, self.max_bytes, self.max_item = max_items, max_bytes, max_item

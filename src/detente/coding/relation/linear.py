@@ -235,7 +235,6 @@ class NgramModel:
         self._lookup = None
 
     def transform(self, texts):
-
         rows, cols, vals = [], [], []
         if self._lookup is None:
             self._lookup = {
@@ -262,7 +261,6 @@ class NgramModel:
     def fit(
         cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0, sample_weight=None
     ):
-
         from sklearn.linear_model import LogisticRegression
 
         df = Counter(g for t in texts for g in set(_ngrams(t)))
