@@ -1,1 +1,27 @@
-"""The ontology (PLOVER/CAMEO tables) and the trigger lexicon, read from data files."""
+"""The ontology (PLOVER/CAMEO tables), the trigger lexicon and every word list, read from data files.
+
+Word lists live in data/lexicon/<name>.txt, one entry per line (a '#' starts a comment line), so
+that each list is defined once and edited as data, not code. `words(name)` is the one reader."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from detente.resources import DATA_DIR
+
+LEXICON_DIR = DATA_DIR / "lexicon"
+
+
+@lru_cache(maxsize=None)
+def words(name: str) -> frozenset[str]:
+    """The entries of data/lexicon/<name>.txt (stripped; blank and '#' lines skipped)."""
+    return frozenset(word_sequence(name))
+
+
+@lru_cache(maxsize=None)
+def word_sequence(name: str) -> tuple[str, ...]:
+    """The entries of data/lexicon/<name>.txt in file order (for lists whose order matters)."""
+    path = LEXICON_DIR / f"{name}.txt"
+    with open(path, encoding="utf-8") as f:
+        entries = (line.strip() for line in f)
+        return tuple(e for e in entries if e and not e.startswith("#"))
