@@ -13,7 +13,7 @@ spacy = pytest.importorskip("spacy")
 
 STORY_DATE = dt.date(2024, 11, 20)
 
-# Tiny stand-in used only while detente.actors is absent.
+# Tiny stand-in used only while detente.coding.actors is absent.
 _CODES = {
     "ukraine": "UKR",
     "kyiv": "UKR",

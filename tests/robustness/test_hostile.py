@@ -229,7 +229,7 @@ def test_story_limit_is_configurable(tmp_path, monkeypatch):
     _, (e,) = split(read_inputs([str(p)]))
     assert "story too long" in str(e)
     r = subprocess.run(
-        [sys.executable, "-c", "from detente import ingest; print(ingest.MAX_STORY_CHARS)"],
+        [sys.executable, "-c", "from detente.io import readers; print(readers.MAX_STORY_CHARS)"],
         capture_output=True,
         text=True,
         env={**os.environ, "DETENTE_MAX_STORY_CHARS": "1234"},

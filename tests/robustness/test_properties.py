@@ -2,7 +2,7 @@
 date and actor resolvers never raise anything but the project's documented errors, whatever the
 input, and what they return can be stored.
 
-Documented errors: subclasses of detente.model.DetenteError, and ValueError from parse_date.
+Documented errors: subclasses of detente.errors.DetenteError, and ValueError from parse_date.
 Readers raise nothing at all: bad items come back as InputError objects.
 """
 
