@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from detente.errors import DetenteError, InputError
-from detente.execution.local import CodingRun, RunStats, _limit_threads, resolve_factory
+from detente.execution.local import CoderFactory, CodingRun, RunStats, _limit_threads
 from detente.io.readers import read_inputs
 from detente.model import Actor, Document, Event, Location
 from detente.storage.near_duplicates import NearDuplicateIndex
@@ -76,12 +76,13 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 _CODER = None
 
 
-def _worker_coder():
-    """The Coder of this worker process, loaded on first use and kept for every later task."""
+def _worker_coder(factory) -> Any:
+    """The Coder of this worker process, built by `factory` (sent with the task, so the client's
+    settings reach the worker) on first use and kept for every later task."""
     global _CODER
     if _CODER is None:
         _limit_threads()
-        _CODER = resolve_factory(os.environ.get("DETENTE_CODER"))()
+        _CODER = factory()
     return _CODER
 
 
@@ -142,13 +143,18 @@ def _atomic_write(table, path: str) -> None:
 
 
 def code_partition(
-    index: int, docs: list[Document], parquet_dir: str, batch_size: int = 64
+    index: int,
+    docs: list[Document],
+    parquet_dir: str,
+    batch_size: int = 64,
+    coder_factory: CoderFactory | None = None,
 ) -> dict[str, Any]:
-    """Code one partition on a worker and write its Parquet files. Returns small statistics."""
+    """Code one partition on a worker and write its Parquet files. Returns small statistics.
+    `coder_factory` (default: the worker's own settings) builds the worker's coder once."""
 
     t0 = time.perf_counter()
     actor_rows_all: list[dict[str, Any]] = []
-    coder = _worker_coder()
+    coder = _worker_coder(coder_factory or CoderFactory.from_settings())
     doc_schema, ev_schema = _schemas()
     name = _part_name(index)
     doc_rows, by_date = [], {}
@@ -380,10 +386,12 @@ def run_dask(
     dedup: bool = True,
     batch_size: int = 64,
     client=None,
+    coder_factory: CoderFactory | None = None,
 ):
     """Code INPUTS on a Dask cluster (a LocalCluster of `workers` processes unless `scheduler`
     or `client` is given), write Parquet to `parquet_dir`, and load it into `db` (None: Parquet
-    only). Returns RunStats like a local run."""
+    only). Returns RunStats like a local run. `coder_factory` (default: from this process's
+    settings) goes to the workers with each partition."""
 
     try:
         from dask.distributed import Client
@@ -440,6 +448,7 @@ def run_dask(
                     docs,
                     parquet_dir,
                     batch_size,
+                    coder_factory or CoderFactory.from_settings(),
                     pure=False,
                     key=f"detente-code-{_part_name(i)}-{os.getpid()}-{time.time_ns()}",
                 )

@@ -28,12 +28,11 @@ from detente.errors import DetenteError, InputError
 from detente.io.readers import display_name
 from detente.model import Document, Event, content_hash
 from detente.nlp.normalise import normalise_text
-from detente.settings import PIPE_BATCH
+from detente.settings import DEFAULT_CODER, PIPE_BATCH, Settings, current
 
 DEFAULT_BATCH = 64
 # A batch is also cut at this many characters of text (bounded parse memory for long stories).
 MAX_BATCH_CHARS = 100_000
-DEFAULT_CODER = "detente.coding.coder:Coder"
 PARSE_ONLY_CODER = "detente.coding.coder:ParseOnlyCoder"
 
 
@@ -79,13 +78,36 @@ def _shown(s: str, limit: int = 120) -> str:
 
 
 def resolve_factory(spec: str | Callable | None) -> Callable:
-    """'package.module:Name' (or a callable) -> a zero-argument coder factory."""
+    """'package.module:Name' (or a callable) -> a zero-argument coder factory. None: the coder of
+    this process's settings (DETENTE_CODER, default the real `Coder`)."""
     if spec is None:
-        spec = os.environ.get("DETENTE_CODER", DEFAULT_CODER)
+        spec = current().coder
     if callable(spec):
         return spec
     mod, _, name = spec.partition(":")
     return getattr(importlib.import_module(mod), name)
+
+
+@dataclass(frozen=True)
+class CoderFactory:
+    """A picklable zero-argument coder factory: what a worker process (pool initialiser or Dask
+    task) needs to build its coder, so settings travel with the work instead of through
+    `os.environ`. `accurate=True` turns the relation reader on (`--accurate`); it is passed only
+    when on, so a custom coder class without that argument still works."""
+
+    spec: str | Callable = DEFAULT_CODER
+    accurate: bool = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, spec: str | Callable | None = None
+    ) -> CoderFactory:
+        settings = settings or current()
+        return cls(spec=spec or settings.coder, accurate=settings.encoder)
+
+    def __call__(self):
+        build = resolve_factory(self.spec)
+        return build(accurate=True) if self.accurate else build()
 
 
 # ----------------------------------------------------------------- worker-process side
@@ -154,8 +176,8 @@ class CodingRun:
     for the CLI; `on_events(doc, events)` lets a caller stream records out (e.g. `--out`).
 
     `coder` is a ready Coder for the in-process path (workers=1); `coder_factory` ('module:Name'
-    or a picklable zero-argument callable; default the real `Coder`, or $DETENTE_CODER) builds
-    one in each worker process."""
+    or a picklable zero-argument callable such as `CoderFactory`; default: the coder of
+    `settings`, else of `current()`) builds one in each worker process."""
 
     def __init__(
         self,
@@ -170,12 +192,15 @@ class CodingRun:
         on_events: Callable[[Document, list[Event]], None] | None = None,
         coder_factory: str | Callable | None = None,
         pipe_batch: int | None = None,
+        settings: Settings | None = None,
     ):
         self.store = store
         self.workers = max(1, int(workers))
         self.batch_size = max(1, int(batch_size))
         self._coder = coder
-        self.coder_factory = coder_factory
+        self.coder_factory = (
+            coder_factory if coder_factory is not None else CoderFactory.from_settings(settings)
+        )
         self.pipe_batch = pipe_batch or min(max(self.batch_size, 16), 256)
         self.dedup = dedup
         self.limit = limit
@@ -257,9 +282,11 @@ class CodingRun:
         # A bounded window of batches in flight keeps memory flat however large the corpus.
 
         ctx = mp.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        factory = self.coder_factory or os.environ.get("DETENTE_CODER", DEFAULT_CODER)
         pool = cf.ProcessPoolExecutor(
-            self.workers, mp_context=ctx, initializer=_worker_init, initargs=(factory, self.pipe_batch)
+            self.workers,
+            mp_context=ctx,
+            initializer=_worker_init,
+            initargs=(self.coder_factory, self.pipe_batch),
         )
         clean = False
         try:

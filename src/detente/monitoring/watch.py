@@ -47,7 +47,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from detente.errors import DetenteError, InputError
-from detente.execution.local import CodingRun, resolve_factory
+from detente.execution.local import CoderFactory, CodingRun
 from detente.io.readers import (
     KNOWN_EXTS,
     _inner_suffix,
@@ -510,6 +510,7 @@ class Watcher:
         out: TextIO | None = None,
         webhook_attempts: int = 5,
         webhook_delay: float = 1.0,
+        coder_factory: Callable[[], Any] | None = None,
     ):
         self.db = db
         self.sources = list(sources)
@@ -520,6 +521,9 @@ class Watcher:
         self.use_dedup = dedup
         self.max_chars = max_chars
         self._coder = coder
+        # builds the coder on first use (default: this process's settings; `--accurate` passes
+        # a CoderFactory with the relation reader on)
+        self.coder_factory = coder_factory or CoderFactory.from_settings()
         self.log = log or JsonLog()
         self.out = out or sys.stdout
         self.stats = PollStats()
@@ -575,7 +579,7 @@ class Watcher:
     def coder(self):
         if self._coder is None:
             t0 = time.perf_counter()
-            self._coder = resolve_factory(None)()
+            self._coder = self.coder_factory()
             self.log("info", "coder_loaded", seconds=round(time.perf_counter() - t0, 2))
         return self._coder
 
