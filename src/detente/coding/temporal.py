@@ -49,9 +49,13 @@ import calendar
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dateparser
+
+from detente.lexicon import words
+from detente.resources import read_table
 
 HISTORICAL_DAYS = 30
 FUTURE_DAYS = 366
@@ -79,61 +83,19 @@ MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
 MONTHS["sept"] = 9
 WEEKDAYS = {d.lower(): i for i, d in enumerate(calendar.day_name)}  # monday=0
 
-NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "several": 3,
-    "a few": 3,
-    "few": 3,
-    "a couple of": 2,
-    "couple of": 2,
-}
+# Counts written as words ("two days ago"), read from data/lexicon/number_words.tsv.
+NUMBER_WORDS = {r["words"]: int(r["number"]) for r in read_table("lexicon/number_words.tsv")}
 
 # Verbs whose own date is the date of speaking, not of the reported event.
-REPORTING_LEMMAS = {"say", "tell", "add", "report", "note", "write", "quote", "comment", "explain"}
+REPORTING_LEMMAS = words("date_reporting_lemmas")
 # Prepositions that make a date expression a boundary rather than the event's date.
-BOUNDARY_WORDS = {"since", "until", "till", "by", "through", "throughout"}
+BOUNDARY_WORDS = words("date_boundary_words")
 # Verbs governing a to-infinitive whose event lies in the future.
-FUTURE_GOVERNORS = {
-    "plan",
-    "expect",
-    "schedule",
-    "set",
-    "due",
-    "intend",
-    "aim",
-    "hope",
-    "prepare",
-    "agree",
-    "promise",
-    "pledge",
-    "vow",
-    "decide",
-    "want",
-    "seek",
-    "threaten",
-    "offer",
-    "propose",
-    "invite",
-    "urge",
-    "ask",
-    "call",
-}
+FUTURE_GOVERNORS = words("future_governors")
+# Words before a bare four-digit number that make it a year.
+YEAR_PREPOSITIONS = words("year_prepositions")
+# Words before "May" that make it the month, not the modal verb.
+MAY_MONTH_WORDS = words("may_month_words")
 
 _MONTH_RE = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
@@ -147,83 +109,13 @@ _NUM = (
 )
 _WEEKDAY_RE = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 
-# Order matters: longer / more specific patterns first; overlapping later matches are dropped.
-_PATTERNS: list[tuple[str, re.Pattern]] = [
-    (name, re.compile(rx, re.IGNORECASE if flags else 0))
-    for name, rx, flags in [
-        ("iso", r"\b(?P<y>" + _YEAR + r")-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])\b", 0),
-        (
-            "dmy",
-            r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b",
-            0,
-        ),
-        ("mdy", r"\b(?P<mon>" + _MONTH_RE + r")\s+(?P<d>" + _DAYNUM + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
-        ("dm", r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r")(?![\w-])", 0),
-        (
-            "md",
-            r"\b(?P<mon>"
-            + _MONTH_RE
-            + r")\s+(?P<d>"
-            + _DAYNUM
-            + r")\b(?!\s*(?:%|per|million|billion|troops|people))",
-            0,
-        ),
-        ("my", r"\b(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b", 0),
-        ("day_before_yesterday", r"\bthe\s+day\s+before\s+yesterday\b", 1),
-        ("day_after_tomorrow", r"\bthe\s+day\s+after\s+tomorrow\b", 1),
-        ("yesterday", r"\byesterday\b", 1),
-        ("last_night", r"\blast\s+night\b", 1),
-        ("today", r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b", 1),
-        ("tomorrow", r"\btomorrow\b", 1),
-        ("ago", r"\b(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year|decade)s?\s+ago\b", 1),
-        ("vague_ago", r"\b(?P<unit>days|weeks|months|years|decades|centuries)\s+ago\b", 1),
-        (
-            "in_n",
-            r"\b(?:in|within)\s+(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year)s?(?:'|\s+time)?\b",
-            1,
-        ),
-        (
-            "rel_unit",
-            r"\b(?P<which>last|next|this|past|coming|earlier\s+this|later\s+this)\s+(?P<unit>week|month|year|weekend)\b",
-            1,
-        ),
-        (
-            "weekday",
-            r"\b(?:(?P<which>last|next|this|past|coming)\s+)?(?P<wd>" + _WEEKDAY_RE + r")(?:'s)?\b",
-            0,
-        ),
-        ("weekend", r"\b(?:over\s+|at\s+|during\s+)?the\s+weekend\b", 1),
-        (
-            "rel_month",
-            r"\b(?P<which>last|next|this|early|late|mid|mid-|earlier\s+in|later\s+in|in|since|until|by|during|from)\s*(?P<mon>"
-            + _MONTH_RE
-            + r")(?![\w-])(?!\s+\d)",
-            0,
-        ),
-        ("decade", r"\b(?:the\s+)?(?P<y>1[89][0-9]0|20[0-9]0)s\b", 0),
-        ("year", r"(?<![\d,.$£€-])\b(?P<y>" + _YEAR + r")\b(?![\d%-]|[,.]\d)", 0),
-        (
-            "named_war",
-            r"\b(?:the\s+)?(?P<name>Cold\s+War|(?:First|Second)\s+World\s+War|World\s+War\s+(?:I{1,2}|One|Two|1|2)|Korean\s+War|Vietnam\s+War|Gulf\s+War)\b",
-            0,
-        ),
-    ]
-]
-
+# Named wars and eras: lower-case name -> (first day, last day), from data/lexicon/named_periods.tsv.
 _NAMED_PERIODS = {
-    "cold war": (dt.date(1947, 1, 1), dt.date(1991, 12, 31)),
-    "first world war": (dt.date(1914, 7, 28), dt.date(1918, 11, 11)),
-    "world war i": (dt.date(1914, 7, 28), dt.date(1918, 11, 11)),
-    "world war one": (dt.date(1914, 7, 28), dt.date(1918, 11, 11)),
-    "world war 1": (dt.date(1914, 7, 28), dt.date(1918, 11, 11)),
-    "second world war": (dt.date(1939, 9, 1), dt.date(1945, 9, 2)),
-    "world war ii": (dt.date(1939, 9, 1), dt.date(1945, 9, 2)),
-    "world war two": (dt.date(1939, 9, 1), dt.date(1945, 9, 2)),
-    "world war 2": (dt.date(1939, 9, 1), dt.date(1945, 9, 2)),
-    "korean war": (dt.date(1950, 6, 25), dt.date(1953, 7, 27)),
-    "vietnam war": (dt.date(1955, 11, 1), dt.date(1975, 4, 30)),
-    "gulf war": (dt.date(1990, 8, 2), dt.date(1991, 2, 28)),
+    r["name"]: (dt.date.fromisoformat(r["first"]), dt.date.fromisoformat(r["last"]))
+    for r in read_table("lexicon/named_periods.tsv")
 }
+# The precision of relative expressions by their unit word, from data/lexicon/date_unit_precision.tsv.
+_UNIT_PRECISION = {r["unit"]: r["precision"] for r in read_table("lexicon/date_unit_precision.tsv")}
 
 _DP_TRIGGER = re.compile(r"\d|\b" + _MONTH_RE + r"\b", re.IGNORECASE)
 
@@ -237,50 +129,6 @@ class DateExpr:
     last: dt.date  # interval end (used for the historical test)
     precision: int  # 3 day, 2 week/month, 1 year or coarser
     unit: str = ""  # the unit word of relative expressions ("week" in "two weeks ago")
-
-
-# The precision each kind of expression gives (relative kinds depend on their unit word).
-_KIND_PRECISION = {
-    "iso": "day",
-    "dmy": "day",
-    "mdy": "day",
-    "dm": "day",
-    "md": "day",
-    "day_before_yesterday": "day",
-    "day_after_tomorrow": "day",
-    "yesterday": "day",
-    "last_night": "day",
-    "today": "day",
-    "tomorrow": "day",
-    "weekday": "day",
-    "weekend": "day",
-    "dateparser": "day",
-    "my": "month",
-    "rel_month": "month",
-    "year": "year",
-    "decade": "year",
-    "named_war": "year",
-}
-_UNIT_PRECISION = {
-    "day": "day",
-    "week": "week",
-    "weekend": "day",
-    "month": "month",
-    "year": "year",
-    "decade": "year",
-    "days": "week",
-    "weeks": "month",
-    "months": "year",
-    "years": "year",
-    "decades": "year",
-    "centuries": "year",
-}
-
-
-def expression_precision(e: DateExpr) -> str:
-    if e.kind in _KIND_PRECISION:
-        return _KIND_PRECISION[e.kind]
-    return _UNIT_PRECISION.get(e.unit, {3: "day", 2: "month"}.get(e.precision, "year"))
 
 
 # ---------------------------------------------------------------- small date arithmetic
@@ -346,6 +194,361 @@ def _nearest_year(story: dt.date, m: int, d: int, tense: str) -> dt.date | None:
         pool = cands
     pool = pool or cands
     return min(pool, key=lambda c: abs((c - story).days))
+
+
+# ---------------------------------------------------------------- interpreting a match
+# One handler per form of expression: (kind, the match's named groups, story date, tense of the
+# clause) -> DateExpr or None. DATE_PATTERNS below pairs each regular expression with its handler.
+_ONE_DAY = dt.timedelta(days=1)
+
+
+def _expr(kind: str, first: dt.date, last: dt.date, precision: int) -> DateExpr:
+    return DateExpr(0, 0, kind, first, last, precision)
+
+
+def _day_expr(kind: str, d: dt.date | None) -> DateExpr | None:
+    return _expr(kind, d, d, 3) if d else None
+
+
+def _iso_date(kind, g, story, tense):
+    return _day_expr(kind, _safe_date(int(g["y"]), int(g["m"]), int(g["d"])))
+
+
+def _full_date(kind, g, story, tense):
+    return _day_expr(kind, _safe_date(int(g["y"]), _month(g["mon"]), _day(g["d"])))
+
+
+def _month_year(kind, g, story, tense):
+    return _expr(kind, *_month_bounds(int(g["y"]), _month(g["mon"])), 2)
+
+
+def _year(kind, g, story, tense):
+    y = int(g["y"])
+    if story is not None and y == story.year:
+        return _expr(kind, story, story, 1)  # "this year": no more precise
+    return _expr(kind, dt.date(y, 1, 1), dt.date(y, 12, 31), 1)
+
+
+def _decade(kind, g, story, tense):
+    y = int(g["y"])
+    return _expr(kind, dt.date(y, 1, 1), dt.date(y + 9, 12, 31), 1)
+
+
+def _named_period(kind, g, story, tense):
+    return _expr(kind, *_NAMED_PERIODS[" ".join(g["name"].lower().split())], 1)
+
+
+def _day_month(kind, g, story, tense):
+    return _day_expr(kind, _nearest_year(story, _month(g["mon"]), _day(g["d"]), tense))
+
+
+def _offset_day(kind, g, story, tense, days: int = 0):
+    """yesterday, today, tomorrow, the day before yesterday ...: `days` from the story date."""
+    return _day_expr(kind, story + days * _ONE_DAY)
+
+
+_MONTHS_PER_UNIT = {"month": 1, "year": 12, "decade": 120}
+
+
+def _counted_offset(kind, g, story, tense, sign: int = -1):
+    """ "two weeks ago" (sign -1), "in three days" (sign +1)."""
+    n = _num(g["n"])
+    unit = g["unit"].lower()
+    if unit == "day":
+        return _day_expr(kind, story + sign * n * _ONE_DAY)
+    if unit == "week":
+        d = story + sign * 7 * n * _ONE_DAY
+        return _expr(kind, d, d, 2)
+    d = _add_months(story, sign * _MONTHS_PER_UNIT[unit] * n)
+    return _expr(kind, d, d, 2 if unit == "month" else 1)
+
+
+# "days ago" ... "centuries ago": (days back to the interval's first day, to its last day)
+_VAGUE_AGO_DAYS = {
+    "days": (3, 2),
+    "weeks": (21, 14),
+    "months": (120, 60),
+    "years": (3 * 365, 2 * 365),
+    "decades": (20 * 365, 10 * 365),
+    "centuries": (200 * 365, 100 * 365),
+}
+
+
+def _vague_ago(kind, g, story, tense):
+    unit = g["unit"].lower()
+    far, near = _VAGUE_AGO_DAYS[unit]
+    precision = 3 if unit == "days" else 2 if unit in ("weeks", "months") else 1
+    return _expr(kind, story - far * _ONE_DAY, story - near * _ONE_DAY, precision)
+
+
+def _relative_weekend(kind, which, story, tense):
+    if which in ("last", "past") or (which == "this" and tense == "past"):
+        sat = _weekday(story, 5, "last" if story.weekday() not in (5, 6) else "past")
+    elif which in ("next", "coming") or tense == "future":
+        sat = _weekday(story, 5, "future")
+    else:
+        sat = _weekday(story, 5, "past")
+    return _expr(kind, sat, sat + _ONE_DAY, 3)
+
+
+def _relative_week(kind, which, story, tense):
+    monday = story - story.weekday() * _ONE_DAY
+    if which in ("last", "past"):
+        return _expr(kind, monday - 7 * _ONE_DAY, monday - _ONE_DAY, 2)
+    if which in ("next", "coming"):
+        return _expr(kind, monday + 7 * _ONE_DAY, monday + 13 * _ONE_DAY, 2)
+    if which == "earlier this":
+        return _expr(kind, monday, max(monday, story - _ONE_DAY), 2)
+    if which == "later this":
+        return _expr(kind, story + _ONE_DAY, monday + 6 * _ONE_DAY, 2)
+    return _expr(kind, story, story, 2)
+
+
+def _relative_month_unit(kind, which, story, tense):
+    a, b = _month_bounds(story.year, story.month)
+    if which in ("last", "past"):
+        p = _add_months(a, -1)
+        return _expr(kind, *_month_bounds(p.year, p.month), 2)
+    if which in ("next", "coming"):
+        n = _add_months(a, 1)
+        return _expr(kind, *_month_bounds(n.year, n.month), 2)
+    if which == "earlier this":
+        return _expr(kind, a, max(a, story - _ONE_DAY), 2)
+    if which == "later this":
+        return _expr(kind, min(b, story + _ONE_DAY), b, 2)
+    return _expr(kind, story, story, 2)
+
+
+def _relative_year(kind, which, story, tense):
+    a, b = dt.date(story.year, 1, 1), dt.date(story.year, 12, 31)
+    if which in ("last", "past"):
+        return _expr(kind, dt.date(story.year - 1, 1, 1), dt.date(story.year - 1, 12, 31), 1)
+    if which in ("next", "coming"):
+        return _expr(kind, dt.date(story.year + 1, 1, 1), dt.date(story.year + 1, 12, 31), 1)
+    if which == "earlier this":
+        return _expr(kind, a, max(a, story - _ONE_DAY), 1)
+    if which == "later this":
+        return _expr(kind, min(b, story + _ONE_DAY), b, 1)
+    return _expr(kind, story, story, 1)
+
+
+_RELATIVE_UNIT = {
+    "weekend": _relative_weekend,
+    "week": _relative_week,
+    "month": _relative_month_unit,
+    "year": _relative_year,
+}
+
+
+def _relative_unit(kind, g, story, tense):
+    """ "last week", "next month", "earlier this year", "this weekend"."""
+    which = " ".join(g["which"].lower().split())
+    return _RELATIVE_UNIT[g["unit"].lower()](kind, which, story, tense)
+
+
+def _weekday_expr(kind, g, story, tense):
+    wd = WEEKDAYS[g["wd"].lower()]
+    which = (g.get("which") or "").lower()
+    if which in ("last", "past"):
+        direction = "last"
+    elif which in ("next", "coming"):
+        direction = "next"
+    else:
+        direction = {"past": "past", "future": "future"}.get(tense, "near")
+    return _day_expr(kind, _weekday(story, wd, direction))
+
+
+def _weekend(kind, g, story, tense):
+    sat = _weekday(story, 5, "future" if tense == "future" else "past")
+    return _expr(kind, sat, sat + _ONE_DAY, 3)
+
+
+def _relative_month(kind, g, story, tense):
+    """ "in March", "last May", "early June": the month's year from the word before it or the tense.
+    ("since/until/by March" are boundaries: still interpreted, then skipped by the clause filter.)"""
+    which = " ".join(g["which"].lower().split())
+    mon = _month(g["mon"])
+    if g["mon"].lower().rstrip(".") == "may" and which not in MAY_MONTH_WORDS:
+        return None
+    if which == "last":
+        y = story.year if mon < story.month else story.year - 1
+    elif which == "next":
+        y = story.year if mon > story.month else story.year + 1
+    elif which == "this":
+        y = story.year
+    elif tense == "future":
+        y = story.year if mon >= story.month else story.year + 1
+    elif tense == "past" or which in ("earlier in",):
+        y = story.year if mon <= story.month else story.year - 1
+    else:
+        y = min(
+            (story.year - 1, story.year, story.year + 1),
+            key=lambda yy: abs((dt.date(yy, mon, 15) - story).days),
+        )
+    return _expr(kind, *_month_bounds(y, mon), 2)
+
+
+@dataclass(frozen=True)
+class DatePattern:
+    """One form of date expression: its regular expression, the precision its dates have (None:
+    given by the unit word, see `expression_precision`), and the handler interpreting a match.
+    `relative` forms need the story date (without one they give nothing)."""
+
+    kind: str
+    regex: re.Pattern
+    precision: str | None
+    interpret: Callable[..., DateExpr | None]
+    relative: bool = True
+
+
+def _rx(pattern: str, ignore_case: bool = False) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+
+
+# Order matters: longer / more specific patterns first; overlapping later matches are dropped.
+DATE_PATTERNS: tuple[DatePattern, ...] = (
+    DatePattern(
+        "iso",
+        _rx(r"\b(?P<y>" + _YEAR + r")-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12][0-9]|3[01])\b"),
+        "day",
+        _iso_date,
+        relative=False,
+    ),
+    DatePattern(
+        "dmy",
+        _rx(r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b"),
+        "day",
+        _full_date,
+        relative=False,
+    ),
+    DatePattern(
+        "mdy",
+        _rx(r"\b(?P<mon>" + _MONTH_RE + r")\s+(?P<d>" + _DAYNUM + r"),?\s+(?P<y>" + _YEAR + r")\b"),
+        "day",
+        _full_date,
+        relative=False,
+    ),
+    DatePattern(
+        "dm",
+        _rx(r"\b(?P<d>" + _DAYNUM + r")(?:\s+of)?\s+(?P<mon>" + _MONTH_RE + r")(?![\w-])"),
+        "day",
+        _day_month,
+    ),
+    DatePattern(
+        "md",
+        _rx(
+            r"\b(?P<mon>"
+            + _MONTH_RE
+            + r")\s+(?P<d>"
+            + _DAYNUM
+            + r")\b(?!\s*(?:%|per|million|billion|troops|people))"
+        ),
+        "day",
+        _day_month,
+    ),
+    DatePattern(
+        "my",
+        _rx(r"\b(?P<mon>" + _MONTH_RE + r"),?\s+(?P<y>" + _YEAR + r")\b"),
+        "month",
+        _month_year,
+        relative=False,
+    ),
+    DatePattern(
+        "day_before_yesterday",
+        _rx(r"\bthe\s+day\s+before\s+yesterday\b", True),
+        "day",
+        functools.partial(_offset_day, days=-2),
+    ),
+    DatePattern(
+        "day_after_tomorrow",
+        _rx(r"\bthe\s+day\s+after\s+tomorrow\b", True),
+        "day",
+        functools.partial(_offset_day, days=2),
+    ),
+    DatePattern("yesterday", _rx(r"\byesterday\b", True), "day", functools.partial(_offset_day, days=-1)),
+    DatePattern("last_night", _rx(r"\blast\s+night\b", True), "day", functools.partial(_offset_day, days=-1)),
+    DatePattern(
+        "today",
+        _rx(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening))\b", True),
+        "day",
+        functools.partial(_offset_day, days=0),
+    ),
+    DatePattern("tomorrow", _rx(r"\btomorrow\b", True), "day", functools.partial(_offset_day, days=1)),
+    DatePattern(
+        "ago",
+        _rx(r"\b(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year|decade)s?\s+ago\b", True),
+        None,
+        functools.partial(_counted_offset, sign=-1),
+    ),
+    DatePattern(
+        "vague_ago",
+        _rx(r"\b(?P<unit>days|weeks|months|years|decades|centuries)\s+ago\b", True),
+        None,
+        _vague_ago,
+    ),
+    DatePattern(
+        "in_n",
+        _rx(
+            r"\b(?:in|within)\s+(?P<n>" + _NUM + r")\s+(?P<unit>day|week|month|year)s?(?:'|\s+time)?\b", True
+        ),
+        None,
+        functools.partial(_counted_offset, sign=1),
+    ),
+    DatePattern(
+        "rel_unit",
+        _rx(
+            r"\b(?P<which>last|next|this|past|coming|earlier\s+this|later\s+this)\s+(?P<unit>week|month|year|weekend)\b",
+            True,
+        ),
+        None,
+        _relative_unit,
+    ),
+    DatePattern(
+        "weekday",
+        _rx(r"\b(?:(?P<which>last|next|this|past|coming)\s+)?(?P<wd>" + _WEEKDAY_RE + r")(?:'s)?\b"),
+        "day",
+        _weekday_expr,
+    ),
+    DatePattern("weekend", _rx(r"\b(?:over\s+|at\s+|during\s+)?the\s+weekend\b", True), "day", _weekend),
+    DatePattern(
+        "rel_month",
+        _rx(
+            r"\b(?P<which>last|next|this|early|late|mid|mid-|earlier\s+in|later\s+in|in|since|until|by|during|from)\s*(?P<mon>"
+            + _MONTH_RE
+            + r")(?![\w-])(?!\s+\d)"
+        ),
+        "month",
+        _relative_month,
+    ),
+    DatePattern(
+        "decade", _rx(r"\b(?:the\s+)?(?P<y>1[89][0-9]0|20[0-9]0)s\b"), "year", _decade, relative=False
+    ),
+    DatePattern(
+        "year",
+        _rx(r"(?<![\d,.$£€-])\b(?P<y>" + _YEAR + r")\b(?![\d%-]|[,.]\d)"),
+        "year",
+        _year,
+        relative=False,
+    ),
+    DatePattern(
+        "named_war",
+        _rx(
+            r"\b(?:the\s+)?(?P<name>Cold\s+War|(?:First|Second)\s+World\s+War|World\s+War\s+(?:I{1,2}|One|Two|1|2)|Korean\s+War|Vietnam\s+War|Gulf\s+War)\b"
+        ),
+        "year",
+        _named_period,
+        relative=False,
+    ),
+)
+_PATTERN_OF_KIND = {p.kind: p for p in DATE_PATTERNS}
+# The precision each kind of expression gives; the relative kinds missing here depend on their unit word.
+_KIND_PRECISION = {p.kind: p.precision for p in DATE_PATTERNS if p.precision} | {"dateparser": "day"}
+
+
+def expression_precision(e: DateExpr) -> str:
+    if e.kind in _KIND_PRECISION:
+        return _KIND_PRECISION[e.kind]
+    return _UNIT_PRECISION.get(e.unit, {3: "day", 2: "month"}.get(e.precision, "year"))
 
 
 # ---------------------------------------------------------------- the resolver
@@ -443,8 +646,9 @@ class DateResolver:
         text = sent.text
         taken: list[tuple[int, int]] = []
         out: list[DateExpr] = []
-        for kind, rx in _PATTERNS:
-            for m in rx.finditer(text):
+        for pattern in DATE_PATTERNS:
+            kind = pattern.kind
+            for m in pattern.regex.finditer(text):
                 s, e = m.span()
                 if any(s < te and ts < e for ts, te in taken):
                     continue
@@ -481,199 +685,14 @@ class DateResolver:
             return False  # "deployed 2000 troops"
         if tok.ent_type_ == "DATE":
             return True
-        return prev is not None and prev.lower_ in {
-            "in",
-            "during",
-            "since",
-            "until",
-            "by",
-            "before",
-            "after",
-            "of",
-            "from",
-            "the",
-            "to",
-            "early",
-            "late",
-            "mid",
-            "through",
-            "year",
-            "'s",
-            "between",
-            "and",
-        }
+        return prev is not None and prev.lower_ in YEAR_PREPOSITIONS
 
-    def _interpret(self, kind, m, story, tense) -> DateExpr | None:
-        g = m.groupdict()
-        if kind == "iso":
-            d = _safe_date(int(g["y"]), int(g["m"]), int(g["d"]))
-            return DateExpr(0, 0, kind, d, d, 3) if d else None
-        if kind in ("dmy", "mdy"):
-            d = _safe_date(int(g["y"]), _month(g["mon"]), _day(g["d"]))
-            return DateExpr(0, 0, kind, d, d, 3) if d else None
-        if kind == "my":
-            a, b = _month_bounds(int(g["y"]), _month(g["mon"]))
-            return DateExpr(0, 0, kind, a, b, 2)
-        if kind == "year":
-            y = int(g["y"])
-            if story is not None and y == story.year:
-                return DateExpr(0, 0, kind, story, story, 1)  # "this year": no more precise
-            return DateExpr(0, 0, kind, dt.date(y, 1, 1), dt.date(y, 12, 31), 1)
-        if kind == "decade":
-            y = int(g["y"])
-            return DateExpr(0, 0, kind, dt.date(y, 1, 1), dt.date(y + 9, 12, 31), 1)
-        if kind == "named_war":
-            a, b = _NAMED_PERIODS[" ".join(g["name"].lower().split())]
-            return DateExpr(0, 0, kind, a, b, 1)
-        if story is None:
-            return None  # everything below is relative to the story date
-        one = dt.timedelta(days=1)
-        if kind in ("dm", "md"):
-            d = _nearest_year(story, _month(g["mon"]), _day(g["d"]), tense)
-            return DateExpr(0, 0, kind, d, d, 3) if d else None
-        if kind == "day_before_yesterday":
-            d = story - 2 * one
-            return DateExpr(0, 0, kind, d, d, 3)
-        if kind == "day_after_tomorrow":
-            d = story + 2 * one
-            return DateExpr(0, 0, kind, d, d, 3)
-        if kind in ("yesterday", "last_night"):
-            return DateExpr(0, 0, kind, story - one, story - one, 3)
-        if kind == "today":
-            return DateExpr(0, 0, kind, story, story, 3)
-        if kind == "tomorrow":
-            return DateExpr(0, 0, kind, story + one, story + one, 3)
-        if kind in ("ago", "in_n"):
-            n = _num(g["n"])
-            unit = g["unit"].lower()
-            sign = -1 if kind == "ago" else 1
-            if unit == "day":
-                d = story + sign * n * one
-                return DateExpr(0, 0, kind, d, d, 3)
-            if unit == "week":
-                d = story + sign * 7 * n * one
-                return DateExpr(0, 0, kind, d, d, 2)
-            months = {"month": 1, "year": 12, "decade": 120}[unit] * n
-            d = _add_months(story, sign * months)
-            return DateExpr(0, 0, kind, d, d, 2 if unit == "month" else 1)
-        if kind == "vague_ago":
-            unit = g["unit"].lower()
-            back = {
-                "days": (3, 2),
-                "weeks": (21, 14),
-                "months": (120, 60),
-                "years": (3 * 365, 2 * 365),
-                "decades": (20 * 365, 10 * 365),
-                "centuries": (200 * 365, 100 * 365),
-            }[unit]
-            return DateExpr(
-                0,
-                0,
-                kind,
-                story - back[0] * one,
-                story - back[1] * one,
-                3 if unit == "days" else 2 if unit in ("weeks", "months") else 1,
-            )
-        if kind == "rel_unit":
-            which = " ".join(g["which"].lower().split())
-            unit = g["unit"].lower()
-            if unit == "weekend":
-                if which in ("last", "past") or (which == "this" and tense == "past"):
-                    sat = _weekday(story, 5, "last" if story.weekday() not in (5, 6) else "past")
-                elif which in ("next", "coming") or tense == "future":
-                    sat = _weekday(story, 5, "future")
-                else:
-                    sat = _weekday(story, 5, "past")
-                return DateExpr(0, 0, kind, sat, sat + one, 3)
-            if unit == "week":
-                monday = story - story.weekday() * one
-                if which in ("last", "past"):
-                    return DateExpr(0, 0, kind, monday - 7 * one, monday - one, 2)
-                if which in ("next", "coming"):
-                    return DateExpr(0, 0, kind, monday + 7 * one, monday + 13 * one, 2)
-                if which == "earlier this":
-                    return DateExpr(0, 0, kind, monday, max(monday, story - one), 2)
-                if which == "later this":
-                    return DateExpr(0, 0, kind, story + one, monday + 6 * one, 2)
-                return DateExpr(0, 0, kind, story, story, 2)
-            if unit == "month":
-                a, b = _month_bounds(story.year, story.month)
-                if which in ("last", "past"):
-                    p = _add_months(a, -1)
-                    return DateExpr(0, 0, kind, *_month_bounds(p.year, p.month), 2)
-                if which in ("next", "coming"):
-                    n = _add_months(a, 1)
-                    return DateExpr(0, 0, kind, *_month_bounds(n.year, n.month), 2)
-                if which == "earlier this":
-                    return DateExpr(0, 0, kind, a, max(a, story - one), 2)
-                if which == "later this":
-                    return DateExpr(0, 0, kind, min(b, story + one), b, 2)
-                return DateExpr(0, 0, kind, story, story, 2)
-            # year
-            a, b = dt.date(story.year, 1, 1), dt.date(story.year, 12, 31)
-            if which in ("last", "past"):
-                return DateExpr(0, 0, kind, dt.date(story.year - 1, 1, 1), dt.date(story.year - 1, 12, 31), 1)
-            if which in ("next", "coming"):
-                return DateExpr(0, 0, kind, dt.date(story.year + 1, 1, 1), dt.date(story.year + 1, 12, 31), 1)
-            if which == "earlier this":
-                return DateExpr(0, 0, kind, a, max(a, story - one), 1)
-            if which == "later this":
-                return DateExpr(0, 0, kind, min(b, story + one), b, 1)
-            return DateExpr(0, 0, kind, story, story, 1)
-        if kind == "weekday":
-            wd = WEEKDAYS[g["wd"].lower()]
-            which = (g.get("which") or "").lower()
-            if which in ("last", "past"):
-                direction = "last"
-            elif which in ("next", "coming"):
-                direction = "next"
-            else:
-                direction = {"past": "past", "future": "future"}.get(tense, "near")
-            d = _weekday(story, wd, direction)
-            return DateExpr(0, 0, kind, d, d, 3)
-        if kind == "weekend":
-            direction = "future" if tense == "future" else "past"
-            sat = _weekday(story, 5, direction)
-            return DateExpr(0, 0, kind, sat, sat + one, 3)
-        if kind == "rel_month":
-            which = " ".join(g["which"].lower().split())
-            mon = _month(g["mon"])
-            if g["mon"].lower().rstrip(".") == "may" and which not in (
-                "in",
-                "early",
-                "late",
-                "mid",
-                "mid-",
-                "last",
-                "next",
-                "since",
-                "until",
-                "by",
-                "during",
-                "from",
-                "this",
-                "earlier in",
-                "later in",
-            ):
-                return None
-            if which in ("since", "until", "by"):
-                pass  # a boundary; still interpreted, then skipped by the clause filter
-            cands = [story.year - 1, story.year, story.year + 1]
-            if which == "last":
-                y = story.year if mon < story.month else story.year - 1
-            elif which == "next":
-                y = story.year if mon > story.month else story.year + 1
-            elif which == "this":
-                y = story.year
-            elif tense == "future":
-                y = story.year if mon >= story.month else story.year + 1
-            elif tense == "past" or which in ("earlier in",):
-                y = story.year if mon <= story.month else story.year - 1
-            else:
-                y = min(cands, key=lambda yy: abs((dt.date(yy, mon, 15) - story).days))
-            a, b = _month_bounds(y, mon)
-            return DateExpr(0, 0, kind, a, b, 2)
-        return None
+    def _interpret(self, kind: str, m: re.Match, story: dt.date | None, tense: str) -> DateExpr | None:
+        """The DateExpr a match of the pattern `kind` denotes (see DATE_PATTERNS)."""
+        pattern = _PATTERN_OF_KIND[kind]
+        if pattern.relative and story is None:
+            return None  # relative to the story date
+        return pattern.interpret(kind, m.groupdict(), story, tense)
 
     def _entity_fallback(self, sent, story, taken) -> list[DateExpr]:
         out = []
@@ -744,11 +763,12 @@ class DateResolver:
         t = v
         hops = 0
         while t.head is not t and hops < 30:
-            if t.dep_ in ("relcl", "acl", "appos"):
-                # a verbless root noun with an 'acl' ("Relations soured last year ...") is a
-                # mis-parse of a main clause, not a subordinate one
-                if not (t.head.dep_ == "ROOT" and t.head.pos_ not in ("VERB", "AUX")):
-                    return "sub", v
+            # a verbless root noun with an 'acl' ("Relations soured last year ...") is a
+            # mis-parse of a main clause, not a subordinate one
+            if t.dep_ in ("relcl", "acl", "appos") and not (
+                t.head.dep_ == "ROOT" and t.head.pos_ not in ("VERB", "AUX")
+            ):
+                return "sub", v
             t = t.head
             hops += 1
         if v.lemma_.lower() in REPORTING_LEMMAS and v.dep_ == "ROOT":
@@ -763,26 +783,30 @@ def _tense(v) -> str:
     if lowers & {"will", "'ll", "shall", "wo"}:
         return "future"
     if any(c.tag_ == "TO" for c in auxes) or "to" in lowers:
-        h = v.head
-        if v.dep_ in ("xcomp", "ccomp", "advcl", "acl") and h is not v:
-            if h.lemma_.lower() in FUTURE_GOVERNORS or h.lower_ in (
-                "going",
-                "due",
-                "set",
-                "scheduled",
-                "expected",
-            ):
-                return "future"
-            if h.lemma_.lower() == "be":
-                return "future"
-            if h.pos_ in ("VERB", "AUX"):
-                return _tense(h)  # "reopened the crossing to aid deliveries on Sunday"
-            return "unknown"
-        return "future"
+        return _infinitive_tense(v)
     if lowers & {"would"}:
         return "future"  # reported future: "said it would announce ... on Sunday"
     if lowers & {"could", "might", "may", "should"}:
         return "unknown"
+    return _finite_tense(v, auxes, lowers)
+
+
+def _infinitive_tense(v) -> str:
+    """Tense of a to-infinitive: from the verb or adjective governing it ("plans to meet")."""
+    h = v.head
+    if v.dep_ not in ("xcomp", "ccomp", "advcl", "acl") or h is v:
+        return "future"
+    if h.lemma_.lower() in FUTURE_GOVERNORS or h.lower_ in ("going", "due", "set", "scheduled", "expected"):
+        return "future"
+    if h.lemma_.lower() == "be":
+        return "future"
+    if h.pos_ in ("VERB", "AUX"):
+        return _tense(h)  # "reopened the crossing to aid deliveries on Sunday"
+    return "unknown"
+
+
+def _finite_tense(v, auxes, lowers: set[str]) -> str:
+    """Tense of a finite verb without a modal, from its tag and auxiliaries."""
     if v.tag_ == "VBG" and any(c.lower_ in ("is", "are", "am", "'re", "'s") for c in auxes):
         return "future"  # "are meeting on Saturday"
     if v.tag_ == "VBD" or any(c.tag_ == "VBD" for c in auxes) or lowers & {"has", "have", "had", "did"}:
@@ -832,10 +856,10 @@ def parse_date_value(s: str, story_date: dt.date | None = None) -> dt.date | Non
     "yesterday" with a story date). Returns the interval's first day, or None."""
     try:
         r = DateResolver(use_dateparser=False)
-        for kind, rx in _PATTERNS:
-            m = rx.search(s)
+        for pattern in DATE_PATTERNS:
+            m = pattern.regex.search(s)
             if m:
-                e = r._interpret(kind, m, story_date, "past")
+                e = r._interpret(pattern.kind, m, story_date, "past")
                 if e is not None:
                     return e.first
         return None
