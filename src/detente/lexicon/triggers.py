@@ -5,11 +5,18 @@ Shared by the event finder and the relation classifier's lexicon votes, so it li
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
-from detente.lexicon.ontology import Trigger
+from detente.lexicon.ontology import Trigger, load_ontology
+
+Match = tuple[Trigger, list[int], int]  # (trigger, token indices, head token index)
+# Where a Doc keeps the default index's matches per sentence (doc.user_data: dies with the Doc).
+MATCHES_KEY = "detente.trigger_matches"
 
 
 class TriggerIndex:
+    """The trigger lexicon indexed by first word: single words, verb+child pairs, multi-word runs."""
+
     def __init__(self, triggers: list[Trigger]):
         self.single: dict[str, list[Trigger]] = defaultdict(list)
         self.child: dict[str, list[tuple[str, Trigger]]] = defaultdict(list)
@@ -34,7 +41,7 @@ class TriggerIndex:
             return tok.pos_ in ("NOUN", "PROPN")
         return tok.pos_ == trig.pos
 
-    def match(self, sent) -> list[tuple[Trigger, list[int], int]]:
+    def match(self, sent) -> list[Match]:
         """(trigger, token indices, head token) for the sentence, most specific match per token."""
         out: dict[int, tuple[Trigger, list[int], int, int]] = {}  # head -> (trig, toks, head, specificity)
         toks = list(sent)
@@ -71,3 +78,22 @@ class TriggerIndex:
                 if cur is None or (f[3], f[0].weight) > (cur[3], cur[0].weight):
                     out[f[2]] = f
         return [(t, toks_, h) for t, toks_, h, _ in out.values()]
+
+
+@lru_cache(maxsize=1)
+def default_trigger_index() -> TriggerIndex:
+    """The index of the shipped lexicon (data/triggers.tsv), built once per process."""
+    return TriggerIndex(load_ontology().triggers)
+
+
+def sentence_matches(sent, index: TriggerIndex) -> list[Match]:
+    """`index.match(sent)`, kept on the Doc for the default index: the event finder, the
+    trigger component and the relation features all ask for the same sentences."""
+    if index is not default_trigger_index():
+        return index.match(sent)
+    per_sentence = sent.doc.user_data.setdefault(MATCHES_KEY, {})
+    key = (sent.start, sent.end)
+    found = per_sentence.get(key)
+    if found is None:
+        found = per_sentence[key] = index.match(sent)
+    return found

@@ -1,7 +1,7 @@
 """Relation classifier: (sentence, source span, target span) -> PLOVER root class (15 classes, the
 16 PLOVER types with CONCEDE+RETREAT merged as YIELD, as in the PLV data).
 
-Features are cheap and come from the spaCy parse already computed by the pipeline:
+Features (relation/features.py) are cheap and come from the spaCy parse already computed by the coder:
   * lemmas/dependency labels on the dependency path between source and target heads, the lowest
     common ancestor, the source/target grammatical roles, voice and negation;
   * lemmas (and bigrams) between the two spans and, down-weighted, in the whole sentence;
@@ -29,183 +29,19 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from detente.coding.relation.reader import MODEL_ID, TUNED_LAYERS, TunedHead, encoder_from_env
-from detente.lexicon.ontology import load_ontology
-from detente.lexicon.triggers import TriggerIndex
-
-PLV_CLASSES = (
-    "ACCUSE",
-    "AGREE",
-    "AID",
-    "ASSAULT",
-    "COERCE",
-    "CONSULT",
-    "COOPERATE",
-    "MOBILIZE",
-    "PROTEST",
-    "REJECT",
-    "REQUEST",
-    "SANCTION",
-    "SUPPORT",
-    "THREATEN",
-    "YIELD",
+# featurize and the parse helpers are imported from here by the learned decision and training
+from detente.coding.relation.features import (  # noqa: F401
+    _dep_path,
+    _root,
+    featurize,
+    placeholder_text,
 )
+from detente.coding.relation.reader import MODEL_ID, TUNED_LAYERS, TunedHead, encoder_from_env
+from detente.lexicon import word_sequence
+
+# The 15 classes: the 16 PLOVER types with CONCEDE and RETREAT merged as YIELD (the PLV data's).
+PLV_CLASSES = word_sequence("plv_classes")
 MODEL_NAME = "relation"
-TENSOR_SCALE = 0.15
-
-_INDEX = None
-
-
-def _trigger_index():
-    global _INDEX
-    if _INDEX is None:
-        _INDEX = TriggerIndex(load_ontology().triggers)
-    return _INDEX
-
-
-_TRIG_CACHE: dict = {}
-
-
-def _sentence_triggers(sent):
-    """Lexicon matches of a sentence, cached for the pairs of the same sentence."""
-    key = (id(sent.doc), sent.start, sent.end)
-    hit = _TRIG_CACHE.get(key)
-    if hit is None or hit[0] is not sent.doc:
-        if len(_TRIG_CACHE) > 256:
-            _TRIG_CACHE.clear()
-        hit = (sent.doc, _trigger_index().match(sent))
-        _TRIG_CACHE[key] = hit
-    return hit[1]
-
-
-def _root(doc, start, end):
-    """Syntactic head token of a token range."""
-    toks = doc[start:end]
-    for t in toks:
-        if t.head.i < start or t.head.i >= end or t.head.i == t.i:
-            return t
-    return toks[0]
-
-
-def _ancestors_path(tok):
-    path = [tok]
-    while path[-1].head.i != path[-1].i:
-        path.append(path[-1].head)
-    return path
-
-
-def _dep_path(a, b):
-    pa, pb = _ancestors_path(a), _ancestors_path(b)
-    ib = {t.i: k for k, t in enumerate(pb)}
-    for k, t in enumerate(pa):
-        if t.i in ib:
-            return pa[: k + 1], pb[: ib[t.i]][::-1], t
-    return pa, pb[::-1], None  # different sentences/roots
-
-
-def featurize(item) -> dict[str, float]:
-    """Feature dict for one RelItem (see events.RelItem)."""
-    sent = item.sent
-    doc = sent.doc
-    f: dict[str, float] = {"bias": 1.0}
-    if item.src is not None:
-        s0, s1 = item.src
-        srt = _root(doc, s0, s1)
-    else:  # unnamed source: anchor on the sentence root
-        srt = sent.root
-        s0, s1 = srt.i, srt.i
-        f["nosource"] = 1.0
-    if item.tgt is not None:
-        t0, t1 = item.tgt
-        trt = _root(doc, t0, t1)
-        up, down, lca = _dep_path(srt, trt)
-        path_toks = [t for t in up[1:] + down[:-1]]
-        lo, hi = (s1, t0) if s0 < t0 else (t1, s0)
-        f["order:" + ("st" if s0 < t0 else "ts")] = 1.0
-        f["tdep:" + trt.dep_] = 1.0
-        f["tdep_head:" + trt.dep_ + ":" + trt.head.lemma_.lower()] = 1.0
-        if trt.dep_ == "pobj":
-            f["tprep:" + trt.head.lower_] = 1.0
-            f["tprep_v:" + trt.head.head.lemma_.lower() + ":" + trt.head.lower_] = 1.0
-        target_set = set(range(t0, t1))
-    else:
-        path_toks, lca = [], srt.head
-        lo, hi = s1, min(s1 + 6, sent.end)
-        f["notarget"] = 1.0
-        target_set = set()
-    f["sdep:" + srt.dep_] = 1.0
-    f["sdep_head:" + srt.dep_ + ":" + srt.head.lemma_.lower()] = 1.0
-    src_set = set(range(s0, s1))
-    if srt.dep_ == "pobj" and srt.head.dep_ == "agent":
-        f["src_agent"] = 1.0
-    if lca is not None:
-        f["lca:" + lca.lemma_.lower()] = 1.0
-        f["lcapos:" + lca.pos_] = 1.0
-    path_set = {t.i for t in path_toks}
-    if lca is not None:
-        path_set.add(lca.i)
-    for t in path_toks:
-        lem = t.lemma_.lower()
-        f["p:" + lem] = f.get("p:" + lem, 0.0) + 1.0
-        f["pd:" + t.dep_] = 1.0
-        for ch in t.children:
-            if ch.dep_ == "neg":
-                f["neg_on_path"] = 1.0
-            if ch.dep_ == "prt":
-                f["pprt:" + lem + "_" + ch.lower_] = 1.0
-            if ch.dep_ in ("dobj", "xcomp") and ch.i not in target_set:
-                f["pobj:" + lem + ":" + ch.lemma_.lower()] = 1.0
-    between = [t for t in doc[lo:hi] if not t.is_punct]
-    prev = None
-    for t in between:
-        lem = t.lemma_.lower()
-        f["b:" + lem] = 1.0
-        if prev is not None:
-            f["bb:" + prev + "_" + lem] = 1.0
-        prev = lem
-    for t in sent:
-        if t.is_stop or t.is_punct or t.i in src_set or t.i in target_set:
-            continue
-        f["s:" + t.lemma_.lower()] = 0.3
-    # lexicon votes
-    for trig, toks, head in _sentence_triggers(sent):
-        if set(toks) & (src_set | target_set):
-            w = 0.3
-        elif head in path_set or any(i in path_set for i in toks):
-            w = 1.0
-        elif lo <= head < hi:
-            w = 0.6
-        else:
-            w = 0.25
-        ev = "YIELD" if trig.event in ("CONCEDE", "RETREAT") else trig.event
-        v = w * trig.weight
-        f["lx:" + ev] = max(f.get("lx:" + ev, 0.0), v)
-        if w == 1.0:
-            f["lxp:" + ev] = max(f.get("lxp:" + ev, 0.0), trig.weight)
-            f["lxw:" + trig.pattern] = 1.0
-    # contextual vectors
-    if doc.tensor is not None and doc.tensor.size and path_set:
-        idx = sorted(path_set)
-        vec = doc.tensor[idx].mean(axis=0) * TENSOR_SCALE
-        for k, v in enumerate(vec):
-            f[f"t{k}"] = float(v)
-    return f
-
-
-def placeholder_text(item) -> str:
-    """Sentence lemmas with the source/target spans replaced by SRC/TGT (for the n-gram model)."""
-    out = []
-    for t in item.sent:
-        if item.src and item.src[0] <= t.i < item.src[1]:
-            if t.i == item.src[0]:
-                out.append("SRC")
-            continue
-        if item.tgt and item.tgt[0] <= t.i < item.tgt[1]:
-            if t.i == item.tgt[0]:
-                out.append("TGT")
-            continue
-        out.append(t.lemma_.lower())
-    return " ".join(out)
 
 
 def _ngrams(text: str, n_max: int = 3):
