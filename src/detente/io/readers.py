@@ -35,6 +35,7 @@ from defusedxml import DefusedXmlException
 
 from detente.errors import InputError
 from detente.model import Document
+from detente.settings import current
 
 TEXT_EXTS = {".txt", ".text", ".md"}
 HTML_EXTS = {".html", ".htm", ".xhtml"}
@@ -50,18 +51,8 @@ FUTURE_SLACK_DAYS = 2
 # parses roughly 30-40k characters a second on one core, so 500k characters is ~15 s; a 50 MB
 # "story" would take half an hour). Raise it with `detente code --max-chars N`, the environment
 # variable DETENTE_MAX_STORY_CHARS, or the `max_chars` argument of the readers.
-DEFAULT_MAX_STORY_CHARS = 500_000
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        v = int(os.environ.get(name, "") or default)
-    except ValueError:
-        return default
-    return v if v > 0 else default
-
-
-MAX_STORY_CHARS = _env_int("DETENTE_MAX_STORY_CHARS", DEFAULT_MAX_STORY_CHARS)
+# (DEFAULT_MAX_STORY_CHARS = 500,000 is in settings, which reads the variable.)
+MAX_STORY_CHARS = current().max_story_chars
 # A document id longer than this is refused (ids are keys, not content).
 MAX_ID_CHARS = 1000
 # Feeds hold many stories; a feed file larger than this is refused before it is parsed.

