@@ -19,8 +19,8 @@ import json
 import os
 import re
 import stat as stat_mod
-import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +29,14 @@ import pandas as pd
 
 from detente.errors import DetenteError
 from detente.io.readers import display_name
+from detente.lexicon import words
 from detente.model import Document, Event
+from detente.storage.connections import StoreError, connect
 from detente.storage.parquet import parquet_views
 from detente.storage.query import EventQuery
 from detente.storage.schema import DOC_COLUMNS, EVENT_COLUMNS, SCHEMA, SCHEMA_VERSION, WATCH_SCHEMA
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class StoreError(DetenteError):
-    """The database cannot be opened or written (locked, corrupt, disk full...)."""
-
-
-# A writer that finds the file locked retries for this long: API readers hold the lock only for
-# the few milliseconds of one request, so a coding run must not fail because one was under way.
-LOCK_RETRY_SECONDS = 5.0
 
 
 # DuckDB database files carry this magic at byte 8 (after an 8-byte checksum).
@@ -60,24 +53,7 @@ _FILE_KINDS = (
 )
 # A new database with one of these names is almost certainly a mistake (`--db events.jsonl`
 # meant `--out events.jsonl`): refused instead of creating a DuckDB file with that name.
-INPUT_LIKE_SUFFIXES = {
-    ".jsonl",
-    ".ndjson",
-    ".json",
-    ".csv",
-    ".tsv",
-    ".parquet",
-    ".txt",
-    ".html",
-    ".htm",
-    ".xml",
-    ".rss",
-    ".atom",
-    ".gz",
-    ".zip",
-    ".sqlite",
-    ".sqlite3",
-}
+INPUT_LIKE_SUFFIXES = words("input_file_suffixes")
 
 
 def check_database_path(path: str | Path, for_writing: bool) -> None:
@@ -131,29 +107,8 @@ def check_database_path(path: str | Path, for_writing: bool) -> None:
     )
 
 
-# DuckDB must never fetch extensions (no network at run time; a file must not make it try).
-_DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-
-
-def _connect(path: str | Path, read_only: bool, retry_seconds: float | None = None):
-    deadline = time.monotonic() + (LOCK_RETRY_SECONDS if retry_seconds is None else retry_seconds)
-    delay = 0.01
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only, config=dict(_DUCKDB_CONFIG))
-        except duckdb.IOException as e:
-            msg = str(e)
-            if "lock" in msg.lower():
-                if not read_only and time.monotonic() < deadline:
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.5)
-                    continue
-                raise StoreError(
-                    f"{path}: database is in use by another process ({msg.splitlines()[0]})"
-                ) from None
-            raise StoreError(f"{path}: cannot open database: {msg.splitlines()[0]}") from None
-        except duckdb.Error as e:
-            raise StoreError(f"{path}: cannot open database: {str(e).splitlines()[0]}") from None
+# cli/watch.py opens the file read-only through this name
+_connect = connect
 
 
 def document_row(d: Document, n_events: int, **extra: Any) -> dict[str, Any]:
@@ -296,6 +251,40 @@ def actor_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+ACTOR_COLUMNS = ["event_id", "role", "position", "code", "sector", "text", "name"]
+MENTION_COLUMNS = ["event_id", "doc_id", "source", "date"]
+
+
+@dataclass
+class _BatchRows:
+    """The rows one write_batch inserts, gathered before its transaction starts."""
+
+    docs: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    # (event, document) rows of events stored with this batch
+    own_mentions: list[dict[str, Any]] = field(default_factory=list)
+    # events of near-duplicate copies, still to be matched to the original story's events
+    duplicate_mentions: list[dict[str, Any]] = field(default_factory=list)
+    doc_ids: set[str] = field(default_factory=set)
+    event_ids: set[str] = field(default_factory=set)
+
+    def add(self, d: Document, evs: list[Event], duplicate_of: str | None, coded_at: dt.datetime) -> None:
+        self.doc_ids.add(d.id)
+        # distinct ids: an event found twice in a document is stored once, and counted once
+        n_distinct = len({ev.id or ev.make_id() for ev in evs})
+        self.docs.append(document_row(d, n_distinct, duplicate_of=duplicate_of, coded_at=coded_at))
+        for ev in evs:
+            row = event_row(ev)
+            mention = {"doc_id": d.id, "source": d.source, "date": d.date}
+            if duplicate_of is not None:
+                sig = _event_signature(row)
+                self.duplicate_mentions.append({**mention, "_sig": sig, "_dup": duplicate_of, "_row": row})
+            elif row["id"] not in self.event_ids:
+                self.event_ids.add(row["id"])
+                self.events.append(row)
+                self.own_mentions.append({"event_id": row["id"], **mention})
+
+
 class EventStore:
     """A DuckDB event store. `read_only=True` for queries (API, analysis), False for coding runs."""
 
@@ -330,7 +319,7 @@ class EventStore:
                 self.con.close()
                 raise StoreError(f"{self.path}: {str(e).splitlines()[0]}") from None
             return
-        self.con = _connect(self.path, read_only)
+        self.con = connect(self.path, read_only)
         if not read_only:
             self.con.execute(SCHEMA)
             # databases made before the column existed (the table is not recreated)
@@ -399,88 +388,63 @@ class EventStore:
         coded = list(coded)
         if not coded:
             return 0, 0
-        duplicate_of = duplicate_of or {}
         seen = self.known_ids([d.id for d, _ in coded])
+        batch = _BatchRows()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        docs, events, actors, mentions = [], [], [], []
-        batch_ids: set[str] = set()
-        event_ids: set[str] = set()
         for d, evs in coded:
-            if d.id in seen or d.id in batch_ids:
-                continue
-            batch_ids.add(d.id)
-            dup = duplicate_of.get(d.id)
-            # distinct ids: an event found twice in a document is stored once, and counted once
-            n_distinct = len({ev.id or ev.make_id() for ev in evs})
-            docs.append(document_row(d, n_distinct, duplicate_of=dup, coded_at=now))
-            for ev in evs:
-                row = event_row(ev)
-                if dup is None and row["id"] not in event_ids:
-                    event_ids.add(row["id"])
-                    events.append(row)
-                    actors.extend(actor_rows(json.loads(row["record"])))
-                    mentions.append(
-                        {"event_id": row["id"], "doc_id": d.id, "source": d.source, "date": d.date}
-                    )
-                elif dup is not None:
-                    mentions.append(
-                        {
-                            "event_id": None,
-                            "doc_id": d.id,
-                            "source": d.source,
-                            "date": d.date,
-                            "_sig": _event_signature(row),
-                            "_dup": dup,
-                            "_row": row,
-                        }
-                    )
-        if not docs:
+            if d.id not in seen and d.id not in batch.doc_ids:
+                batch.add(d, evs, (duplicate_of or {}).get(d.id), now)
+        if not batch.docs:
             return 0, 0
         try:
             self.con.execute("BEGIN TRANSACTION")
-            self._insert("documents", docs, DOC_COLUMNS)
-            if events:
-                self._insert("events", events, EVENT_COLUMNS)
-            if actors:
-                self._insert(
-                    "event_actors", actors, ["event_id", "role", "position", "code", "sector", "text", "name"]
-                )
-            own = [m for m in mentions if m["event_id"] is not None]
-            dup_mentions, fresh = self._resolve_duplicate_mentions(
-                [m for m in mentions if m["event_id"] is None], event_ids
-            )
-            if fresh:  # an updated copy can add events the original did not have
-                self._insert("events", fresh, EVENT_COLUMNS)
-                self._insert(
-                    "event_actors",
-                    [a for r in fresh for a in actor_rows(json.loads(r["record"]))],
-                    ["event_id", "role", "position", "code", "sector", "text", "name"],
-                )
-                events.extend(fresh)
-            if own or dup_mentions:
-                self._insert(
-                    "mentions", own + dup_mentions, ["event_id", "doc_id", "source", "date"], ignore=True
-                )
-            for table, rows in (extra_rows or {}).items():
-                rows = [r for r in rows if r.get("doc_id") in batch_ids]
-                if rows:
-                    # rows of documents inserted just now: new by construction (no key needed)
-                    self._insert(table, rows, list(rows[0].keys()))
+            self._insert_batch(batch, extra_rows or {})
             self.con.execute("COMMIT")
+        except StoreError:
+            self._rollback()
+            raise
         except Exception as e:
-            try:
-                self.con.execute("ROLLBACK")
-            except Exception:  # the connection may already be gone (disk full, killed)
-                pass
-            if isinstance(e, StoreError):
-                raise
+            self._rollback()
+            raise self._write_error(e) from e
+        return len(batch.docs), len(batch.events)
 
-            if isinstance(e, duckdb.InterruptException):
-                # Ctrl-C that arrived while DuckDB was executing: DuckDB reports the signal as
-                # its own exception; it is still the user's interrupt (exit 130), not a write error
-                raise KeyboardInterrupt from e
-            raise StoreError(f"{self.path}: write failed, batch rolled back: {str(e).splitlines()[0]}") from e
-        return len(docs), len(events)
+    def _insert_batch(self, batch: _BatchRows, extra_rows: dict[str, list[dict[str, Any]]]) -> None:
+        """The inserts of one write_batch, inside its transaction."""
+        self._insert("documents", batch.docs, DOC_COLUMNS)
+        self._insert_events(batch.events)
+        dup_mentions, fresh = self._resolve_duplicate_mentions(batch.duplicate_mentions, batch.event_ids)
+        if fresh:  # an updated copy can add events the original did not have
+            self._insert_events(fresh)
+            batch.events.extend(fresh)
+        if batch.own_mentions or dup_mentions:
+            self._insert("mentions", batch.own_mentions + dup_mentions, MENTION_COLUMNS, ignore=True)
+        for table, rows in extra_rows.items():
+            rows = [r for r in rows if r.get("doc_id") in batch.doc_ids]
+            if rows:
+                # rows of documents inserted just now: new by construction (no key needed)
+                self._insert(table, rows, list(rows[0].keys()))
+
+    def _insert_events(self, rows: list[dict[str, Any]]) -> None:
+        """Event rows and the actor rows of their records."""
+        if rows:
+            self._insert("events", rows, EVENT_COLUMNS)
+            actors = [a for r in rows for a in actor_rows(json.loads(r["record"]))]
+            if actors:
+                self._insert("event_actors", actors, ACTOR_COLUMNS)
+
+    def _rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except Exception:  # the connection may already be gone (disk full, killed)
+            pass
+
+    def _write_error(self, e: Exception) -> BaseException:
+        """What a failed batch raises: Ctrl-C that arrived while DuckDB was executing (DuckDB
+        reports the signal as its own exception) as the user's interrupt (exit 130), not a write
+        error; anything else as a StoreError saying the batch was rolled back."""
+        if isinstance(e, duckdb.InterruptException):
+            return KeyboardInterrupt()
+        return StoreError(f"{self.path}: write failed, batch rolled back: {str(e).splitlines()[0]}")
 
     def _resolve_duplicate_mentions(
         self, pending: list[dict[str, Any]], batch_event_ids: set[str]
@@ -540,7 +504,7 @@ class EventStore:
             self._insert(
                 "event_actors",
                 [a for r in recs for a in actor_rows(r)],
-                ["event_id", "role", "position", "code", "sector", "text", "name"],
+                ACTOR_COLUMNS,
             )
             self.con.execute("COMMIT")
         except Exception:
