@@ -17,6 +17,12 @@ from detente.model import PLOVER_TYPES
 ACTOR_CODE = re.compile(r"^[A-Z0-9]{2,12}$")
 SECTOR_CODE = re.compile(r"^[A-Z]{2,5}$")
 MAX_LIMIT = 1_000_000
+# e.id last: a unique tie-breaker, so LIMIT/OFFSET pages never repeat or skip an event
+ORDER_BY = {
+    "date": "e.date, e.doc_id, e.span_start, e.id",
+    "confidence": "e.confidence DESC, e.date, e.id",
+    "-date": "e.date DESC, e.doc_id, e.span_start, e.id",
+}
 
 
 class QueryError(DetenteError, ValueError):
@@ -77,92 +83,97 @@ class EventQuery:
     _where: list[str] = field(default_factory=list, repr=False)
     _params: list[Any] = field(default_factory=list, repr=False)
 
-    def _actor_clause(self, value: str, role: str) -> None:
+    def _add(self, sql: str, *params: Any) -> None:
+        self._where.append(sql)
+        self._params.extend(params)
+
+    def _actor_clause(self, value: str, role: str | None) -> None:
+        """Events with this actor (code, optional sector) in this role (None: either side)."""
         code, sector = parse_actor(value)
-        sql = "EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = e.id AND a.role = ? AND a.code = ?"
-        params: list[Any] = [role, code]
+        sql = "EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = e.id"
+        params: list[Any] = []
+        if role:
+            sql += " AND a.role = ?"
+            params.append(role)
+        sql += " AND a.code = ?"
+        params.append(code)
         if sector:
             sql += " AND a.sector = ?"
             params.append(sector)
-        self._where.append(sql + ")")
-        self._params.extend(params)
+        self._add(sql + ")", *params)
 
-    def to_sql(self, columns: str = "e.* EXCLUDE (record)") -> tuple[str, list[Any]]:
-        self._where, self._params = [], []
+    def _dyad_clause(self) -> None:
+        a, b = self.dyad if isinstance(self.dyad, (tuple, list)) else _split_pair(self.dyad)
+        (ca, sa), (cb, sb) = parse_actor(a), parse_actor(b)
+        fwd = _pair_sql(sa, sb)
+        params = _pair_params(ca, sa, cb, sb)
+        if self.directed:
+            self._add(fwd, *params)
+        else:
+            self._add(f"({fwd} OR {_pair_sql(sb, sa)})", *params, *_pair_params(cb, sb, ca, sa))
+
+    def _type_clause(self) -> None:
+        types = self.type if isinstance(self.type, list) else [t for t in str(self.type).split(",") if t]
+        types = [t.strip().upper() for t in types]
+        bad = [t for t in types if t not in PLOVER_TYPES]
+        if bad:
+            raise QueryError(f"unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}")
+        self._add("e.event IN (" + ",".join("?" * len(types)) + ")", *types)
+
+    def _quad_clause(self) -> None:
+        quads = self.quad if isinstance(self.quad, list) else [q for q in str(self.quad).split(",") if q]
+        try:
+            quads = [int(q) for q in quads]
+        except ValueError:
+            raise QueryError(f"bad quad class {self.quad!r}: expected 1-4") from None
+        if any(q not in (1, 2, 3, 4) for q in quads):
+            raise QueryError(f"bad quad class {self.quad!r}: expected 1-4")
+        self._add("e.quad_code IN (" + ",".join("?" * len(quads)) + ")", *quads)
+
+    def _who_clauses(self) -> None:
+        """Filters on the actors: source, target, either side, dyad."""
         if self.actor:
             self._actor_clause(self.actor, "actor")
         if self.target:
             self._actor_clause(self.target, "recipient")
         if self.involving:
-            code, sector = parse_actor(self.involving)
-            sql = "EXISTS (SELECT 1 FROM event_actors a WHERE a.event_id = e.id AND a.code = ?"
-            self._params.append(code)
-            if sector:
-                sql += " AND a.sector = ?"
-                self._params.append(sector)
-            self._where.append(sql + ")")
+            self._actor_clause(self.involving, None)
         if self.dyad:
-            a, b = self.dyad if isinstance(self.dyad, (tuple, list)) else _split_pair(self.dyad)
-            (ca, sa), (cb, sb) = parse_actor(a), parse_actor(b)
-            fwd = _pair_sql(sa, sb)
-            params = _pair_params(ca, sa, cb, sb)
-            if self.directed:
-                self._where.append(fwd)
-                self._params.extend(params)
-            else:
-                self._where.append(f"({fwd} OR {_pair_sql(sb, sa)})")
-                self._params.extend(params + _pair_params(cb, sb, ca, sa))
+            self._dyad_clause()
+
+    def _what_clauses(self) -> None:
+        """Filters on the event: type, quad class, dates, evidence text, document."""
         if self.type:
-            types = self.type if isinstance(self.type, list) else [t for t in str(self.type).split(",") if t]
-            types = [t.strip().upper() for t in types]
-            bad = [t for t in types if t not in PLOVER_TYPES]
-            if bad:
-                raise QueryError(f"unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}")
-            self._where.append("e.event IN (" + ",".join("?" * len(types)) + ")")
-            self._params.extend(types)
+            self._type_clause()
         if self.quad not in (None, "", []):
-            quads = self.quad if isinstance(self.quad, list) else [q for q in str(self.quad).split(",") if q]
-            try:
-                quads = [int(q) for q in quads]
-            except ValueError:
-                raise QueryError(f"bad quad class {self.quad!r}: expected 1-4") from None
-            if any(q not in (1, 2, 3, 4) for q in quads):
-                raise QueryError(f"bad quad class {self.quad!r}: expected 1-4")
-            self._where.append("e.quad_code IN (" + ",".join("?" * len(quads)) + ")")
-            self._params.extend(quads)
+            self._quad_clause()
         since, until = parse_day(self.since, "since"), parse_day(self.until, "until")
         if since:
-            self._where.append("e.date >= ?")
-            self._params.append(since)
+            self._add("e.date >= ?", since)
         if until:
-            self._where.append("e.date <= ?")
-            self._params.append(until)
+            self._add("e.date <= ?", until)
         if self.text:
-            self._where.append("e.text ILIKE ? ESCAPE '\\'")
-            self._params.append("%" + _escape_like(self.text) + "%")
+            self._add("e.text ILIKE ? ESCAPE '\\'", "%" + _escape_like(self.text) + "%")
         if self.doc_id:
-            self._where.append("e.doc_id = ?")
-            self._params.append(self.doc_id)
+            self._add("e.doc_id = ?", self.doc_id)
+
+    def _flag_clauses(self) -> None:
+        """Leave out flagged events, and fold mirrored symmetric rows, as asked."""
         flags = flag_sql("e", self.include_flagged, self.include_historical, self.include_future)
         if flags:
-            self._where.append(flags)
+            self._add(flags)
         fold = self.fold_symmetric
         if fold is None:
             fold = not (self.actor or self.target or (self.dyad and self.directed))
         if fold:
-            self._where.append(symmetric_fold_sql("e"))
-        sql = f"SELECT {columns} FROM events e"
-        if self._where:
-            sql += " WHERE " + " AND ".join(self._where)
-        # e.id last: a unique tie-breaker, so LIMIT/OFFSET pages never repeat or skip an event
-        order = {
-            "date": "e.date, e.doc_id, e.span_start, e.id",
-            "confidence": "e.confidence DESC, e.date, e.id",
-            "-date": "e.date DESC, e.doc_id, e.span_start, e.id",
-        }.get(self.order)
+            self._add(symmetric_fold_sql("e"))
+
+    def _page_sql(self) -> str:
+        """ORDER BY, LIMIT and OFFSET (their values bound as parameters)."""
+        order = ORDER_BY.get(self.order)
         if order is None:
             raise QueryError(f"bad order {self.order!r}: expected date, -date or confidence")
-        sql += f" ORDER BY {order}"
+        sql = f" ORDER BY {order}"
         if self.limit is not None:
             limit = int(self.limit)
             if limit < 0 or limit > MAX_LIMIT:
@@ -174,7 +185,18 @@ class EventQuery:
                 raise QueryError("offset must be >= 0")
             sql += " OFFSET ?"
             self._params.append(int(self.offset))
-        return sql, list(self._params)
+        return sql
+
+    def to_sql(self, columns: str = "e.* EXCLUDE (record)") -> tuple[str, list[Any]]:
+        """The SELECT of the events that pass every filter, and its parameters."""
+        self._where, self._params = [], []
+        self._who_clauses()
+        self._what_clauses()
+        self._flag_clauses()
+        sql = f"SELECT {columns} FROM events e"
+        if self._where:
+            sql += " WHERE " + " AND ".join(self._where)
+        return sql + self._page_sql(), list(self._params)
 
 
 def _split_pair(value: str) -> tuple[str, str]:
