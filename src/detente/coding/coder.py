@@ -1,10 +1,14 @@
 """The coding pipeline: one spaCy parse per document, then small stages over it.
 
-    Document --normalise--> text --parse--> spacy Doc --ActorFinder--> [Mention]
-             --EventFinder--> [Event] --resolve dates/places--> [Event]
+    Document --normalise--> text --parse--> spacy Doc (doc._.story_date, doc._.doc_id)
+             --detente_triggers--> doc.spans["triggers"]
+             --detente_actors (ActorFinder)--> doc._.mentions
+             --detente_events (EventFinder, PairDecider)--> doc._.events
+             --resolve dates/places--> [Event]
 
 Each stage is an object with one method, built once and reused for every document, so that a
-different classifier or gazetteer can be swapped in by passing another object to `Coder`.
+different classifier or gazetteer can be swapped in by passing another object to `Coder`. The
+middle three are the spaCy components of nlp/components.py, run on each parsed chunk.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from detente.coding.places import PlaceResolver
 from detente.coding.temporal import DateResolver
 from detente.io.readers import parse_date
 from detente.model import Document, Event
+from detente.nlp.components import ActorComponent, EventComponent, TriggerComponent
 from detente.nlp.load import MAX_CHUNK_CHARS, load_nlp
 from detente.nlp.normalise import normalise_text
 from detente.settings import PIPE_BATCH
@@ -81,14 +86,18 @@ class Coder:
         if pair_decider is None and not rules_only:
             pair_decider = PairDecider(self.event_finder)
         self.pair_decider = None if rules_only else pair_decider
+        self.components = [
+            TriggerComponent(self.event_finder.index),
+            ActorComponent(self.actor_finder),
+            EventComponent(self.event_finder, self.pair_decider),
+        ]
 
     # -- one parsed chunk -> events
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
         story_date = document.date
-        mentions = self.actor_finder.find(sdoc, story_date)
-        events = self.event_finder.find(sdoc, mentions, story_date=story_date, doc_id=document.id)
-        if self.pair_decider is not None:
-            events = self.pair_decider.find(sdoc, mentions, events, story_date, document.id)
+        for component in self.components:
+            sdoc = component(sdoc)
+        events = sdoc._.events
         for ev in events:
             sent = sdoc[_sent_index_token(sdoc, ev.span[0])].sent
             trigger = ev.trigger_span[0] if ev.trigger_span else None  # chunk-relative, like sent
@@ -119,7 +128,10 @@ class Coder:
                 d.text = normalise_text(d.text)
                 parts = split_long_text(d.text)
                 for i, (off, chunk) in enumerate(parts):
-                    yield chunk, (d, off, i == len(parts) - 1)
+                    # the story date and id travel with the Doc, for the components
+                    doc = self.nlp.make_doc(chunk)
+                    doc._.story_date, doc._.doc_id = d.date, d.id
+                    yield doc, (d, off, i == len(parts) - 1)
 
         pending: list[Event] = []
         for sdoc, (d, off, last) in self.nlp.pipe(chunks(), as_tuples=True, batch_size=batch_size):
@@ -136,13 +148,15 @@ class ParseOnlyCoder:
     def __init__(self, nlp=None):
         self.nlp = nlp if nlp is not None else load_nlp()
 
-    def _code_parsed(self, sdoc, document, offset):
+    def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
         return []
 
-    def code_many(self, documents, batch_size: int = PIPE_BATCH):
+    def code_many(
+        self, documents: Iterable[Document], batch_size: int = PIPE_BATCH
+    ) -> Iterator[tuple[Document, list[Event]]]:
         return Coder.code_many(self, documents, batch_size=batch_size)
 
-    def code(self, document):
+    def code(self, document: Document) -> list[Event]:
         return next(iter(self.code_many([document])))[1]
 
 
@@ -184,6 +198,7 @@ _DEFAULT: list[Coder] = []
 
 
 def default_coder() -> Coder:
+    """The Coder of `code_text`, built on first use and kept for the process."""
     if not _DEFAULT:
         _DEFAULT.append(Coder())
     return _DEFAULT[0]

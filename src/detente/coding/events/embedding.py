@@ -22,54 +22,28 @@ from detente.coding.events.vocabulary import (
 )
 from detente.lexicon import words
 from detente.lexicon.ontology import Ontology
+from detente.resources import read_table
 
 _CLIMB_DEPS = ("xcomp", "ccomp", "dobj", "pobj", "pcomp", "prep", "advcl", "conj")
 # verbs of ending an act: asked of someone, they make the request a demand to yield
 _CESSATION = words("cessation_verbs")
-# THREATEN refined by the act threatened: (mode, context, CAMEO)
-_THREAT_OF = {
-    "ASSAULT": ("violence", ("military",), "138"),
-    "MOBILIZE": ("violence", ("military",), "138"),
-    "SANCTION": ("restrict", ("economic",), "1312"),
-}
 _COERCION_THREAT_MODE = {"arrest": "arrest", "deport": "expel", "seize": "territory"}
-# REQUEST refined by the act requested: (mode, CAMEO)
-_REQUEST_OF = {
-    "COOPERATE": ("assist", "101"),
-    "AID": ("assist", "103"),
-    "CONSULT": ("meet", "106"),
-    "AGREE": ("meet", "107"),
-    "RETREAT": ("yield", "105"),
-    "CONCEDE": ("yield", "105"),
-    "SANCTION": ("yield", "1056"),
-    "ASSAULT": ("yield", "1056"),
-    "MOBILIZE": ("yield", "1056"),
-    "COERCE": ("yield", "105"),
-    "SUPPORT": ("assist", "102"),
-}
-# REJECT refined by the act rejected: (mode, CAMEO)
-_REJECT_OF = {
-    "CONSULT": ("meet", "125"),
-    "AGREE": ("meet", "127"),
-    "COOPERATE": ("assist", "121"),
-    "AID": ("assist", "122"),
-    "RETREAT": ("yield", "124"),
-    "CONCEDE": ("yield", "124"),
-    "REQUEST": ("change", "123"),
-}
-# AGREE refined by the act agreed on: CAMEO by event, or by event and context
-_AGREE_CODE = {"CONSULT": "036", "RETREAT": "035", "CONCEDE": "035", "SUPPORT": "032"}
-_AGREE_CONTEXT_CODE = {
-    "AID": ({"economic": "0331", "military": "0332", "humanitarian": "0333"}, "033"),
-    "COOPERATE": ({"economic": "0311", "military": "0312", "legal": "0313", "intelligence": "0314"}, "031"),
-}
-# A conditional use of force or sanctions announced in reported speech: (mode, CAMEO) of the threat
-_CONDITIONAL_THREAT = {
-    "SANCTION": ("restrict", "1312"),
-    "ASSAULT": ("violence", "138"),
-    "MOBILIZE": ("violence", "138"),
-    "COERCE": ("restrict", "130"),
-}
+
+
+def _load_codes() -> dict[tuple[str, str, str], tuple[str, tuple[str, ...], str]]:
+    """(governing, embedded, embedded context) -> (mode, context, CAMEO), from
+    data/embedded_event_codes.tsv (see its header)."""
+    return {
+        (r["governing"], r["embedded"], r["embedded_context"]): (
+            r["mode"],
+            (r["context"],) if r["context"] else (),
+            r["cameo"],
+        )
+        for r in read_table("embedded_event_codes.tsv")
+    }
+
+
+_CODES = _load_codes()
 
 
 @dataclass
@@ -228,7 +202,7 @@ def _conditional_threat(c: Candidate, doc) -> None:
         and v.dep_ == "ccomp"
         and v.head.lemma_.lower() in REPORTING | {"warn", "vow", "threaten"}
     ):
-        c.mode, c.cameo = _CONDITIONAL_THREAT.get(c.event, ("restrict", "130"))
+        c.mode, _context, c.cameo = _CODES[("conditional", c.event, "")]
         c.event = "THREATEN"
         c.flags["hypothetical"] = False
         c.flags["future"] = False
@@ -251,8 +225,8 @@ def embed(cands: list[Candidate], doc, onto: Ontology, make: MakeCandidate) -> N
 
 def _refine_threat(gov: Candidate, emb: Candidate) -> None:
     ev = emb.event
-    if ev in _THREAT_OF:
-        gov.mode, gov.context, gov.cameo = _THREAT_OF[ev]
+    if ("THREATEN", ev, "") in _CODES:
+        gov.mode, gov.context, gov.cameo = _CODES[("THREATEN", ev, "")]
         if ev == "SANCTION" and emb.mode == "withdraw":
             gov.mode, gov.context, gov.cameo = "relations", ("diplomatic",), "1313"
     elif ev == "COERCE":
@@ -262,7 +236,7 @@ def _refine_threat(gov: Candidate, emb: Candidate) -> None:
 
 def _refine_request(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
     ev = emb.event
-    gov.mode, gov.cameo = _REQUEST_OF.get(ev, (gov.mode, gov.cameo))
+    gov.mode, gov.cameo = _mode_and_code("REQUEST", gov, ev)
     if ev in ("SANCTION", "ASSAULT", "MOBILIZE", "COERCE") and emb.trigger.pattern in _CESSATION:
         gov.mode, gov.cameo = "yield", "105"
     if gov.trigger.cameo.startswith("02") and gov.cameo.startswith("10"):
@@ -288,12 +262,17 @@ def _refine(gov: Candidate, emb: Candidate, onto: Ontology) -> None:
 
 
 def _refine_reject(gov: Candidate, emb: Candidate) -> None:
-    gov.mode, gov.cameo = _REJECT_OF.get(emb.event, (gov.mode, gov.cameo))
+    gov.mode, gov.cameo = _mode_and_code("REJECT", gov, emb.event)
+
+
+def _mode_and_code(governing: str, gov: Candidate, embedded: str) -> tuple[str | None, str]:
+    """The governing event's (mode, CAMEO) for the embedded act; unchanged when not listed."""
+    row = _CODES.get((governing, embedded, ""))
+    return (row[0], row[2]) if row is not None else (gov.mode, gov.cameo)
 
 
 def _agree_code(c: Candidate) -> str:
-    ev = c.event
-    if ev in _AGREE_CONTEXT_CODE:
-        by_context, default = _AGREE_CONTEXT_CODE[ev]
-        return by_context.get(next(iter(set(c.context)), ""), default)
-    return _AGREE_CODE.get(ev, "030")
+    """The CAMEO code of an agreement to do the act of `c` (by its event, then its context)."""
+    context = next(iter(set(c.context)), "")
+    row = _CODES.get(("AGREE", c.event, context)) or _CODES.get(("AGREE", c.event, ""))
+    return row[2] if row is not None else "030"
