@@ -1,85 +1,28 @@
 """The `detente` command line: one click group (`main`, the `detente` entry point) whose sub-commands
 live in their own modules.
 
-Exit status: 0 all good, 1 some input items skipped with errors, 2 usage or fatal error.
+Exit status (detente.errors.ExitCode): 0 all good, 1 some input items skipped with errors, 2 usage or
+fatal error (`raise FatalError(...)`, cli/common.py), 130 interrupted.
 
 A sub-command's module is imported only when that command runs (click's lazy-group pattern): the
 modules import spaCy, DuckDB, pandas or FastAPI at their top, and `detente --help` or
 `detente events` must not pay seconds for the parser of `detente code`. The one-line help of each
-command is kept here for the same reason; tests/cli/test_cli_help.py checks it against the commands.
+command is kept in data/cli_commands.tsv for the same reason; tests/cli/test_cli_help.py checks it against the commands.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 
 import click
 
 from detente.cli.common import FatalError
+from detente.resources import read_table
+from detente.settings import current
 
-# name -> (module, attribute, first paragraph of the command's help)
+# name -> (module, attribute, first paragraph of the command's help), from data/cli_commands.tsv
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "alerts": (
-        "detente.cli.watch",
-        "alerts_cmd",
-        "List the alerts raised by `detente watch` (newest first), with the events behind each.",
-    ),
-    "analyse": (
-        "detente.cli.analyse_serve",
-        "analyse_group",
-        "Relations between actors over time: dyad series, spikes, top actors and dyads, network.",
-    ),
-    "code": (
-        "detente.cli.code",
-        "code_cmd",
-        "Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB.",
-    ),
-    "eval": (
-        "detente.cli.evaluate_train",
-        "eval_group",
-        "Evaluate the coder on labelled files (PLV relations, ConfliBERT NER/penta, gold events).",
-    ),
-    "events": (
-        "detente.cli.query",
-        "events_cmd",
-        "Query stored events (news events only: negated, hypothetical, historical and future events are left out unless asked).",
-    ),
-    "export": (
-        "detente.cli.query",
-        "export_cmd",
-        "Export stored events as PLOVER JSONL, CSV, Parquet or GDELT 2.0 event columns (TSV).",
-    ),
-    "load-parquet": (
-        "detente.cli.code",
-        "load_parquet_cmd",
-        "Load the Parquet output of `detente code --engine dask` into a DuckDB database.",
-    ),
-    "report": (
-        "detente.cli.analyse_serve",
-        "report_cmd",
-        "A self-contained HTML report on a dyad (charts and top events with evidence), opens offline.",
-    ),
-    "serve": (
-        "detente.cli.analyse_serve",
-        "serve_cmd",
-        "Serve the REST API (OpenAPI at /docs) and the dashboard (at /) for DB.",
-    ),
-    "summary": (
-        "detente.cli.query",
-        "summary_cmd",
-        "A readable overview of a database: counts, top dyads and types, example evidence.",
-    ),
-    "train": (
-        "detente.cli.evaluate_train",
-        "train_command",
-        "Train the relation classifier and the learned event decision; write relation.npz/.json, relation_reader.npz and pairs.npz/.json (reproduces the shipped weights).",
-    ),
-    "watch": (
-        "detente.cli.watch",
-        "watch_cmd",
-        "Follow SOURCES (RSS/Atom URLs, directories, growing .jsonl files), code new items into DB and raise alerts.",
-    ),
+    row["command"]: (row["module"], row["attribute"], row["help"]) for row in read_table("cli_commands.tsv")
 }
 
 
@@ -120,9 +63,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except Exception as e:
-            if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and not os.environ.get(
-                "DETENTE_DEBUG"
-            ):
+            if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and not current().debug:
                 first = (str(e).splitlines() or [type(e).__name__])[0]
                 raise FatalError(f"database error (damaged file, disk or I/O problem?): {first}") from None
             raise

@@ -12,31 +12,26 @@ import uvicorn
 
 from detente.analysis import series as an
 from detente.analysis.report import write_report
+from detente.cli.common import DEFAULT_DB, FatalError
 from detente.errors import DetenteError
 from detente.model import PLOVER_TYPES
 from detente.storage.query import QueryError, _split_pair
 from detente.storage.store import EventStore
 from detente.web.app import create_app
 
-DEFAULT_DB = "detente.duckdb"
-
-
-class UsageFailure(click.ClickException):
-    exit_code = 2
-
 
 def _open_ro(db):
     try:
         return EventStore(db, read_only=True)
     except DetenteError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
 
 
 def _split_dyad(value):
     try:
         return _split_pair(value)
     except QueryError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
 
 
 def _emit(df, fmt):
@@ -90,7 +85,7 @@ def _run(fn):
     try:
         return fn()
     except DetenteError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
 
 
 @click.group("analyse")
@@ -409,7 +404,7 @@ def serve_cmd(db, host, port, snapshot, refresh, allowed_hosts, max_work, cors_o
             max_work=max_work,
         )
     except DetenteError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
             f"warning: binding {host}: the API and dashboard are reachable from other machines", err=True
@@ -476,9 +471,9 @@ def report_cmd(dyad, since, until, freq, db, out, top, include_flagged, include_
                 include_future=include_future,
             )
         except DetenteError as e:
-            raise UsageFailure(str(e)) from None
+            raise FatalError(str(e)) from None
         except OSError as e:
-            raise UsageFailure(f"{out}: cannot write: {e.strerror or e}") from None
+            raise FatalError(f"{out}: cannot write: {e.strerror or e}") from None
     click.echo(
         f"wrote {out}: {info['events']} events, {info['periods']} {info['freq']}s, {info['spikes']} spikes",
         err=True,

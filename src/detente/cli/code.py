@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -14,13 +13,14 @@ import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from detente.cli.common import DEFAULT_DB, _die
-from detente.errors import DetenteError
+from detente.cli.common import DEFAULT_DB, FatalError
+from detente.errors import DetenteError, ExitCode, run_exit_code
 from detente.execution.dask_engine import load_parquet, run_dask
-from detente.execution.local import CodingRun
+from detente.execution.local import CoderFactory, CodingRun, RunStats
 from detente.io.export import check_output_path, write_records
 from detente.io.readers import display_name, read_inputs
 from detente.model import Document
+from detente.settings import current
 from detente.storage.near_duplicates import NearDuplicateIndex
 from detente.storage.store import EventStore
 
@@ -117,134 +117,172 @@ def code_cmd(
     errors_shown=None,
 ):
     """Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB."""
-    if errors_shown is None:
-        errors_shown = DEFAULT_ERRORS_SHOWN
-    if accurate:
-        # an environment variable, so that worker processes (local pool, Dask workers) see it too
-        os.environ["DETENTE_ENCODER"] = "1"
-
-    if out and fmt is None:
-        fmt = {".csv": "csv", ".parquet": "parquet"}.get(Path(out).suffix.lower(), "jsonl")
-    if out:
-        try:  # before anything is coded: a typo in --out must not cost a whole run
-            check_output_path(out)
-        except DetenteError as e:
-            _die(str(e))
+    settings = current().replace(encoder=True) if accurate else current()
+    # handed to every worker process (pool initialiser, Dask task): the relation reader on or off
+    coder_factory = CoderFactory.from_settings(settings)
+    fmt = _checked_output(out, fmt)
     if engine == "dask":
-        try:
-            stats = run_dask(
-                list(inputs),
-                db=db,
-                parquet_dir=parquet_dir or "events_parquet",
-                scheduler=scheduler,
-                workers=workers,
-                limit=limit,
-                quiet=quiet,
-                batch_size=batch_size,
-            )
-        except DetenteError as e:
-            _die(str(e))
-        if not quiet:
-            click.echo(stats.summary(), err=True)
-        sys.exit(1 if stats.errors else 0)
+        stats = _code_on_dask(
+            inputs, db, parquet_dir, scheduler, workers, limit, quiet, batch_size, coder_factory
+        )
+        sys.exit(run_exit_code(stats.errors))
 
-    try:
-        store = EventStore(db)
-    except DetenteError as e:
-        _die(str(e))
-
-    show_progress = not quiet and sys.stderr.isatty()
-    bar = None
-    if show_progress:
-        bar = tqdm(unit="doc", dynamic_ncols=True, file=sys.stderr, desc="coding")
-
-    def on_progress(stats, n):
-        if bar is not None:
-            bar.update(n)
-            bar.set_postfix(events=stats.events, errors=stats.errors, refresh=False)
-
-    errors = ErrorReport(errors_shown)
-
-    def on_error(err):
-        msg = errors.line(err)
-        if msg is None or quiet:
-            return
-        if bar is not None:
-            bar.write(msg, file=sys.stderr)
-        else:
-            click.echo(msg, err=True)
-
-    dedup_index = None
-    if dedup:
-        dedup_index = NearDuplicateIndex.from_store(store)
-
+    store = _open_store(db)
+    console = RunConsole(quiet, DEFAULT_ERRORS_SHOWN if errors_shown is None else errors_shown)
     seen_ids: list[str] = []
     run = CodingRun(
         store,
         workers=workers,
         batch_size=batch_size,
         limit=limit,
-        dedup=dedup_index,
-        on_error=on_error,
-        on_progress=on_progress,
+        dedup=NearDuplicateIndex.from_store(store) if dedup else None,
+        on_error=console.on_error,
+        on_progress=console.on_progress,
         on_events=(lambda d, evs: seen_ids.append(d.id)) if out else None,
+        coder_factory=coder_factory,
     )
     items = read_inputs(inputs, max_chars=max_chars, follow_symlinks=follow_symlinks)
     if out:
         # Documents skipped as already stored still belong in --out: remember every id read.
         items = _remember_ids(items, seen_ids)
+    stats = _run_to_end(run, items, store, console, settings.debug)
+    if out:
+        _write_out(store, seen_ids, fmt, out, db, console, stats)
+    store.close()
+    console.summary(stats, db)
+    sys.exit(run_exit_code(stats.errors))
+
+
+def _checked_output(out: str | None, fmt: str | None) -> str | None:
+    """The format of --out (from its extension unless given); refuses an unusable --out before
+    anything is coded: a typo in --out must not cost a whole run."""
+    if not out:
+        return fmt
+    if fmt is None:
+        fmt = {".csv": "csv", ".parquet": "parquet"}.get(Path(out).suffix.lower(), "jsonl")
+    try:
+        check_output_path(out)
+    except DetenteError as e:
+        raise FatalError(str(e)) from None
+    return fmt
+
+
+def _code_on_dask(
+    inputs, db, parquet_dir, scheduler, workers, limit, quiet, batch_size, coder_factory
+) -> RunStats:
+    try:
+        stats = run_dask(
+            list(inputs),
+            db=db,
+            parquet_dir=parquet_dir or "events_parquet",
+            scheduler=scheduler,
+            workers=workers,
+            limit=limit,
+            quiet=quiet,
+            batch_size=batch_size,
+            coder_factory=coder_factory,
+        )
+    except DetenteError as e:
+        raise FatalError(str(e)) from None
+    if not quiet:
+        click.echo(stats.summary(), err=True)
+    return stats
+
+
+def _open_store(db: str) -> EventStore:
+    try:
+        return EventStore(db)
+    except DetenteError as e:
+        raise FatalError(str(e)) from None
+
+
+class RunConsole:
+    """What a local run shows on standard error: the progress bar (on a terminal, unless
+    --quiet), the capped `error:` lines and the closing summary."""
+
+    def __init__(self, quiet: bool, errors_shown: int):
+        self.quiet = quiet
+        self.errors = ErrorReport(errors_shown)
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            self.bar = tqdm(unit="doc", dynamic_ncols=True, file=sys.stderr, desc="coding")
+
+    def on_progress(self, stats: RunStats, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+            self.bar.set_postfix(events=stats.events, errors=stats.errors, refresh=False)
+
+    def on_error(self, err) -> None:
+        msg = self.errors.line(err)
+        if msg is None or self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(msg, file=sys.stderr)
+        else:
+            click.echo(msg, err=True)
+
+    def close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def counts(self, stats: RunStats) -> None:
+        if not self.quiet:
+            click.echo(self.errors.summary(stats), err=True, nl=False)
+            click.echo(stats.summary(), err=True)
+
+    def summary(self, stats: RunStats, db: str) -> None:
+        self.counts(stats)
+        if not self.quiet:
+            click.echo(f"database: {db}", err=True)
+
+
+def _run_to_end(run: CodingRun, items, store: EventStore, console: RunConsole, debug: bool) -> RunStats:
+    """The run's statistics; Ctrl-C exits 130, a DetenteError or a bug exits 2 (1 means "items
+    skipped"), each after closing the store: every batch written before is complete."""
     try:
         try:
-            stats = run.run(items)
-        except Exception as e:
-            if isinstance(e, duckdb.InterruptException):
-                # Ctrl-C during any DuckDB query of the run (a read before a batch, not only the
-                # batch write that store.add_batch maps): still the user's interrupt
-                raise KeyboardInterrupt from e
-            raise
+            return run.run(items)
+        except duckdb.InterruptException as e:
+            # Ctrl-C during any DuckDB query of the run (a read before a batch, not only the
+            # batch write that store.add_batch maps): still the user's interrupt
+            raise KeyboardInterrupt from e
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()
+        console.close_bar()
         store.close()
         click.echo(
             "interrupted: every batch written so far is complete; rerun the same command to resume.", err=True
         )
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except DetenteError as e:
         store.close()
-        _die(str(e))
-    except Exception as e:  # a bug, not bad input: say so, exit 2 (1 means "items skipped")
+        raise FatalError(str(e)) from None
+    except Exception as e:  # a bug, not bad input: say so
         store.close()
-        if os.environ.get("DETENTE_DEBUG"):
+        if debug:
             raise
-        _die(
+        raise FatalError(
             f"internal error: {type(e).__name__}: {e} (set DETENTE_DEBUG=1 for a traceback; "
             f"every batch written before it is complete, rerun to resume)"
-        )
+        ) from None
     finally:
-        if bar is not None:
-            bar.close()
-    if out:
-        wanted = list(dict.fromkeys(seen_ids))
-        try:
-            n = write_records(_records_for_docs(store, wanted), fmt, out)
-        except OSError as e:
-            store.close()
-            if not quiet:
-                click.echo(errors.summary(stats), err=True, nl=False)
-                click.echo(stats.summary(), err=True)
-            _die(
-                f"{out}: cannot write: {e.strerror or e}; nothing was written there. The events "
-                f"are stored in {db}: `detente export` writes them once the cause is fixed"
-            )
-        if not quiet:
-            click.echo(f"wrote {n:,} events to {out}", err=True)
-    store.close()
-    if not quiet:
-        click.echo(errors.summary(stats), err=True, nl=False)
-        click.echo(stats.summary(), err=True)
-        click.echo(f"database: {db}", err=True)
-    sys.exit(1 if stats.errors else 0)
+        console.close_bar()
+
+
+def _write_out(store: EventStore, seen_ids: list[str], fmt: str, out: str, db: str, console, stats) -> None:
+    """Write the events of the documents read to --out; on a write error exit 2 saying where
+    the events are."""
+    wanted = list(dict.fromkeys(seen_ids))
+    try:
+        n = write_records(_records_for_docs(store, wanted), fmt, out)
+    except OSError as e:
+        store.close()
+        console.counts(stats)
+        raise FatalError(
+            f"{out}: cannot write: {e.strerror or e}; nothing was written there. The events "
+            f"are stored in {db}: `detente export` writes them once the cause is fixed"
+        ) from None
+    if not console.quiet:
+        click.echo(f"wrote {n:,} events to {out}", err=True)
 
 
 class ErrorReport:
@@ -277,8 +315,10 @@ class ErrorReport:
             return ""
         top = sorted(self.reasons.items(), key=lambda kv: -kv[1])[:10]
         lines = [
-            f"... {self.count - self.shown:,} more errors not shown (first {self.shown:,} shown; "
-            f"--errors-shown N to see more). Errors by reason:"
+            (
+                f"... {self.count - self.shown:,} more errors not shown (first {self.shown:,} shown; "
+                f"--errors-shown N to see more). Errors by reason:"
+            )
         ]
         lines += [f"  {n:>12,}  {r}" for r, n in top]
         return "\n".join(lines) + "\n"
@@ -329,5 +369,5 @@ def load_parquet_cmd(parquet_dir, db, dedup):
     try:
         stats = load_parquet(parquet_dir, db, dedup=dedup)
     except DetenteError as e:
-        _die(str(e))
+        raise FatalError(str(e))
     click.echo(stats.summary(), err=True)

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from detente.cli.common import FatalError
 from detente.coding.coder import Coder
 from detente.coding.relation.linear import RelationClassifier
 from detente.errors import DetenteError
@@ -18,8 +18,7 @@ from detente.training.train import default_model_dir, shared_data_dir, train_plv
 
 
 def _fail(e: Exception):
-    click.echo(f"error: {e}", err=True)
-    sys.exit(2)
+    raise FatalError(str(e), label="error") from None
 
 
 def _echo_json(obj):

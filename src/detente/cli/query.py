@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from detente.cli.common import DEFAULT_DB, _die
+from detente.cli.common import DEFAULT_DB, FatalError
 from detente.errors import DetenteError
 from detente.io.export import export_store, write_csv, write_jsonl
 from detente.storage.store import EventStore
@@ -46,7 +46,7 @@ def _open_ro(db):
     try:
         return EventStore(db, read_only=True)
     except DetenteError as e:
-        _die(str(e))
+        raise FatalError(str(e))
 
 
 @click.command("events")
@@ -95,7 +95,7 @@ def events_cmd(db, limit, fmt, include_historical, include_future, **kw):
             writer = write_jsonl if fmt == "jsonl" else write_csv
             writer(store.records(limit=limit, **filters), sys.stdout)
     except DetenteError as e:
-        _die(str(e))
+        raise FatalError(str(e))
     finally:
         store.close()
 
@@ -112,9 +112,9 @@ def export_cmd(db, fmt, out, **kw):
     try:
         n = export_store(store, fmt, out, **_filters(**kw))
     except DetenteError as e:
-        _die(str(e))
+        raise FatalError(str(e))
     except OSError as e:
-        _die(f"{out}: cannot write: {e.strerror or e}; nothing was written there")
+        raise FatalError(f"{out}: cannot write: {e.strerror or e}; nothing was written there")
     finally:
         store.close()
     click.echo(f"wrote {n:,} events to {out}", err=True)

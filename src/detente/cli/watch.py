@@ -10,19 +10,15 @@ import sys
 import click
 
 from detente.analysis import series as an
-from detente.errors import DetenteError
+from detente.cli.common import DEFAULT_DB, FatalError
+from detente.errors import DetenteError, ExitCode, is_database_in_use
+from detente.execution.local import CoderFactory
 from detente.monitoring.alerts import RuleError, list_alerts, load_rules
 from detente.monitoring.watch import JsonLog, Watcher, make_source
+from detente.settings import current
 from detente.storage.query import QueryError, parse_day
 from detente.storage.store import StoreError, _connect
-from detente.web.app import Database
-
-DEFAULT_DB = "detente.duckdb"
-
-
-class UsageFailure(click.ClickException):
-    exit_code = 2
-
+from detente.web.snapshots import Database
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
 
@@ -137,22 +133,21 @@ def watch_cmd(
     Exit status: 0; with --once, 1 if a source failed or items were skipped; 2 on usage errors.
     """
 
-    if accurate:
-        os.environ["DETENTE_ENCODER"] = "1"
+    settings = current().replace(encoder=True) if accurate else current()
     try:
         rules = load_rules(rules_path) if rules_path else []
         srcs = [make_source(s, timeout=timeout, max_bytes=max_bytes, settle=settle) for s in sources]
     except (RuleError, DetenteError) as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
     keys = [s.key for s in srcs]
     if len(set(keys)) != len(keys):
-        raise UsageFailure("the same source is given twice")
+        raise FatalError("the same source is given twice")
     log_stream = None
     if log_path:
         try:
             log_stream = open(log_path, "a", encoding="utf-8")
         except OSError as e:
-            raise UsageFailure(f"{log_path}: cannot write: {e.strerror or e}") from None
+            raise FatalError(f"{log_path}: cannot write: {e.strerror or e}") from None
     log = JsonLog(log_stream or sys.stderr, level=log_level)
     try:
         watcher = Watcher(
@@ -166,15 +161,16 @@ def watch_cmd(
             dedup=dedup,
             max_chars=max_chars,
             log=log,
+            coder_factory=CoderFactory.from_settings(settings),
         )
         watcher.install_signal_handlers()
         code = watcher.run()
     except DetenteError as e:
         log("error", "fatal", error=str(e))
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
     except KeyboardInterrupt:
         log("warning", "interrupted", note="every batch written so far is complete; run again to resume")
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     finally:
         if log_stream is not None:
             log_stream.close()
@@ -205,16 +201,16 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
     try:
         day = parse_day(since, "since")
     except QueryError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
     if not os.path.exists(db):
-        raise UsageFailure(f"{db}: no such database (run `detente watch` first)")
+        raise FatalError(f"{db}: no such database (run `detente watch` first)")
     try:
         # The watcher closes the database between polls: open it directly; while it is coding a
         # batch (the file is locked), read a snapshot copy as the server does.
         try:
             con = _connect(db, read_only=True)
         except StoreError as e:
-            if "in use" not in str(e):
+            if not is_database_in_use(e):
                 raise
             database = Database(db)
             try:
@@ -228,7 +224,7 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
             finally:
                 con.close()
     except DetenteError as e:
-        raise UsageFailure(str(e)) from None
+        raise FatalError(str(e)) from None
     if fmt == "jsonl":
         for r in rows:
             r["events"] = [
