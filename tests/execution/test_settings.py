@@ -15,6 +15,7 @@ from detente import settings as settings_module
 from detente.execution.local import CoderFactory, CodingRun
 from detente.model import Actor, Document, Event
 from detente.settings import DEFAULT_CODER, DEFAULT_MAX_STORY_CHARS, Settings
+from detente.storage.store import EventStore
 
 
 class FlagCoder:
@@ -116,9 +117,10 @@ def test_accurate_reaches_worker_processes_without_the_environment(monkeypatch):
     assert notes and all(n.startswith("accurate=None env=None") for n in notes)
 
 
-def test_cli_accurate_reaches_workers_through_the_factory(tmp_path):
-    """`detente code --accurate --workers 2` with DETENTE_CODER naming FlagCoder: every worker's
-    coder is built with accurate=True and no process has DETENTE_ENCODER set."""
+def _code_with_flag_coder(tmp_path, *args):
+    """`detente code` on 12 stories with DETENTE_CODER naming FlagCoder (importable by every worker
+    through PYTHONPATH) and no DETENTE_ENCODER; the text of each stored event. (Read from the
+    database: `--engine dask` does not write --out.)"""
     corpus = tmp_path / "c.jsonl"
     corpus.write_text(
         "".join(
@@ -129,16 +131,45 @@ def test_cli_accurate_reaches_workers_through_the_factory(tmp_path):
     env["DETENTE_CODER"] = "test_settings:FlagCoder"
     env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
     out = tmp_path / "out.jsonl"
+    db = tmp_path / f"{len(list(tmp_path.glob('*.duckdb')))}.duckdb"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "detente",
+            "code",
+            str(corpus),
+            "--db",
+            str(db),
+            "--out",
+            str(out),
+            "-q",
+            *args,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    with EventStore(db, read_only=True) as store:
+        records = store.query("SELECT record FROM events ORDER BY id")["record"]
+    return [json.loads(rec)["text"] for rec in records]
+
+
+def test_cli_accurate_reaches_workers_through_the_factory(tmp_path):
+    """`detente code --accurate --workers 2`: every worker's coder is built with accurate=True and
+    no process has DETENTE_ENCODER set; without --accurate the coder is built without it."""
     for flag, expected in (("--accurate", "accurate=True env=None"), (None, "accurate=None env=None")):
-        args = ["code", corpus, "--db", tmp_path / f"{flag}.duckdb", "--workers", 2, "--out", out, "-q"]
-        r = subprocess.run(
-            [sys.executable, "-m", "detente", *map(str, args + ([flag] if flag else []))],
-            check=False,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        assert r.returncode == 0, r.stderr
-        texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+        texts = _code_with_flag_coder(tmp_path, "--workers", "2", *([flag] if flag else []))
         assert len(texts) == 12 and all(t.startswith(expected) for t in texts), texts[:2]
+
+
+def test_cli_accurate_reaches_dask_workers(tmp_path):
+    """The same through `--engine dask` (a LocalCluster): the factory travels with each partition."""
+    texts = _code_with_flag_coder(
+        tmp_path, "--engine", "dask", "--workers", "1", "--parquet-dir", str(tmp_path / "pq"), "--accurate"
+    )
+    assert len(texts) == 12 and all(t.startswith("accurate=True env=None") for t in texts), texts[:2]

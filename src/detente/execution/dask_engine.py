@@ -327,7 +327,9 @@ def _write_mentions(store, parquet_dir: str, index: int, doc_ids: list[str]) -> 
     _atomic_write(t, str(mdir / f"{_part_name(index)}.parquet"))
 
 
-def load_parquet(parquet_dir: str, db: str, dedup: bool = True, batch_size: int = 64, quiet: bool = True):
+def load_parquet(
+    parquet_dir: str, db: str, dedup: bool = True, batch_size: int = 64, quiet: bool = True
+) -> RunStats:
     """Load every complete partition of a Parquet directory into a DuckDB store, in input order,
     folding near-duplicates as a local run does. Idempotent: stored documents are skipped."""
 
@@ -387,85 +389,107 @@ def run_dask(
     batch_size: int = 64,
     client=None,
     coder_factory: CoderFactory | None = None,
-):
+) -> RunStats:
     """Code INPUTS on a Dask cluster (a LocalCluster of `workers` processes unless `scheduler`
     or `client` is given), write Parquet to `parquet_dir`, and load it into `db` (None: Parquet
     only). Returns RunStats like a local run. `coder_factory` (default: from this process's
     settings) goes to the workers with each partition."""
 
-    try:
-        from dask.distributed import Client
-    except ImportError as e:  # pragma: no cover - dask is a dependency
-        raise DetenteError(f"--engine dask needs dask.distributed: {e}") from None
-
     stats = RunStats()
     t0 = time.perf_counter()
     parquet_dir = os.path.abspath(parquet_dir) if "://" not in parquet_dir else parquet_dir
     Path(parquet_dir).mkdir(parents=True, exist_ok=True)
-    cluster = None
     own_client = client is None
+    cluster = None
     if client is None:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="30s")
-            except OSError as e:
-                raise DetenteError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
-        else:
-            cluster = local_cluster(workers)
-            client = Client(cluster)
-    store = None
+        client, cluster = _connect_client(scheduler, workers)
+    loader = None
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or workers)
-        if db:
-            store = EventStore(db)
-            index = NearDuplicateIndex.from_store(store) if dedup else None
+        loader = _PartitionLoader(parquet_dir, db, dedup, batch_size, stats, t0)
+        factory = coder_factory or CoderFactory.from_settings()
         done = set(done_partitions(parquet_dir))
         window: deque = deque()
-
-        def finish(entry):
-            i, fut, docs = entry
-            info = fut.result() if fut is not None else None
-            if store is not None:
-                coded = read_partition(parquet_dir, i)
-                _load_coded(store, index, coded, stats, batch_size, parquet_dir, i)
-            elif info is not None:
-                stats.coded += info["documents"]
-                stats.events += info["events"]
-            else:
-                stats.skipped_known += len(docs)
-            stats.seconds = time.perf_counter() - t0
-
         for i, docs in _partitions(read_inputs(inputs), partition_size, limit, stats, quiet):
             if i in done:
                 window.append((i, None, docs))  # coded by an earlier run: load only
+            elif loader.all_stored(docs):
+                stats.skipped_known += len(docs)  # all stored already (e.g. by a local run)
+                continue
             else:
-                if store is not None and len(store.known_ids([d.id for d in docs])) == len(docs):
-                    stats.skipped_known += len(docs)  # all stored already (e.g. by a local run)
-                    continue
                 fut = client.submit(
                     code_partition,
                     i,
                     docs,
                     parquet_dir,
                     batch_size,
-                    coder_factory or CoderFactory.from_settings(),
+                    factory,
                     pure=False,
                     key=f"detente-code-{_part_name(i)}-{os.getpid()}-{time.time_ns()}",
                 )
                 window.append((i, fut, docs))
             while len(window) > 2 * n_workers:
-                finish(window.popleft())
+                loader.finish(*window.popleft())
         while window:
-            finish(window.popleft())
+            loader.finish(*window.popleft())
     finally:
-        if store is not None:
-            store.close()
+        if loader is not None:
+            loader.close()
         if own_client:
             client.close()
         if cluster is not None:
             cluster.close()
     stats.seconds = time.perf_counter() - t0
     return stats
+
+
+def _connect_client(scheduler: str | None, workers: int):
+    """(client, cluster): a client of the scheduler at `scheduler`, or of a new LocalCluster."""
+    try:
+        from dask.distributed import Client
+    except ImportError as e:  # pragma: no cover - dask is a dependency
+        raise DetenteError(f"--engine dask needs dask.distributed: {e}") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="30s"), None
+        except OSError as e:
+            raise DetenteError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    cluster = local_cluster(workers)
+    return Client(cluster), cluster
+
+
+class _PartitionLoader:
+    """The client side of finished partitions: loads each into the database in input order
+    (with `db`), or only counts it (Parquet only)."""
+
+    def __init__(
+        self, parquet_dir: str, db: str | None, dedup: bool, batch_size: int, stats: RunStats, t0: float
+    ):
+        self.parquet_dir = parquet_dir
+        self.batch_size = batch_size
+        self.stats = stats
+        self.t0 = t0
+        self.store = EventStore(db) if db else None
+        self.index = NearDuplicateIndex.from_store(self.store) if self.store is not None and dedup else None
+
+    def all_stored(self, docs: list[Document]) -> bool:
+        return self.store is not None and len(self.store.known_ids([d.id for d in docs])) == len(docs)
+
+    def finish(self, index: int, fut, docs: list[Document]) -> None:
+        info = fut.result() if fut is not None else None
+        if self.store is not None:
+            coded = read_partition(self.parquet_dir, index)
+            _load_coded(self.store, self.index, coded, self.stats, self.batch_size, self.parquet_dir, index)
+        elif info is not None:
+            self.stats.coded += info["documents"]
+            self.stats.events += info["events"]
+        else:
+            self.stats.skipped_known += len(docs)
+        self.stats.seconds = time.perf_counter() - self.t0
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
 
 def local_cluster(workers: int):

@@ -127,9 +127,25 @@ def _number(v: Any, rule: str, key: str, lo: float, hi: float, integer: bool = F
 
 
 def parse_rule(raw: Any, index: int) -> Rule:
+    """One rule of the rules file (a mapping), checked; RuleError names the rule and the key."""
     if not isinstance(raw, dict):
         raise RuleError(f"rule {index}: expected a mapping like {{dyad: [USA, CHN], types: [THREATEN]}}")
     name = str(raw.get("name") or f"rule{index}")
+    r = Rule(name=name, kind=_rule_kind(raw, name))
+    _parse_participants(raw, r)
+    _parse_event_filters(raw, r)
+    if r.kind == "event":
+        if not (r.dyad or r.actor or r.source or r.target or r.types or r.quad):
+            raise RuleError(
+                f"rule {name}: an event rule needs at least one of dyad, actor, source, target, types, quad"
+            )
+        return r
+    _parse_series_spec(raw, r)
+    return r
+
+
+def _rule_kind(raw: dict, name: str) -> str:
+    """event, spike or cci_shift; refuses unknown keys."""
     kind = "spike" if "spike" in raw else "cci_shift" if "cci_shift" in raw else "event"
     if "spike" in raw and "cci_shift" in raw:
         raise RuleError(f"rule {name}: a rule is either a spike or a cci_shift rule, not both")
@@ -139,42 +155,49 @@ def parse_rule(raw: Any, index: int) -> Rule:
             f"rule {name}: unknown key(s) {', '.join(sorted(unknown))}; expected "
             f"{', '.join(sorted(EVENT_KEYS | {'spike', 'cci_shift'}))}"
         )
-    r = Rule(name=name, kind=kind)
+    return kind
+
+
+def _parse_participants(raw: dict, r: Rule) -> None:
+    """dyad, directed, actor, source, target."""
     if "dyad" in raw:
         d = raw["dyad"]
         if isinstance(d, str):
             d = [p.strip() for p in d.split(",")]
         if not isinstance(d, list) or len(d) != 2:
-            raise RuleError(f"rule {name}: 'dyad' must be two actor codes, e.g. [USA, CHN]")
-        r.dyad = (_codes(d[0], name, "dyad"), _codes(d[1], name, "dyad"))
+            raise RuleError(f"rule {r.name}: 'dyad' must be two actor codes, e.g. [USA, CHN]")
+        r.dyad = (_codes(d[0], r.name, "dyad"), _codes(d[1], r.name, "dyad"))
     r.directed = bool(raw.get("directed", False))
     for k in ("actor", "source", "target"):
         if raw.get(k) is not None:
-            setattr(r, k, _codes(raw[k], name, k))
+            setattr(r, k, _codes(raw[k], r.name, k))
+
+
+def _parse_event_filters(raw: dict, r: Rule) -> None:
+    """types, quad, min_confidence, include_flagged."""
     types = raw.get("types", [])
     types = [types] if isinstance(types, str) else types
     if not isinstance(types, list):
-        raise RuleError(f"rule {name}: 'types' must be a list of PLOVER types")
+        raise RuleError(f"rule {r.name}: 'types' must be a list of PLOVER types")
     r.types = [str(t).strip().upper() for t in types]
     bad = [t for t in r.types if t not in PLOVER_TYPES]
     if bad:
         raise RuleError(
-            f"rule {name}: unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}"
+            f"rule {r.name}: unknown event type {bad[0]!r}; expected one of {', '.join(PLOVER_TYPES)}"
         )
     quad = raw.get("quad", [])
     quad = [quad] if isinstance(quad, int) else quad
     if not isinstance(quad, list) or any(isinstance(q, bool) or q not in (1, 2, 3, 4) for q in quad):
-        raise RuleError(f"rule {name}: 'quad' must be a list of quad classes 1-4")
+        raise RuleError(f"rule {r.name}: 'quad' must be a list of quad classes 1-4")
     r.quad = list(quad)
     if "min_confidence" in raw:
-        r.min_confidence = _number(raw["min_confidence"], name, "min_confidence", 0, 1)
+        r.min_confidence = _number(raw["min_confidence"], r.name, "min_confidence", 0, 1)
     r.include_flagged = bool(raw.get("include_flagged", False))
-    if kind == "event":
-        if not (r.dyad or r.actor or r.source or r.target or r.types or r.quad):
-            raise RuleError(
-                f"rule {name}: an event rule needs at least one of dyad, actor, source, target, types, quad"
-            )
-        return r
+
+
+def _parse_series_spec(raw: dict, r: Rule) -> None:
+    """The `spike:` or `cci_shift:` mapping of a rule that follows a whole dyad's series."""
+    name, kind = r.name, r.kind
     spec = raw[kind]
     if not isinstance(spec, dict):
         raise RuleError(f"rule {name}: '{kind}' must be a mapping, e.g. {{period: day, z: 3}}")
@@ -205,7 +228,6 @@ def parse_rule(raw: Any, index: int) -> Rule:
     else:
         r.delta = _number(spec.get("delta", 0.5), name, "delta", 0.01, 2)
         r.min_events = _number(spec.get("min_events", 3), name, "min_events", 1, 10**6, True)
-    return r
 
 
 def parse_rules(data: Any) -> list[Rule]:
@@ -385,76 +407,88 @@ class Evaluator:
         try:
             for rule in self.rules:
                 if rule.kind == "event":
-                    m = self._event_matches(con, rule, doc_ids)
-                    for doc_id, g in m.groupby("doc_id", sort=False):
-                        top = g.sort_values("confidence", ascending=False).iloc[0]
-                        more = f" (+{len(g) - 1} more)" if len(g) > 1 else ""
-                        msg = (
-                            f"[{rule.name}] {top.source_code or '-'} {top.event} {top.target_code or '-'} "
-                            f'conf {top.confidence:.2f}{more}: "{_short(top.text)}" ({doc_id})'
-                        )
-                        day = top.date.date() if isinstance(top.date, pd.Timestamp) else None
-                        out.append(
-                            Alert(
-                                key=f"{rule.name}|doc|{doc_id}",
-                                rule=rule.name,
-                                kind="event",
-                                message=msg,
-                                event_ids=list(g["id"]),
-                                period=day,
-                                details={"doc_id": doc_id, "rule": rule.describe(), "events": len(g)},
-                            )
-                        )
+                    out.extend(self._event_alerts(con, rule, doc_ids))
                     continue
                 periods = self._touched_periods(con, rule, doc_ids)
                 if not periods:
                     continue
-                a, b = rule.dyad
                 if rule.kind == "spike":
-                    sp = an.spikes(
-                        con,
-                        a,
-                        b,
-                        freq=rule.period,
-                        directed=rule.directed,
-                        since=periods[0],
-                        until=_period_last_day(periods[-1], rule.period),
-                        include_flagged=rule.include_flagged,
-                        window=rule.window,
-                        threshold=rule.z,
-                        min_events=rule.min_events,
-                    )
-                    for r in sp.itertuples():
-                        p = r.period.date()
-                        if p not in periods or (rule.direction != "both" and r.direction != rule.direction):
-                            continue
-                        msg = (
-                            f"[{rule.name}] {a}-{b} {r.direction} spike in the {rule.period} of {p}: "
-                            f"{r.events:g} events vs baseline {r.baseline_mean:.1f} ± {r.baseline_std:.1f} "
-                            f"(z {r.z:+.1f})"
-                        )
-                        out.append(
-                            Alert(
-                                key=f"{rule.name}|spike|{p}|{r.direction}",
-                                rule=rule.name,
-                                kind="spike",
-                                message=msg,
-                                event_ids=list(r.top_event_ids) or list(r.event_ids),
-                                period=p,
-                                details={
-                                    "z": float(r.z),
-                                    "events": float(r.events),
-                                    "baseline_mean": float(r.baseline_mean),
-                                    "baseline_std": float(r.baseline_std),
-                                    "all_event_ids": list(r.event_ids)[:200],
-                                    "rule": rule.describe(),
-                                },
-                            )
-                        )
+                    out.extend(self._spikes(con, rule, periods))
                 else:
                     out.extend(self._cci_shifts(con, rule, periods))
         finally:
             con.unregister("_alert_docs")
+        return out
+
+    def _event_alerts(self, con, rule: Rule, doc_ids: list[str]) -> list[Alert]:
+        """One alert per document with events matching an event rule (its surest event named)."""
+        out = []
+        m = self._event_matches(con, rule, doc_ids)
+        for doc_id, g in m.groupby("doc_id", sort=False):
+            top = g.sort_values("confidence", ascending=False).iloc[0]
+            more = f" (+{len(g) - 1} more)" if len(g) > 1 else ""
+            msg = (
+                f"[{rule.name}] {top.source_code or '-'} {top.event} {top.target_code or '-'} "
+                f'conf {top.confidence:.2f}{more}: "{_short(top.text)}" ({doc_id})'
+            )
+            day = top.date.date() if isinstance(top.date, pd.Timestamp) else None
+            out.append(
+                Alert(
+                    key=f"{rule.name}|doc|{doc_id}",
+                    rule=rule.name,
+                    kind="event",
+                    message=msg,
+                    event_ids=list(g["id"]),
+                    period=day,
+                    details={"doc_id": doc_id, "rule": rule.describe(), "events": len(g)},
+                )
+            )
+        return out
+
+    def _spikes(self, con, rule: Rule, periods: list[dt.date]) -> list[Alert]:
+        """Spikes of the rule's dyad in the periods the new documents touched."""
+        a, b = rule.dyad
+        sp = an.spikes(
+            con,
+            a,
+            b,
+            freq=rule.period,
+            directed=rule.directed,
+            since=periods[0],
+            until=_period_last_day(periods[-1], rule.period),
+            include_flagged=rule.include_flagged,
+            window=rule.window,
+            threshold=rule.z,
+            min_events=rule.min_events,
+        )
+        out = []
+        for r in sp.itertuples():
+            p = r.period.date()
+            if p not in periods or (rule.direction != "both" and r.direction != rule.direction):
+                continue
+            msg = (
+                f"[{rule.name}] {a}-{b} {r.direction} spike in the {rule.period} of {p}: "
+                f"{r.events:g} events vs baseline {r.baseline_mean:.1f} ± {r.baseline_std:.1f} "
+                f"(z {r.z:+.1f})"
+            )
+            out.append(
+                Alert(
+                    key=f"{rule.name}|spike|{p}|{r.direction}",
+                    rule=rule.name,
+                    kind="spike",
+                    message=msg,
+                    event_ids=list(r.top_event_ids) or list(r.event_ids),
+                    period=p,
+                    details={
+                        "z": float(r.z),
+                        "events": float(r.events),
+                        "baseline_mean": float(r.baseline_mean),
+                        "baseline_std": float(r.baseline_std),
+                        "all_event_ids": list(r.event_ids)[:200],
+                        "rule": rule.describe(),
+                    },
+                )
+            )
         return out
 
     def _cci_shifts(self, con, rule: Rule, periods: list[dt.date]) -> list[Alert]:

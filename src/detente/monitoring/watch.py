@@ -47,7 +47,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from detente.errors import DetenteError, InputError
-from detente.execution.local import CoderFactory, CodingRun
+from detente.execution.local import CoderFactory, CodingRun, RunStats
 from detente.io.readers import (
     KNOWN_EXTS,
     _inner_suffix,
@@ -490,6 +490,30 @@ class PollStats:
     seconds_coding: float = 0.0
 
 
+class _PollProgress:
+    """The CodingRun callbacks of one poll: log item errors, and after each committed batch
+    evaluate the alert rules on that batch's new documents."""
+
+    def __init__(self, watcher: Watcher, source_key: str):
+        self.watcher = watcher
+        self.source_key = source_key
+        self.new_docs: list[str] = []
+        self.alerts = 0
+
+    def on_error(self, err: InputError) -> None:
+        self.watcher.log("warning", "item_error", source=self.source_key, error=str(err)[:500])
+
+    def on_events(self, doc: Document, evs: list) -> None:
+        self.new_docs.append(doc.id)
+
+    def on_progress(self, stats: RunStats, n: int) -> None:
+        # called right after each batch is committed
+        if self.new_docs:
+            batch = list(self.new_docs)
+            self.new_docs.clear()
+            self.alerts += self.watcher._raise_alerts(batch)
+
+
 class Watcher:
     """Polls the sources, codes new items into `db`, raises alerts. `run()` until `stop()`."""
 
@@ -699,6 +723,7 @@ class Watcher:
         return out
 
     def poll_source(self, source: Source) -> None:
+        """Poll one source, code what is new (raising alerts after each batch), save its state."""
         store = self._open()
         state = SourceState.load(store.con, source.key, source.kind)
         now = utcnow()
@@ -706,55 +731,17 @@ class Watcher:
         t0 = self._poll_t0 = time.perf_counter()
         self.stats.polls += 1
         self._same_link = 0
-        try:
-            poll = source.poll(state, self.max_chars)
-        except SourceError as e:
-            self._failed(source, state, str(e), e.status, e.retry_after)
+        poll = self._fetch(source, state)
+        if poll is None:
             return
-        except Exception as e:  # a bug or an unexpected input must not stop the other sources
-            self._failed(source, state, f"{type(e).__name__}: {e}", None, None)
-            return
-        items = poll.items
-        if isinstance(items, list) and source.kind == "http":
-            items = self._known_links(items)
-            poll.items = items
-        errors: list[str] = []
-        new_docs: list[str] = []
-
-        def on_error(err):
-            errors.append(str(err))
-            self.log("warning", "item_error", source=source.key, error=str(err)[:500])
-
-        def on_events(doc, evs):
-            new_docs.append(doc.id)
-
-        alerts = [0]
-
-        def on_progress(stats, n):
-            # called right after each batch is committed: evaluate the rules on its documents
-            if new_docs:
-                batch = list(new_docs)
-                new_docs.clear()
-                alerts[0] += self._raise_alerts(batch)
-
-        dedup = NearDuplicateIndex.from_store(store) if self.use_dedup else None
-        run = CodingRun(
-            store,
-            batch_size=self.batch_size,
-            coder=self.coder,
-            dedup=dedup,
-            on_error=on_error,
-            on_events=on_events,
-            on_progress=on_progress,
-        )
+        progress = _PollProgress(self, source.key)
         try:
-            rs = run.run(self._stoppable(poll))
+            rs = self._code(poll, progress)
         except StoreError:
             raise
         except Exception as e:
             # a coder bug on some item: every batch before it is stored; report the source as
             # failing (retried with backoff) rather than stop watching the others
-
             self.log(
                 "error",
                 "coding_failed",
@@ -764,6 +751,45 @@ class Watcher:
             )
             self._failed(source, state, f"coding failed: {type(e).__name__}: {e}", poll.status, None)
             return
+        self._save_position(source, state, poll)
+        state.last_success = now
+        state.failures = 0
+        state.last_status = poll.status
+        state.last_error = None
+        state.items = (state.items or 0) + rs.coded
+        state.save(store.con)
+        self._count_poll(source, poll, rs, progress.alerts, time.perf_counter() - t0)
+        self._due[source.key] = time.monotonic() + self.every
+
+    def _fetch(self, source: Source, state: SourceState) -> Poll | None:
+        """The source's new items, or None once the failure is recorded."""
+        try:
+            poll = source.poll(state, self.max_chars)
+        except SourceError as e:
+            self._failed(source, state, str(e), e.status, e.retry_after)
+            return None
+        except Exception as e:  # a bug or an unexpected input must not stop the other sources
+            self._failed(source, state, f"{type(e).__name__}: {e}", None, None)
+            return None
+        if isinstance(poll.items, list) and source.kind == "http":
+            poll.items = self._known_links(poll.items)
+        return poll
+
+    def _code(self, poll: Poll, progress: _PollProgress) -> RunStats:
+        run = CodingRun(
+            self.store,
+            batch_size=self.batch_size,
+            coder=self.coder,
+            dedup=NearDuplicateIndex.from_store(self.store) if self.use_dedup else None,
+            on_error=progress.on_error,
+            on_events=progress.on_events,
+            on_progress=progress.on_progress,
+        )
+        return run.run(self._stoppable(poll))
+
+    def _save_position(self, source: Source, state: SourceState, poll: Poll) -> None:
+        """Where the next poll starts: after a whole poll, the new position; after a stopped
+        one, the last stored item's position (files) or nothing (a feed is read again)."""
         if poll.done and poll.new_state is not None:
             poll.new_state(state)
         elif not poll.done:
@@ -777,18 +803,14 @@ class Watcher:
             )
             if source.kind != "http" and poll.new_state is not None:
                 poll.new_state(state)
-        state.last_success = now
-        state.failures = 0
-        state.last_status = poll.status
-        state.last_error = None
-        state.items = (state.items or 0) + rs.coded
-        state.save(store.con)
-        secs = time.perf_counter() - t0
+
+    def _count_poll(self, source: Source, poll: Poll, rs: RunStats, alerts: int, secs: float) -> None:
+        """Add a finished poll to the totals and log it."""
         self.stats.read += rs.read
         self.stats.coded += rs.coded
         self.stats.events += rs.events
         self.stats.errors += rs.errors
-        self.stats.alerts += alerts[0]
+        self.stats.alerts += alerts
         self.stats.seconds_coding += rs.seconds
         if self._failing.get(source.key, 0) >= REPORT_AFTER:
             self.log("info", "source_recovered", source=source.key, after_failures=self._failing[source.key])
@@ -807,11 +829,10 @@ class Watcher:
             near_duplicates=rs.duplicates,
             events=rs.events,
             errors=rs.errors,
-            alerts=alerts[0],
+            alerts=alerts,
             seconds=round(secs, 3),
             docs_per_s=round(rs.coded / rs.seconds, 1) if rs.seconds else None,
         )
-        self._due[source.key] = time.monotonic() + self.every
 
     def _failed(
         self, source: Source, state: SourceState, msg: str, status: int | None, retry_after: float | None
