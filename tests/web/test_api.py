@@ -285,3 +285,180 @@ def test_serve_refuses_a_missing_database(tmp_path):
         timeout=60,
     )
     assert p.returncode == 2 and "no such database" in p.stderr
+
+
+# Every API operation with its parameters, in the order of the OpenAPI document, as they were
+# before create_app was split into routers (issue 13): clients generated from the document, and
+# bookmarked URLs, must keep working.
+OPERATIONS = [
+    (
+        "/events",
+        "events_events_get",
+        [
+            "actor",
+            "target",
+            "dyad",
+            "directed",
+            "type",
+            "quad",
+            "since",
+            "until",
+            "q",
+            "doc_id",
+            "involving",
+            "lat",
+            "lon",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "order",
+            "limit",
+            "offset",
+        ],
+    ),  # fmt: skip
+    ("/events/{event_id}", "event_events__event_id__get", ["event_id"]),
+    ("/documents/{doc_id}", "document_documents__doc_id__get", ["doc_id", "include_flagged"]),
+    (
+        "/dyads/{a}/{b}/series",
+        "series_dyads__a___b__series_get",
+        [
+            "a",
+            "b",
+            "period",
+            "directed",
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "include_imprecise",
+            "type",
+            "quad",
+            "weight",
+            "max_ids",
+        ],
+    ),  # fmt: skip
+    (
+        "/actors/{a}/series",
+        "actor_series_actors__a__series_get",
+        [
+            "a",
+            "period",
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "include_imprecise",
+            "type",
+            "quad",
+            "weight",
+            "max_ids",
+        ],
+    ),  # fmt: skip
+    (
+        "/dyads/{a}/{b}/spikes",
+        "spikes_dyads__a___b__spikes_get",
+        [
+            "a",
+            "b",
+            "period",
+            "directed",
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "window",
+            "threshold",
+            "min_events",
+        ],
+    ),  # fmt: skip
+    (
+        "/actors",
+        "actors_actors_get",
+        ["since", "until", "include_flagged", "include_historical", "include_future", "q", "n", "role"],
+    ),  # fmt: skip
+    (
+        "/dyads",
+        "dyads_dyads_get",
+        [
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "n",
+            "directed",
+            "actor",
+        ],
+    ),  # fmt: skip
+    (
+        "/network",
+        "network_network_get",
+        [
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "min_events",
+            "max_edges",
+            "actor",
+            "layout",
+        ],
+    ),  # fmt: skip
+    (
+        "/locations",
+        "locations_locations_get",
+        [
+            "since",
+            "until",
+            "include_flagged",
+            "include_historical",
+            "include_future",
+            "dyad",
+            "type",
+            "quad",
+            "limit",
+        ],
+    ),  # fmt: skip
+    (
+        "/search",
+        "search_search_get",
+        ["q", "include_flagged", "include_historical", "include_future", "limit"],
+    ),
+    ("/stats", "stats_stats_get", ["include_flagged", "include_historical", "include_future"]),
+    ("/alerts", "alerts_alerts_get", ["after", "limit", "rule"]),
+    ("/alerts/stream", "stream_alerts_stream_get", ["after", "last-event-id"]),
+]
+
+
+def test_operations_and_pages_are_the_ones_clients_know(api):
+    spec = api.get("/openapi.json").json()
+    found = [
+        (path, op["operationId"], [p["name"] for p in op.get("parameters", [])])
+        for path, ops in spec["paths"].items()
+        for op in ops.values()
+    ]
+    assert found == OPERATIONS
+    for op in (op for ops in spec["paths"].values() for op in ops.values()):
+        # the size limits and the busy answer are documented on every operation
+        assert {"413", "414", "503"} <= set(op["responses"]), op["operationId"]
+    # the pages and fixed files outside the OpenAPI document
+    for url, kind in (
+        ("/", "text/html"),
+        ("/docs", "text/html"),
+        ("/redoc", "text/html"),
+        ("/static/app.js", "application/javascript"),
+        ("/static/app.css", "text/css"),
+        ("/vendor/plotly.min.js", "application/javascript"),
+        ("/vendor/world.js", "application/javascript"),
+        ("/vendor/docs/swagger-ui.css", "text/css"),
+        ("/alerts/panel.js", "application/javascript"),
+        ("/health", "application/json"),
+    ):
+        r = api.get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind), url
+    for url in ("/static/index.html", "/static/../pyproject.toml", "/vendor/docs/app.py", "/nothing"):
+        assert api.get(url).status_code == 404, url

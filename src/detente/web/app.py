@@ -73,7 +73,7 @@ def create_app(
     allowed_hosts: list[str] | None = None,
     max_work: int = 4,
     queue_timeout: float = 30.0,
-):
+) -> FastAPI:
     """The FastAPI app serving `db_path` read-only (see module docstring). `host` is the address
     the server binds (with `allowed_hosts`, the Host names it answers to)."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -76,14 +77,14 @@ class AnswerCache:
         self.max_items, self.max_bytes, self.max_item = max_items, max_bytes, max_item
         self._lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key: tuple) -> tuple[bytes, dict] | None:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
             return hit
 
-    def put(self, key, body: bytes, headers: dict) -> None:
+    def put(self, key: tuple, body: bytes, headers: dict) -> None:
         if len(body) > self.max_item:
             return
         with self._lock:
@@ -182,7 +183,9 @@ def _add_security_headers(request: Request, response: Response) -> None:
         response.headers["Content-Security-Policy"] = DOCS_CSP
 
 
-def request_guard(hosts: set[str], database: Database, answers: AnswerCache):
+def request_guard(
+    hosts: set[str], database: Database, answers: AnswerCache
+) -> Callable[[Request, Callable], Awaitable[Response]]:
     """The app's HTTP middleware: refuse, answer from the cache, or call the route (and cache
     its answer); then add the security headers."""
 

@@ -124,23 +124,23 @@ def events(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ):
-    filters = dict(
-        actor=actor,
-        target=target,
-        dyad=dyad,
-        directed=directed,
-        type=type,
-        quad=quad,
-        involving=involving,
-        since=since,
-        until=until,
-        text=q,
-        doc_id=doc_id,
-        include_flagged=include_flagged,
-        include_historical=include_historical,
-        include_future=include_future,
-        fold_symmetric=None,
-    )
+    filters = {
+        "actor": actor,
+        "target": target,
+        "dyad": dyad,
+        "directed": directed,
+        "type": type,
+        "quad": quad,
+        "involving": involving,
+        "since": since,
+        "until": until,
+        "text": q,
+        "doc_id": doc_id,
+        "include_flagged": include_flagged,
+        "include_historical": include_historical,
+        "include_future": include_future,
+        "fold_symmetric": None,
+    }
     if (lat is None) != (lon is None):
         raise QueryError("lat and lon go together")
     page = EventPage(filters, lat, lon, order, limit, offset)

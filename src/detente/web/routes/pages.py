@@ -51,7 +51,7 @@ def world_topojson() -> dict[str, Any] | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    base = Path(list(spec.submodule_search_locations)[0])
+    base = Path(next(iter(spec.submodule_search_locations)))
     arcs: list[list[list[float]]] = []
     objects: dict[str, list[int]] = {"coastlines": [], "countries": []}
     for layer, name, keep in (
