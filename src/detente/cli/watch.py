@@ -16,8 +16,8 @@ from detente.execution.local import CoderFactory
 from detente.monitoring.alerts import RuleError, list_alerts, load_rules
 from detente.monitoring.watch import JsonLog, Watcher, make_source
 from detente.settings import current
+from detente.storage.connections import StoreError, connect
 from detente.storage.query import QueryError, parse_day
-from detente.storage.store import StoreError, _connect
 from detente.web.snapshots import Database
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$", re.IGNORECASE)
@@ -208,7 +208,7 @@ def alerts_cmd(db, rule, since, limit, show_events, fmt):
         # The watcher closes the database between polls: open it directly; while it is coding a
         # batch (the file is locked), read a snapshot copy as the server does.
         try:
-            con = _connect(db, read_only=True)
+            con = connect(db, read_only=True)
         except StoreError as e:
             if not is_database_in_use(e):
                 raise

@@ -35,8 +35,8 @@ from fastapi.responses import JSONResponse
 from starlette.middleware.gzip import GZipMiddleware
 
 from detente.analysis import series as an
+from detente.storage.connections import StoreError
 from detente.storage.query import QueryError
-from detente.storage.store import StoreError
 from detente.version import __version__
 from detente.web.dependencies import DatabaseReader
 from detente.web.guards import AnswerCache, HeadAsGet, WorkLimiter, allowed_hosts_for, request_guard

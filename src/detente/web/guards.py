@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from detente.storage.store import StoreError
+from detente.storage.connections import StoreError
 from detente.web.snapshots import Database
 
 MAX_URL = 4096

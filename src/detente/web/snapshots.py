@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from detente.storage.store import StoreError
+from detente.storage.connections import StoreError
 
 log = logging.getLogger("detente.api")
 
