@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
+from spacy.language import Language
+from spacy.tokens import Doc
+
 from detente.coding.actors import ActorFinder
 from detente.coding.events.decision import PairDecider
 from detente.coding.events.finder import EventFinder
@@ -59,15 +62,15 @@ class Coder:
 
     def __init__(
         self,
-        nlp=None,
-        actor_finder=None,
-        event_finder=None,
-        date_resolver=None,
-        place_resolver=None,
+        nlp: Language | None = None,
+        actor_finder: ActorFinder | None = None,
+        event_finder: EventFinder | None = None,
+        date_resolver: DateResolver | None = None,
+        place_resolver: PlaceResolver | None = None,
         accurate: bool | None = None,
-        pair_decider=None,
+        pair_decider: PairDecider | None = None,
         rules_only: bool = False,
-    ):
+    ) -> None:
         """accurate: let the fine-tuned relation reader give a second opinion on the event type of pairs
         the fast classifier is unsure of (slower; see tuned.py). None: $DETENTE_ENCODER
         (unset: off), which is how `detente code --accurate` reaches worker processes.
@@ -123,7 +126,7 @@ class Coder:
     ) -> Iterator[tuple[Document, list[Event]]]:
         """Parse with nlp.pipe (batched) and yield (document, events) in input order."""
 
-        def chunks():
+        def chunks() -> Iterator[tuple[Doc, tuple[Document, int, bool]]]:
             for d in documents:
                 d.text = normalise_text(d.text)
                 parts = split_long_text(d.text)
@@ -145,7 +148,7 @@ class ParseOnlyCoder:
     """The spaCy parse alone, through exactly the same normalise/chunk/nlp.pipe path as the real
     Coder, producing no events. Used by the throughput benchmark as the baseline."""
 
-    def __init__(self, nlp=None):
+    def __init__(self, nlp: Language | None = None) -> None:
         self.nlp = nlp if nlp is not None else load_nlp()
 
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:

@@ -3,7 +3,8 @@
 Data files (package data, tab-separated, '#' comments):
   data/plover_types.tsv  one row per PLOVER type: quad, penta, default CAMEO code, Goldstein, PLOVER score
   data/cameo_plover.tsv  every CAMEO code -> PLOVER event, mode, context, Goldstein score
-  data/triggers.tsv      trigger lexicon used by events.EventFinder
+  data/plover_mode_scores.tsv  PLOVER score by (event, mode), where the mode changes it
+  data/triggers.tsv      trigger lexicon used by coding.events.finder.EventFinder
 """
 
 from __future__ import annotations
@@ -31,74 +32,7 @@ PENTA_NAMES = {
 PLV_MERGE = {"CONCEDE": "YIELD", "RETREAT": "YIELD"}
 
 # PLOVER conflict-cooperation scores by (event, mode), PLOVER manual draft 0.8 table.
-MODE_SCORES = {
-    ("CONSULT", "visit"): 4,
-    ("CONSULT", "third-party"): 1,
-    ("CONSULT", "multilateral"): 4,
-    ("CONSULT", "phone"): 1.5,
-    ("RETREAT", "withdraw"): 8,
-    ("RETREAT", "release"): 6.5,
-    ("RETREAT", "disarm"): 10,
-    ("RETREAT", "ceasefire"): 7.5,
-    ("RETREAT", "access"): 6.5,
-    ("RETREAT", "resign"): 4.5,
-    ("REQUEST", "assist"): 0.5,
-    ("REQUEST", "change"): -1,
-    ("REQUEST", "yield"): -1,
-    ("REQUEST", "meet"): 0,
-    ("ACCUSE", "disapprove"): -2,
-    ("ACCUSE", "investigate"): -3.5,
-    ("ACCUSE", "allege"): -3.5,
-    ("REJECT", "assist"): -1.5,
-    ("REJECT", "change"): -2,
-    ("REJECT", "yield"): -2,
-    ("REJECT", "meet"): -2,
-    ("THREATEN", "restrict"): -3,
-    ("THREATEN", "arrest"): -3.5,
-    ("THREATEN", "relations"): -3.5,
-    ("THREATEN", "expel"): -3.5,
-    ("THREATEN", "territory"): -4,
-    ("THREATEN", "violence"): -3.5,
-    ("PROTEST", "demo"): -5,
-    ("PROTEST", "riot"): -7,
-    ("PROTEST", "strike"): -5,
-    ("PROTEST", "hunger"): -4.5,
-    ("PROTEST", "boycott"): -4.5,
-    ("PROTEST", "obstruct"): -4.5,
-    ("SANCTION", "convict"): -6,
-    ("SANCTION", "expel"): -5.5,
-    ("SANCTION", "withdraw"): -6,
-    ("SANCTION", "discontinue"): -6,
-    ("MOBILIZE", "troops"): -6.5,
-    ("MOBILIZE", "weapons"): -6.5,
-    ("MOBILIZE", "police"): -5.5,
-    ("MOBILIZE", "militia"): -6,
-    ("COERCE", "seize"): -7,
-    ("COERCE", "restrict"): -7,
-    ("COERCE", "censor"): -6.5,
-    ("COERCE", "curfew"): -6.5,
-    ("COERCE", "martial-law"): -7.5,
-    ("COERCE", "arrest"): -7,
-    ("COERCE", "deport"): -7,
-    ("COERCE", "withhold"): -7,
-    ("COERCE", "misinformation"): -6.5,
-    ("COERCE", "cyber"): -7,
-    ("ASSAULT", "abduct"): -8.5,
-    ("ASSAULT", "beat"): -7.5,
-    ("ASSAULT", "torture"): -8.5,
-    ("ASSAULT", "sexual"): -8.5,
-    ("ASSAULT", "targeted"): -9.5,
-    ("ASSAULT", "destroy"): -8.5,
-    ("ASSAULT", "primitive"): -8,
-    ("ASSAULT", "firearms"): -9,
-    ("ASSAULT", "explosives"): -9,
-    ("ASSAULT", "suicide-attack"): -9.5,
-    ("ASSAULT", "aerial"): -9.5,
-    ("ASSAULT", "drone"): -9.5,
-    ("ASSAULT", "heavy-weapons"): -9.5,
-    ("ASSAULT", "crowd-control"): -7.5,
-    ("ASSAULT", "unconventional"): -10,
-}
+MODE_SCORES = {(r["event"], r["mode"]): float(r["score"]) for r in read_table("plover_mode_scores.tsv")}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections import defaultdict
 from functools import lru_cache
 
+from spacy.tokens import Span
+
 from detente.lexicon.ontology import Trigger, load_ontology
 
 Match = tuple[Trigger, list[int], int]  # (trigger, token indices, head token index)
@@ -41,7 +43,7 @@ class TriggerIndex:
             return tok.pos_ in ("NOUN", "PROPN")
         return tok.pos_ == trig.pos
 
-    def match(self, sent) -> list[Match]:
+    def match(self, sent: Span) -> list[Match]:
         """(trigger, token indices, head token) for the sentence, most specific match per token."""
         out: dict[int, tuple[Trigger, list[int], int, int]] = {}  # head -> (trig, toks, head, specificity)
         toks = list(sent)
@@ -86,7 +88,7 @@ def default_trigger_index() -> TriggerIndex:
     return TriggerIndex(load_ontology().triggers)
 
 
-def sentence_matches(sent, index: TriggerIndex) -> list[Match]:
+def sentence_matches(sent: Span, index: TriggerIndex) -> list[Match]:
     """`index.match(sent)`, kept on the Doc for the default index: the event finder, the
     trigger component and the relation features all ask for the same sentences."""
     if index is not default_trigger_index():

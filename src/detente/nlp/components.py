@@ -39,7 +39,7 @@ class TriggerComponent:
     """Marks the trigger-lexicon matches of every sentence (doc.spans["triggers"]). The matches
     stay on the Doc for the event finder and the relation features."""
 
-    def __init__(self, index: TriggerIndex):
+    def __init__(self, index: TriggerIndex) -> None:
         self.index = index
 
     def __call__(self, doc: Doc) -> Doc:
@@ -56,7 +56,7 @@ class TriggerComponent:
 class ActorComponent:
     """Actor mentions (doc._.mentions) found by an ActorFinder, dated by doc._.story_date."""
 
-    def __init__(self, finder):
+    def __init__(self, finder: ActorFinder) -> None:
         self.finder = finder
 
     def __call__(self, doc: Doc) -> Doc:
@@ -70,7 +70,7 @@ class EventComponent:
     """Events (doc._.events) of the rule path (EventFinder) and, unless `pair_decider` is None,
     the learned pair decision over them; needs doc._.mentions (the actor component)."""
 
-    def __init__(self, finder, pair_decider=None):
+    def __init__(self, finder: EventFinder, pair_decider: PairDecider | None = None) -> None:
         self.finder = finder
         self.pair_decider = pair_decider
 

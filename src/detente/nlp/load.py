@@ -17,8 +17,12 @@ MAX_CHUNK_CHARS = 100_000
 _NLP_CACHE: dict[str, Any] = {}
 
 
-def load_nlp(name: str = SPACY_MODEL):
-    """Load the packaged English model once per process (no downloads)."""
+def load_nlp(name: str = SPACY_MODEL) -> Language:
+    """Load the packaged English model once per process (no downloads).
+
+    The sentence-boundary rule is registered here rather than in nlp/components.py with the
+    coding components: the actor finder imports this module, and nlp/components.py imports the
+    actor finder (registering it there and importing it here would be an import cycle)."""
     if name not in _NLP_CACHE:
         if "detente_newline_sentences" not in Language.factories:
             Language.component("detente_newline_sentences", func=_newline_sentences)

@@ -3,6 +3,8 @@ objects (recipient side), as token indices in priority order."""
 
 from __future__ import annotations
 
+from spacy.tokens import Doc, Token
+
 from detente.coding.events.candidates import Candidate
 from detente.coding.events.vocabulary import (
     FUTURE_HEADS,
@@ -18,7 +20,7 @@ _NOMINALS = ("NOUN", "PROPN")
 _OBJECT_DEPS = ("dobj", "dative", "iobj", "obj")
 
 
-def is_verbal(tok) -> bool:
+def is_verbal(tok: Token) -> bool:
     """A verb by part of speech or by tag (the small model tags some verbs NOUN with a VB tag)."""
     return tok.pos_ in _VERBS or tok.tag_.startswith("VB")
 
@@ -49,7 +51,7 @@ def _governing_verb(tok):
     return None
 
 
-def clause_verb(tok):
+def clause_verb(tok: Token) -> Token:
     """The token carrying a trigger's subject and objects: itself for a verb, else its governing verb."""
     return tok if is_verbal(tok) else (_governing_verb(tok) or tok)
 
@@ -181,7 +183,7 @@ def _noun_arguments(tok, verb) -> tuple[list, list]:
     return sources, targets
 
 
-def find_arguments(c: Candidate, doc) -> None:
+def find_arguments(c: Candidate, doc: Doc) -> None:
     """Set c.sources (actor heads) and c.targets (recipient heads, best first) from the parse."""
     tok, verb = doc[c.head], doc[c.verb]
     if tok.i == verb.i and is_verbal(tok):

@@ -1,5 +1,5 @@
-"""What the rule path passes between its steps: trigger candidates, candidate dyads and the
-relation items the classifier scores."""
+"""What the rule path passes between its steps: trigger candidates and candidate dyads. (The
+relation items the classifier scores, RelItem, are the relation model's: relation/features.py.)"""
 
 from __future__ import annotations
 
@@ -41,13 +41,3 @@ class Dyad:
     sent_index: int
     symmetric: bool
     factor: float  # confidence factor from how the actors and the recipient were found
-
-
-@dataclass
-class RelItem:
-    """One (source, target) relation instance for the classifier: token ranges are doc-level."""
-
-    sent: object  # spaCy Span (the sentence)
-    src: tuple[int, int] | None
-    tgt: tuple[int, int] | None
-    trigger: int | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from spacy.tokens import Doc
+
 from detente.coding.events.candidates import Candidate
 from detente.coding.events.vocabulary import LIGHT_VERBS
 
@@ -57,7 +59,7 @@ def _by_tokens(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def dedup(cands: list[Candidate], doc) -> list[Candidate]:
+def dedup(cands: list[Candidate], doc: Doc) -> list[Candidate]:
     """One candidate per trigger occurrence: overlapping tokens -> the more specific match;
     a light verb governing a stronger noun trigger ('imposed sanctions') -> the noun; the same
     event twice on one clause ('met ... at the summit') -> the verb."""

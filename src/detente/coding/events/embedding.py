@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spacy.tokens import Doc
+
 from detente.coding.events.candidates import Candidate
 from detente.coding.events.flags import _has_condition
 from detente.coding.events.vocabulary import (
@@ -208,7 +210,7 @@ def _conditional_threat(c: Candidate, doc) -> None:
         c.flags["future"] = False
 
 
-def embed(cands: list[Candidate], doc, onto: Ontology, make: MakeCandidate) -> None:
+def embed(cands: list[Candidate], doc: Doc, onto: Ontology, make: MakeCandidate) -> None:
     """Let governing triggers absorb embedded ones; apply denial/refusal/intention rules.
     `make(doc, token, event)` builds the REJECT candidate of a denial without a trigger."""
     by_tok = {}

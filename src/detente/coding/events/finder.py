@@ -34,8 +34,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from spacy.tokens import Doc
+
 from detente.coding.events.arguments import _governing_verb, clause_verb, find_arguments
-from detente.coding.events.candidates import Candidate, Dyad, RelItem
+from detente.coding.events.candidates import Candidate, Dyad
 from detente.coding.events.dedup import dedup
 from detente.coding.events.embedding import embed
 from detente.coding.events.flags import set_flags
@@ -62,6 +64,7 @@ from detente.coding.events.vocabulary import (
     UNTARGETED_TYPES,
     VERBAL_ATTACK,
 )
+from detente.coding.relation.features import RelItem
 from detente.coding.relation.linear import RelationClassifier
 from detente.lexicon.ontology import Ontology, Trigger, load_ontology
 from detente.lexicon.triggers import TriggerIndex, default_trigger_index, sentence_matches
@@ -79,13 +82,13 @@ class EventFinder:
     def __init__(
         self,
         ontology: Ontology | None = None,
-        classifier=None,
+        classifier: RelationClassifier | None = None,
         keep_negated: bool = True,
         use_classifier: bool = True,
         lexicon_weight: float = 0.6,
         require_target: bool = True,
         keep_unknown: bool = False,
-    ):
+    ) -> None:
         self.onto = ontology or load_ontology()
         # the shipped lexicon's index is shared with the relation features (matches kept per Doc)
         self.index = default_trigger_index() if ontology is None else TriggerIndex(self.onto.triggers)
@@ -105,7 +108,7 @@ class EventFinder:
 
     # ------------------------------------------------------------------ public API
     def roles(
-        self, doc, mentions: list[Mention], story_date: date | None = None
+        self, doc: Doc, mentions: list[Mention], story_date: date | None = None
     ) -> list[tuple[int, int | None]]:
         """(source mention index, target mention index or None) of every candidate event."""
         n = len(mentions)
@@ -118,7 +121,7 @@ class EventFinder:
 
         return [(original(d.src), original(d.tgt) if d.tgt is not None else None) for d in pending]
 
-    def find(self, doc, mentions: list[Mention], story_date: date | None, doc_id: str) -> list[Event]:
+    def find(self, doc: Doc, mentions: list[Mention], story_date: date | None, doc_id: str) -> list[Event]:
         pending, mentions = self._pending(doc, mentions, story_date)
         if not pending:
             return []

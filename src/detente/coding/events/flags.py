@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from spacy.tokens import Doc
+
 from detente.coding.events.candidates import Candidate
 from detente.coding.events.vocabulary import (
     FUTURE_TIME,
@@ -132,7 +134,7 @@ def _background_year(f: dict[str, bool], chain: list, story_date: date | None) -
                         f["historical"] = True
 
 
-def set_flags(c: Candidate, doc, story_date: date | None) -> None:
+def set_flags(c: Candidate, doc: Doc, story_date: date | None) -> None:
     """Set c.flags from the trigger's clause and the clauses governing it."""
     tok, verb = doc[c.head], doc[c.verb]
     chain = _modal_chain(tok, verb)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from spacy.tokens import Doc, Token
+
 from detente.coding.events.candidates import Candidate
 from detente.coding.events.vocabulary import (
     AGENT_HEADS,
@@ -33,13 +35,13 @@ class DocMentions:
     """The mentions of one document, indexed by token. Actors inferred by the rules (one per
     country of "ministers from A and B", the country of a place attacked) are appended."""
 
-    doc: object  # spaCy Doc
+    doc: Doc
     mentions: list[Mention]
     keep_unknown: bool
     by_token: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, doc, mentions: list[Mention], keep_unknown: bool) -> DocMentions:
+    def build(cls, doc: Doc, mentions: list[Mention], keep_unknown: bool) -> DocMentions:
         state = cls(doc, list(mentions), keep_unknown)
         for mi, m in enumerate(state.mentions):
             for i in range(m.start, m.end):
@@ -122,7 +124,7 @@ def _with_conjuncts(found: list[int], st: DocMentions, role: str, event: str) ->
     return out
 
 
-def arg_mentions(st: DocMentions, tok, role: str, event: str = "") -> list[int]:
+def arg_mentions(st: DocMentions, tok: Token, role: str, event: str = "") -> list[int]:
     """Mentions an argument head stands for: the mention covering it, else the nearest one in
     its noun phrase reached through possessives, modifiers and of/from/by phrases ("Russia's
     army", "ministers from Armenia"). Places ("in Paris") are never participants, except the

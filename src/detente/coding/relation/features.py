@@ -14,6 +14,16 @@ from detente.lexicon.triggers import default_trigger_index, sentence_matches
 TENSOR_SCALE = 0.15
 
 
+@dataclass
+class RelItem:
+    """One (source, target) relation instance for the classifier: token ranges are doc-level."""
+
+    sent: object  # spaCy Span (the sentence)
+    src: tuple[int, int] | None
+    tgt: tuple[int, int] | None
+    trigger: int | None = None
+
+
 def _sentence_triggers(sent):
     """Lexicon matches of a sentence (kept on the Doc for the pairs of the same sentence)."""
     return sentence_matches(sent, default_trigger_index())
@@ -166,8 +176,8 @@ def _tensor_part(doc, pr: _Pair, f: dict[str, float]) -> None:
             f[f"t{k}"] = float(v)
 
 
-def featurize(item) -> dict[str, float]:
-    """Feature dict for one RelItem (see coding.events.candidates.RelItem)."""
+def featurize(item: RelItem) -> dict[str, float]:
+    """Feature dict for one RelItem."""
     sent = item.sent
     doc = sent.doc
     f: dict[str, float] = {"bias": 1.0}
@@ -181,7 +191,7 @@ def featurize(item) -> dict[str, float]:
     return f
 
 
-def placeholder_text(item) -> str:
+def placeholder_text(item: RelItem) -> str:
     """Sentence lemmas with the source/target spans replaced by SRC/TGT (for the n-gram model)."""
     out = []
     for t in item.sent:
