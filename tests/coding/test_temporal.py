@@ -103,7 +103,7 @@ def test_trigger_prefers_own_clause(nlp, resolver):
     doc = nlp("Russia, which invaded Georgia in 2008, threatened Ukraine on Saturday.")
     sent = next(iter(doc.sents))
     assert resolver.resolve(sent, MONDAY)[0] == dt.date(2024, 11, 16)
-    invaded = [t for t in doc if t.text == "invaded"][0]
+    invaded = next(t for t in doc if t.text == "invaded")
     assert resolver.resolve(sent, MONDAY, trigger=invaded) == (dt.date(2008, 1, 1), True)
 
 
@@ -133,7 +133,7 @@ def test_speed(nlp, resolver):
 
 def test_never_after_the_story_unless_future(nlp, resolver):
     # the issue-15 case: "first summit in 4 years" is not "in four years' time"
-    d, hist = res(nlp, resolver, "Leaders held their first summit in 4 years on Saturday.")
+    d, _hist = res(nlp, resolver, "Leaders held their first summit in 4 years on Saturday.")
     assert d <= MONDAY and not d.after_story
     d, _ = res(nlp, resolver, "The two presidents will meet on Saturday in Lima.")
     assert d == dt.date(2024, 11, 23) and d.after_story and d.precision == "day"
@@ -168,3 +168,37 @@ def test_event_takes_precision_and_future_flag_from_resolved_date():
     assert type(ev.date) is dt.date
     ev.date = dt.date(2024, 1, 2)  # a plain date: day precision
     assert ev.to_record()["date_precision"] == "day"
+
+
+def test_events_of_one_sentence_get_the_dates_a_fresh_resolver_gives(nlp):
+    """One resolver serves every event of a sentence (the sentence's dates are found once): each
+    trigger still gets the date of its own clause, as from a resolver that never saw the sentence."""
+    doc = nlp(
+        "Russia said on Tuesday that its troops had shelled Kharkiv on Sunday and that talks "
+        "will resume next week, after ministers met in 2019."
+    )
+    sent = next(iter(doc.sents))
+    shared = DateResolver()
+    verbs = [t for t in sent if t.pos_ == "VERB"]
+    assert len(verbs) >= 3
+    got = [shared.resolve(sent, MONDAY, trigger=t) for t in verbs]
+    fresh = [DateResolver().resolve(sent, MONDAY, trigger=t) for t in verbs]
+    assert got == fresh
+    assert [d.precision for d, _ in got] == [d.precision for d, _ in fresh]
+    assert len({d for d, _ in got}) >= 2  # the triggers' clauses name different dates
+
+
+def test_a_resolver_reads_each_document_and_story_date_anew(nlp):
+    """Two documents with the same token layout (same sentence offsets) but different dates:
+    the second is not given the first one's dates, nor is another story date."""
+    resolver = DateResolver()
+    first = nlp("Talks were held in Geneva on Saturday.")
+    second = nlp("Talks were held in Geneva on Thursday.")
+    assert [len(s) for s in first.sents] == [len(s) for s in second.sents]
+    sat, _ = resolver.resolve(next(iter(first.sents)), MONDAY)
+    thu, _ = resolver.resolve(next(iter(second.sents)), MONDAY)
+    assert (sat, thu) == (dt.date(2024, 11, 16), dt.date(2024, 11, 14))
+    later, _ = resolver.resolve(next(iter(second.sents)), dt.date(2024, 11, 25))
+    assert later == dt.date(2024, 11, 21)
+    again, _ = resolver.resolve(next(iter(first.sents)), MONDAY)
+    assert again == dt.date(2024, 11, 16)
