@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 import pandas as pd
@@ -478,9 +477,3 @@ def report_cmd(dyad, since, until, freq, db, out, top, include_flagged, include_
         f"wrote {out}: {info['events']} events, {info['periods']} {info['freq']}s, {info['spikes']} spikes",
         err=True,
     )
-
-
-commands = [analyse_group, serve_cmd, report_cmd]
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(analyse_group())
