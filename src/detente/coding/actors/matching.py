@@ -14,6 +14,7 @@ leaders" / "both sides" phrase. Grouping items into phrases and resolving them i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from detente.coding.actors.tables import (
     BLOCKER,
@@ -31,6 +32,9 @@ from detente.coding.actors.tables import (
 )
 from detente.lexicon import words
 from detente.resources import read_table
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 POSSESSIVE = frozenset({"'s", "’s", "'", "’"})
 _LIST_SEPS = frozenset({",", "and", "or", "&"})
@@ -174,7 +178,7 @@ class _Scan:
         return entry.kind == SECTOR and entry.person_title and k == 1 and doc[i].tag_ == "JJ"
 
 
-def scan(tables: ActorTables, doc) -> tuple[list[Item], list[str], list[str]]:
+def scan(tables: ActorTables, doc: Doc) -> tuple[list[Item], list[str], list[str]]:
     """(items, folded token texts, their lower-case forms) of a document."""
     s = _Scan(tables, doc)
     return s.run(), s.texts, s.lows

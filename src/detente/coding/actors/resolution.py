@@ -16,6 +16,7 @@ locative preposition are marked as locations, national teams in sport sentences 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from detente.coding.actors import coreference
 from detente.coding.actors.matching import POSSESSIVE, Item
@@ -36,6 +37,9 @@ from detente.coding.actors.tables import (
 from detente.lexicon import words
 from detente.model import Actor, Mention
 from detente.resources import read_table
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 _DETERMINERS = frozenset({"the"})
 _NO_STORY_COUNTRY = frozenset({"IGO", "NGO"})
@@ -94,7 +98,7 @@ def _resolve_phrase(tables: ActorTables, st: DocState, chunk: list[Item]) -> Non
 
 
 # ---------------------------------------------------------------------- grouping
-def group(items: list[Item], doc, lows: list[str]) -> list[list[Item]]:
+def group(items: list[Item], doc: Doc, lows: list[str]) -> list[list[Item]]:
     chunks: list[list[Item]] = []
     for it in items:
         if chunks and can_join(chunks[-1], it, doc, lows):
@@ -104,7 +108,7 @@ def group(items: list[Item], doc, lows: list[str]) -> list[list[Item]]:
     return chunks
 
 
-def can_join(chunk: list[Item], nxt: Item, doc, lows: list[str]) -> bool:
+def can_join(chunk: list[Item], nxt: Item, doc: Doc, lows: list[str]) -> bool:
     last = chunk[-1]
     if nxt.kind in _REFERRING or last.kind in _REFERRING:
         return False
