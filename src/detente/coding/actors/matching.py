@@ -79,15 +79,28 @@ class _Scan:
         self.surnames: dict[str, int] = {}  # surname of an unknown named person -> its N item index
 
     def run(self) -> list[Item]:
+        # The cheap membership tests here skip the steps that cannot apply to a token: this loop
+        # runs once per token of every document.
+        lows, texts, index = self.lows, self.texts, self.tables.index
         i = 0
         while i < self.n:
-            i = self._two_referents(i) or self._table_match(i) or self._name(i) or self._pronoun(i)
+            low = lows[i]
+            nxt = self._two_referents(i) if low in _TWO_WORDS else None
+            if nxt is None and low in index:
+                nxt = self._table_match(i)
+            if nxt is None and (texts[i] in self.surnames or i in self.person_start_of):
+                nxt = self._name(i)
+            if nxt is None:
+                if low in PRONOUN_GENDER:
+                    self.items.append(Item(i, i + 1, None, PRONOUN))
+                nxt = i + 1
+            i = nxt
         return self.items
 
     def _two_referents(self, i: int) -> int | None:
         """ "the two leaders" / "both sides": one item; returns the next token index."""
         lows, n = self.lows, self.n
-        if lows[i] not in _TWO_WORDS or i + 1 >= n:
+        if i + 1 >= n:
             return None
         j = i + 1
         if lows[j] in _TWO_QUALIFIERS and j + 1 < n and lows[j + 1] in _TWO_QUALIFIED:
@@ -127,11 +140,6 @@ class _Scan:
         if e - i >= 2 and self.texts[e - 1][:1].isupper():
             self.surnames[self.texts[e - 1]] = len(self.items) - 1
         return e
-
-    def _pronoun(self, i: int) -> int:
-        if self.lows[i] in PRONOUN_GENDER:
-            self.items.append(Item(i, i + 1, None, PRONOUN))
-        return i + 1
 
     def _foreign_institution(self, prev: Item, i: int, entry: Entry) -> Entry:
         """ "Brazil's Congress", "the Philippine Congress", "Germany's Foreign Office": a national
