@@ -428,12 +428,7 @@ def spikes(
     window = _positive(window, "window", 520)
     min_baseline = _positive(min_baseline, "min_baseline", 520)
     f = _freq(freq)
-    try:
-        threshold = float(threshold)
-    except (TypeError, ValueError):
-        raise QueryError(f"bad threshold {threshold!r}: expected a number") from None
-    if not math.isfinite(threshold) or threshold <= 0:
-        raise QueryError(f"bad threshold {threshold!r}: expected a positive number")
+    threshold = _spike_threshold(threshold)
     start = parse_day(since, "since")
     base_since = None
     if start is not None:
@@ -464,12 +459,6 @@ def spikes(
         if abs(z) < threshold or (z > 0 and n[i] < min_events):
             continue
         ids = s.loc[i, "event_ids"]
-        top_ids: list[str] = []
-        if ids and by_id is not None:
-            sub = by_id.loc[ids].copy()
-            sub["_g"] = sub["goldstein"].abs().fillna(0)
-            sub = sub.sort_values(["_g", "n_mentions", "confidence"], ascending=False)
-            top_ids = list(sub.index[:top])
         rows.append(
             {
                 "period": s.loc[i, "period"],
@@ -480,27 +469,47 @@ def spikes(
                 "direction": "up" if z > 0 else "down",
                 "cci": s.loc[i, "cci"],
                 "goldstein": s.loc[i, "goldstein"],
-                "top_event_ids": top_ids,
+                "top_event_ids": _top_event_ids(by_id, ids, top),
                 "event_ids": ids,
             }
         )
-    out = pd.DataFrame(
-        rows,
-        columns=[
-            "period",
-            "events",
-            "baseline_mean",
-            "baseline_std",
-            "z",
-            "direction",
-            "cci",
-            "goldstein",
-            "top_event_ids",
-            "event_ids",
-        ],
-    )
+    out = pd.DataFrame(rows, columns=SPIKE_COLUMNS)
     out.attrs.update({"window": window, "threshold": threshold, "freq": freq})
     return out
+
+
+SPIKE_COLUMNS = [
+    "period",
+    "events",
+    "baseline_mean",
+    "baseline_std",
+    "z",
+    "direction",
+    "cci",
+    "goldstein",
+    "top_event_ids",
+    "event_ids",
+]
+
+
+def _spike_threshold(threshold: Any) -> float:
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        raise QueryError(f"bad threshold {threshold!r}: expected a number") from None
+    if not math.isfinite(threshold) or threshold <= 0:
+        raise QueryError(f"bad threshold {threshold!r}: expected a positive number")
+    return threshold
+
+
+def _top_event_ids(by_id: pd.DataFrame | None, ids: list[str], top: int) -> list[str]:
+    """The `top` events of a spike that caused it: by |Goldstein|, then mentions and confidence."""
+    if not ids or by_id is None:
+        return []
+    sub = by_id.loc[ids].copy()
+    sub["_g"] = sub["goldstein"].abs().fillna(0)
+    sub = sub.sort_values(["_g", "n_mentions", "confidence"], ascending=False)
+    return list(sub.index[:top])
 
 
 # --------------------------------------------------------------------------- whole-database views
