@@ -10,6 +10,8 @@ import pytest
 import spacy
 
 from detente.coding.events.decision import PairDecider
+from detente.coding.relation.features import RelItem, featurize
+from detente.lexicon.triggers import MATCHES_KEY, default_trigger_index, sentence_matches
 from detente.nlp.components import ActorComponent, EventComponent, TriggerComponent
 from detente.nlp.load import SPACY_MODEL
 
@@ -87,3 +89,20 @@ def test_same_events_as_the_stages_called_directly(pipeline, nlp, af):
     rule = events_pipe.finder.find(plain, mentions, story_date=STORY_DATE, doc_id="story-1")
     want = [e.to_record() for e in component.pair_decider.find(plain, mentions, rule, STORY_DATE, "story-1")]
     assert got == want and got
+
+
+def test_trigger_matches_are_kept_on_the_doc(nlp):
+    """The finder, the trigger component and the relation features share one match per sentence,
+    stored on the Doc itself (no process-wide cache keyed on object ids)."""
+    doc = nlp(STORY)
+    sent = next(iter(doc.sents))
+    index = default_trigger_index()
+    first = sentence_matches(sent, index)
+    assert first == index.match(sent) and first
+    assert sentence_matches(sent, index) is first
+    assert doc.user_data[MATCHES_KEY] == {(sent.start, sent.end): first}
+    other = nlp(STORY)  # a new Doc starts empty and gets equal matches of its own
+    assert MATCHES_KEY not in other.user_data
+    item = RelItem(sent=sent, src=(0, 1), tgt=(6, 7))
+    other_item = RelItem(sent=next(iter(other.sents)), src=(0, 1), tgt=(6, 7))
+    assert featurize(item) == featurize(other_item)

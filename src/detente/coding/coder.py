@@ -98,6 +98,8 @@ class Coder:
     # -- one parsed chunk -> events
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
         story_date = document.date
+        # code_many passes the date and id in with the Doc; set here too for Docs parsed elsewhere
+        sdoc._.story_date, sdoc._.doc_id = story_date, document.id
         for component in self.components:
             sdoc = component(sdoc)
         events = sdoc._.events
