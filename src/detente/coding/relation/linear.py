@@ -23,14 +23,17 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
 # featurize and the parse helpers are imported from here by the learned decision and training
 from detente.coding.relation.features import (  # noqa: F401
+    RelItem,
     _dep_path,
     _root,
     featurize,
@@ -51,7 +54,7 @@ def _ngrams(text: str, n_max: int = 3):
             yield " ".join(toks[i : i + n])
 
 
-def full_coef(clf, n_classes: int, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+def full_coef(clf: Any, n_classes: int, n_features: int) -> tuple[np.ndarray, np.ndarray]:
     """A fitted sklearn LogisticRegression's weights laid out for all n_classes: a class absent
     from the training rows gets zero weights and a -10 intercept (never predicted)."""
     coef = np.zeros((n_classes, n_features), dtype=np.float32)
@@ -70,7 +73,7 @@ class NgramModel:
         self.intercept = intercept.astype(np.float32)
         self._lookup = None
 
-    def transform(self, texts):
+    def transform(self, texts: Sequence[str]) -> csr_matrix:
         rows, cols, vals = [], [], []
         if self._lookup is None:
             self._lookup = {
@@ -89,14 +92,21 @@ class NgramModel:
                 vals.append(w / norm)
         return csr_matrix((vals, (rows, cols)), shape=(len(texts), len(self.vocab)), dtype=np.float32)
 
-    def proba(self, texts) -> np.ndarray:
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
         z = np.asarray(self.transform(texts) @ self.coef_t) + self.intercept
         return _softmax(z)
 
     @classmethod
     def fit(
-        cls, texts, y, n_classes: int, C: float = 10.0, min_df: int = 2, seed: int = 0, sample_weight=None
-    ):
+        cls,
+        texts: Sequence[str],
+        y: np.ndarray,
+        n_classes: int,
+        C: float = 10.0,
+        min_df: int = 2,
+        seed: int = 0,
+        sample_weight: np.ndarray | None = None,
+    ) -> NgramModel:
         from sklearn.linear_model import LogisticRegression
 
         df = Counter(g for t in texts for g in set(_ngrams(t)))
@@ -129,8 +139,8 @@ class RelationClassifier:
         intercept: np.ndarray,
         classes: tuple[str, ...] = PLV_CLASSES,
         temperature: float = 1.0,
-        meta=None,
-    ):
+        meta: dict | None = None,
+    ) -> None:
         self.vocab = vocab
         self.coef = coef.astype(np.float32)  # (n_classes, n_features)
         self.coef_t = np.ascontiguousarray(self.coef.T)
@@ -240,7 +250,7 @@ class RelationClassifier:
             return encoder_from_env()
         return self.use_encoder
 
-    def fast_proba(self, feats, texts=None) -> np.ndarray:
+    def fast_proba(self, feats: list[dict[str, float]], texts: list[str] | None = None) -> np.ndarray:
         """Untempered probabilities of the fast model (feature LR + n-gram LR)."""
         p = _softmax(self.decision(feats))
         if self.ngram is not None and texts is not None and self.ensemble_weight < 1.0:
@@ -259,7 +269,13 @@ class RelationClassifier:
         z = (1 - w) * np.log(np.clip(p_fast, 1e-12, 1.0)) + w * np.log(np.clip(p_read, 1e-12, 1.0))
         return _softmax(z)
 
-    def log_proba_raw(self, feats, texts=None, items=None, states=None) -> np.ndarray:
+    def log_proba_raw(
+        self,
+        feats: list[dict[str, float]],
+        texts: list[str] | None = None,
+        items: list[RelItem] | None = None,
+        states: Sequence | None = None,
+    ) -> np.ndarray:
         """Log of the (untempered) ensemble probabilities. With `items` (RelItems) or their
         precomputed reader `states` (tuned.LowerEncoder.states), pairs the fast model is unsure
         of also get the fine-tuned reader's opinion."""
@@ -275,15 +291,20 @@ class RelationClassifier:
                 p[unsure] = self.mix(p[unsure], p_read)
         return np.log(np.clip(p, 1e-12, 1.0))
 
-    def predict_proba_feats(self, feats, texts=None, items=None) -> np.ndarray:
+    def predict_proba_feats(
+        self,
+        feats: list[dict[str, float]],
+        texts: list[str] | None = None,
+        items: list[RelItem] | None = None,
+    ) -> np.ndarray:
         t = self.temperature if self.has_encoder or not self.fast_temperature else self.fast_temperature
         return _softmax(self.log_proba_raw(feats, texts, items) / t)
 
-    def predict_proba(self, items) -> np.ndarray:
+    def predict_proba(self, items: list[RelItem]) -> np.ndarray:
         texts = [placeholder_text(it) for it in items] if self.ngram is not None else None
         return self.predict_proba_feats([featurize(it) for it in items], texts, items)
 
-    def predict(self, items) -> list[tuple[str, float]]:
+    def predict(self, items: list[RelItem]) -> list[tuple[str, float]]:
         p = self.predict_proba(items)
         return [(self.classes[int(k)], float(row[k])) for row, k in zip(p, p.argmax(axis=1))]
 
@@ -297,7 +318,7 @@ def fit(
     temperature: float | None = None,
     seed: int = 0,
     texts: list[str] | None = None,
-    sample_weight=None,
+    sample_weight: np.ndarray | None = None,
     ngram_C: float = 10.0,
 ) -> RelationClassifier:
     """Train the logistic regression; features seen in fewer than `min_count` items are dropped."""
@@ -321,7 +342,7 @@ def fit(
     return model
 
 
-def balanced_weights(y: np.ndarray, sample_weight=None) -> np.ndarray:
+def balanced_weights(y: np.ndarray, sample_weight: np.ndarray | None = None) -> np.ndarray:
     """Per-item weights: the item's own weight (1 for gold rows, lower for weak rows) times the
     "balanced" class weight total / (n_classes * class total), computed on the weighted counts."""
     y = np.asarray(y)
@@ -350,7 +371,7 @@ def sparse_dot(feats: list[dict[str, float]], vocab: dict[str, int], weights: np
     return out
 
 
-def to_matrix(feats, vocab, dtype=np.float64):
+def to_matrix(feats: list[dict[str, float]], vocab: dict[str, int], dtype: type = np.float64) -> csr_matrix:
     rows, cols, vals = [], [], []
     for r, fd in enumerate(feats):
         for k, v in fd.items():
