@@ -21,6 +21,7 @@ an interrupted and resumed run folds exactly the same stories as an uninterrupte
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
@@ -233,10 +234,9 @@ class NearDuplicateIndex:
         try:
             rows = con.execute(sql, params).fetchall()
         finally:
-            try:
+            # an aborted transaction refuses even this; the rollback cleans up
+            with contextlib.suppress(Exception):
                 con.unregister("_probe_bands")
-            except Exception:
-                pass
         out: dict[int, list[str]] = {}
         for k, doc_id in rows:
             out.setdefault(k, []).append(doc_id)

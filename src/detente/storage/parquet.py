@@ -21,7 +21,7 @@ def parquet_views(con, parquet_dir: str) -> None:
     has_events = bool(glob.glob(str(root / "events" / "date=*" / "*.parquet")))
     has_mentions = bool(glob.glob(str(root / "mentions" / "*.parquet")))
     dup = (
-        "(SELECT DISTINCT doc_id, duplicate_of FROM read_parquet('%s'))" % q("mentions/*.parquet")
+        f"(SELECT DISTINCT doc_id, duplicate_of FROM read_parquet('{q('mentions/*.parquet')}'))"
         if has_mentions
         else "(SELECT NULL::VARCHAR AS doc_id, NULL::VARCHAR AS duplicate_of WHERE false)"
     )

@@ -14,6 +14,7 @@ Tables
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -433,10 +434,9 @@ class EventStore:
                 self._insert("event_actors", actors, ACTOR_COLUMNS)
 
     def _rollback(self) -> None:
-        try:
+        # any failure: the connection may already be gone (disk full, killed)
+        with contextlib.suppress(Exception):
             self.con.execute("ROLLBACK")
-        except Exception:  # the connection may already be gone (disk full, killed)
-            pass
 
     def _write_error(self, e: Exception) -> BaseException:
         """What a failed batch raises: Ctrl-C that arrived while DuckDB was executing (DuckDB
@@ -485,10 +485,9 @@ class EventStore:
             cols = ", ".join(f'"{c}"' for c in columns)
             self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {name}")
         finally:
-            try:
+            # an aborted transaction refuses even this; the rollback cleans up
+            with contextlib.suppress(Exception):
                 self.con.unregister(name)
-            except Exception:  # an aborted transaction refuses even this; the rollback cleans up
-                pass
 
     def add_records(self, records: Iterable[dict[str, Any]]) -> int:
         """Load PLOVER records (e.g. from the Dask Parquet output) into the store, skipping known ids."""
@@ -549,6 +548,11 @@ class EventStore:
         if df.empty:
             return None
         return df.iloc[0].to_dict()
+
+
+def open_store(path: str | Path = "detente.duckdb", read_only: bool = True) -> EventStore:
+    """Open an event store for queries that return pandas DataFrames (`detente.open`)."""
+    return EventStore(path, read_only=read_only)
 
 
 def _event_signature(row: dict[str, Any]) -> tuple:
