@@ -25,7 +25,8 @@ import re
 import stat
 import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -92,7 +93,8 @@ def parse_date(value: Any, today: dt.date | None = None) -> dt.date:
         d = None
         if _ISO_DATE.match(s):
             try:
-                d = dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date()
+                # every "Z" becomes "+00:00" (a trailing one only would be the same for valid dates)
+                d = dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date()  # noqa: FURB162
             except ValueError:
                 try:
                     d = dt.date.fromisoformat(s[:10])
@@ -309,6 +311,10 @@ def _check_text(text: str, path: str, line: int | None, max_chars: int | None = 
 # --------------------------------------------------------------------------- records (JSONL/CSV)
 
 
+# fields that name the story rather than hold its text (never kept as metadata)
+_NAMING_FIELDS = ("id", "title", "url", "link", "source", "feed")
+
+
 def document_from_record(
     rec: dict[str, Any],
     path: str,
@@ -320,64 +326,72 @@ def document_from_record(
     if not isinstance(rec, dict):
         return InputError(f"expected a JSON object, got {_json_type(rec)}", path, line)
     rec = {_clean_str(k.strip().lower()) if isinstance(k, str) else str(k): v for k, v in rec.items()}
-    for f in ("id", "title", "url", "link", "source", "feed") + TEXT_FIELDS + BODY_FIELDS:
-        v = rec.get(f)
-        if isinstance(v, (dict, list)):
-            return InputError(f"field '{f}' must be a string, got {_json_type(v)}", path, line)
+    nested = next((f for f in _NAMING_FIELDS + TEXT_FIELDS + BODY_FIELDS if _is_nested(rec.get(f))), None)
+    if nested:
+        return InputError(f"field '{nested}' must be a string, got {_json_type(rec[nested])}", path, line)
+    used: set[str] = set(_NAMING_FIELDS)
     title = _str_or_none(rec.get("title"))
-    text = None
-    used: set[str] = {"id", "title", "url", "link", "source", "feed"}
-    for f in TEXT_FIELDS:
-        if _str_or_none(rec.get(f)):
-            text = _str_or_none(rec[f])
-            used.add(f)
-            break
-    if text is None:
-        for f in BODY_FIELDS:
-            if _str_or_none(rec.get(f)):
-                text = _str_or_none(rec[f])
-                used.add(f)
-                break
-    if text and title and not text.startswith(title):
-        text = f"{title}\n\n{text}"
-    elif text is None and title:
-        text = title
+    text = _record_text(rec, title, used)
     if not text:
         return InputError("missing text (need 'text', or 'title' and 'description'/'body')", path, line)
     err = _check_text(text, path, line, max_chars)
     if err:
         return err
-    date = None
-    for f in DATE_FIELDS:
-        if rec.get(f) not in (None, ""):
-            used.add(f)
-            if isinstance(rec[f], (dict, list, bool)):
-                return InputError(
-                    f"bad date: field '{f}' must be a string, got {_json_type(rec[f])}", path, line
-                )
-            try:
-                date = parse_date(rec[f])
-            except ValueError as e:
-                return InputError(f"bad date: {e}", path, line)
-            break
-    doc_id = _str_or_none(rec.get("id"))
-    if doc_id is None:
-        doc_id = default_id or _doc_id(text)
+    date = _record_date(rec, used, path, line)
+    if isinstance(date, InputError):
+        return date
+    doc_id = _str_or_none(rec.get("id")) or default_id or _doc_id(text)
     if len(doc_id) > MAX_ID_CHARS:
         return InputError(f"id too long ({len(doc_id):,} characters; limit {MAX_ID_CHARS:,})", path, line)
     metadata = {k: v for k, v in rec.items() if k not in used and v not in (None, "")}
-    url = _str_or_none(rec.get("url") or rec.get("link"))
-    source = _str_or_none(rec.get("source") or rec.get("feed"))
     return Document(
         id=doc_id,
         text=text,
         date=date,
         title=title,
-        url=url,
-        source=source,
+        url=_str_or_none(rec.get("url") or rec.get("link")),
+        source=_str_or_none(rec.get("source") or rec.get("feed")),
         metadata=_jsonable(metadata),
         origin=f"{path}:{line}" if line else path,
     )
+
+
+def _is_nested(v: Any) -> bool:
+    return isinstance(v, (dict, list))
+
+
+def _record_text(rec: dict[str, Any], title: str | None, used: set[str]) -> str | None:
+    """The story text: the first non-empty text field, else the first body field (a summary),
+    with the title in front when the text does not start with it; the title alone without
+    either. The field read is added to `used`."""
+    text = None
+    for f in TEXT_FIELDS + BODY_FIELDS:
+        text = _str_or_none(rec.get(f))
+        if text:
+            used.add(f)
+            break
+    if text and title and not text.startswith(title):
+        return f"{title}\n\n{text}"
+    return text or title
+
+
+def _record_date(
+    rec: dict[str, Any], used: set[str], path: str, line: int | None
+) -> dt.date | InputError | None:
+    """The date of the first non-empty date field (added to `used`), None without one, or the
+    error saying why it is not a date."""
+    for f in DATE_FIELDS:
+        value = rec.get(f)
+        if value in (None, ""):
+            continue
+        used.add(f)
+        if isinstance(value, (dict, list, bool)):
+            return InputError(f"bad date: field '{f}' must be a string, got {_json_type(value)}", path, line)
+        try:
+            return parse_date(value)
+        except ValueError as e:
+            return InputError(f"bad date: {e}", path, line)
+    return None
 
 
 def _json_type(v: Any) -> str:
@@ -395,7 +409,7 @@ def _json_type(v: Any) -> str:
 def _str_or_none(v: Any) -> str | None:
     if v is None or isinstance(v, (dict, list)):
         return None
-    if isinstance(v, float) and v != v:  # NaN from CSV readers
+    if isinstance(v, float) and math.isnan(v):  # NaN from CSV readers
         return None
     s = _clean_str(str(v)).strip()
     return s or None
@@ -525,32 +539,75 @@ def read_jsonl_stream(stream: BinaryIO, name: str, max_chars: int | None = None)
         yield InputError("empty file (no JSON lines)", name, None)
 
 
+@dataclass
+class _CsvRead:
+    """The state of reading one CSV stream: its limits, the row being read (for error messages)
+    and the physical lines that could not be decoded (reported with the row that holds them)."""
+
+    name: str
+    limit: int  # longest story, in characters
+    row_no: int = 0
+    bad_lines: dict[int, str] = field(default_factory=dict)  # physical line -> why
+
+    @property
+    def field_limit(self) -> int:
+        return self.limit + 65_536
+
+    def utf8_lines(self, buffered: BinaryIO) -> Iterator[str]:
+        """Decoded lines for csv.reader; an over-long or undecodable line is noted in bad_lines
+        and replaced by a stand-in, so the rows after it are still read."""
+        n = 0
+        for raw, length in _bounded_lines(buffered.readline, _max_line_bytes(self.limit)):
+            n += 1
+            if raw is None:  # an over-long line: hand csv a stand-in of the same shape
+                self.bad_lines[n] = _too_long(length, "bytes in one line", self.limit)
+                yield "\n"
+                continue
+            try:
+                yield raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                self.bad_lines[n] = f"not valid UTF-8 ({e.reason} at byte {e.start} of the line)"
+                yield raw.decode("utf-8", "replace")
+
+    def row_error(self, error: csv.Error) -> InputError:
+        msg = str(error)
+        if "field larger than field limit" in msg:
+            msg = _too_long(self.field_limit, "characters or more in one field", self.limit)
+        elif "unexpected end of data" in msg:
+            msg = (
+                "malformed CSV row: unexpected end of data (an unterminated quote took in "
+                "every line after it)"
+            )
+        else:
+            msg = f"malformed CSV row: {msg}"
+        return InputError(msg, self.name, self.row_no)
+
+    def row_item(self, row: list[str], header: list[str], first_line: int) -> ReadItem | None:
+        """The document of one row (physical lines first_line..row_no), its error, or None for a
+        blank row."""
+        lines = range(first_line, self.row_no + 1)
+        why = next((self.bad_lines.pop(i) for i in lines if i in self.bad_lines), None)
+        if why:
+            return InputError(why, self.name, self.row_no)
+        if not any(cell.strip() for cell in row):
+            return None
+        if len(row) != len(header):
+            return InputError(f"row has {len(row)} columns, header has {len(header)}", self.name, self.row_no)
+        return document_from_record(dict(zip(header, row)), self.name, self.row_no, max_chars=self.limit)
+
+
+# a CSV header needs one of these to hold a story
+CSV_TEXT_COLUMNS = frozenset({"text", "title", "description", "body"})
+
+
 def read_csv_stream(
     stream: BinaryIO, name: str, delimiter: str = ",", max_chars: int | None = None
 ) -> Iterator[ReadItem]:
     """A CSV/TSV corpus with a header row. UTF-8 (BOM optional) or UTF-16/32 with a BOM. A bad row
     (wrong number of columns, malformed quoting, bad encoding, an over-long field) is reported and
     skipped; the rows after it are still read."""
-    limit = _limit(max_chars)
-    field_limit = limit + 65_536
-    max_line = _max_line_bytes(limit)
-    row_no = 0
-    bad_lines: dict[int, str] = {}  # physical line -> why it could not be decoded
-
-    def utf8_lines(buffered):
-        n = 0
-        for raw, length in _bounded_lines(buffered.readline, max_line):
-            n += 1
-            if raw is None:  # an over-long line: hand csv a stand-in of the same shape
-                bad_lines[n] = _too_long(length, "bytes in one line", limit)
-                yield "\n"
-                continue
-            try:
-                yield raw.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError as e:
-                bad_lines[n] = f"not valid UTF-8 ({e.reason} at byte {e.start} of the line)"
-                yield raw.decode("utf-8", "replace")
-
+    state = _CsvRead(name, _limit(max_chars))
+    encoding = "utf-8-sig"
     try:
         head, buffered = _sniffed(stream)
         encoding = _stream_encoding(head) or "utf-8-sig"
@@ -561,78 +618,74 @@ def read_csv_stream(
             yield InputError("empty CSV file (no header row)", name, None)
             return
         if encoding == "utf-8-sig":
-            lines = utf8_lines(buffered)
+            lines = state.utf8_lines(buffered)
         else:
             lines = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
         # Fields may be as long as a story (plus slack); longer ones are errors, not memory hogs.
-        csv.field_size_limit(max(field_limit, 131_072))
+        csv.field_size_limit(max(state.field_limit, 131_072))
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
-        header = None
-        while header is None:
-            try:
-                header = next(reader, None)
-            except csv.Error as e:
-                yield InputError(f"malformed CSV header: {e}", name, reader.line_num or 1)
-                return
-            if header is None:
-                yield InputError("empty CSV file (no header row)", name, None)
-                return
-            if not any(h.strip() for h in header):
-                header = None  # leading blank lines
-        if bad_lines:
-            yield InputError(f"CSV header: {next(iter(bad_lines.values()))}", name, reader.line_num)
-            return
-        header = [_clean_str(h.strip().lower()) for h in header]
-        if not ({"text", "title", "description", "body"} & set(header)):
-            shown = ", ".join(header)[:300]
-            yield InputError(
-                f"CSV header has no text column (need 'text', or 'title' plus "
-                f"'description'/'body'); found: {shown}",
-                name,
-                1,
-            )
-            return
-        prev_line = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as e:
-                row_no = reader.line_num
-                msg = str(e)
-                if "field larger than field limit" in msg:
-                    msg = _too_long(field_limit, "characters or more in one field", limit)
-                elif "unexpected end of data" in msg:
-                    msg = (
-                        "malformed CSV row: unexpected end of data (an unterminated quote took in "
-                        "every line after it)"
-                    )
-                else:
-                    msg = f"malformed CSV row: {msg}"
-                yield InputError(msg, name, row_no)
-                prev_line = row_no
-                continue
-            row_no = reader.line_num
-            first, prev_line = prev_line + 1, row_no
-            why = next((bad_lines.pop(i) for i in range(first, row_no + 1) if i in bad_lines), None)
-            if why:
-                yield InputError(why, name, row_no)
-                continue
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                yield InputError(f"row has {len(row)} columns, header has {len(header)}", name, row_no)
-                continue
-            yield document_from_record(dict(zip(header, row)), name, row_no, max_chars=limit)
+        header = yield from _csv_header(reader, state)
+        if header is not None:
+            yield from _csv_rows(reader, header, state)
     except UnicodeDecodeError as e:
         yield InputError(
-            f"not valid {encoding.upper()} ({e.reason}) after line {row_no}; re-encode the file as UTF-8",
+            f"not valid {encoding.upper()} ({e.reason}) after line {state.row_no}; re-encode the file as UTF-8",
             name,
             None,
         )
     except _STREAM_ERRORS as e:
-        yield _stream_error(e, row_no, name)
+        yield _stream_error(e, state.row_no, name)
+
+
+def _csv_header(reader, state: _CsvRead) -> Generator[InputError, None, list[str] | None]:
+    """Read the header row (after any blank lines), yielding why it is unusable; returns the
+    column names (stripped, lower-case) or None."""
+    header = None
+    while header is None:
+        try:
+            header = next(reader, None)
+        except csv.Error as e:
+            yield InputError(f"malformed CSV header: {e}", state.name, reader.line_num or 1)
+            return None
+        if header is None:
+            yield InputError("empty CSV file (no header row)", state.name, None)
+            return None
+        if not any(h.strip() for h in header):
+            header = None  # leading blank lines
+    if state.bad_lines:
+        yield InputError(f"CSV header: {next(iter(state.bad_lines.values()))}", state.name, reader.line_num)
+        return None
+    header = [_clean_str(h.strip().lower()) for h in header]
+    if not (CSV_TEXT_COLUMNS & set(header)):
+        shown = ", ".join(header)[:300]
+        yield InputError(
+            f"CSV header has no text column (need 'text', or 'title' plus "
+            f"'description'/'body'); found: {shown}",
+            state.name,
+            1,
+        )
+        return None
+    return header
+
+
+def _csv_rows(reader, header: list[str], state: _CsvRead) -> Iterator[ReadItem]:
+    """The rows after the header: a document or an error each (blank rows skipped)."""
+    prev_line = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            state.row_no = reader.line_num
+            yield state.row_error(e)
+            prev_line = state.row_no
+            continue
+        state.row_no = reader.line_num
+        first, prev_line = prev_line + 1, state.row_no
+        item = state.row_item(row, header, first)
+        if item is not None:
+            yield item
 
 
 # --------------------------------------------------------------------------- text / html / feed
@@ -757,7 +810,7 @@ def document_from_html(
         )
     except RecursionError:
         return InputError("HTML could not be parsed: nested too deeply", name)
-    except Exception as e:  # trafilatura/lxml raise many types on hostile markup
+    except Exception as e:  # noqa: BLE001 - trafilatura/lxml raise many types on hostile markup
         return InputError(f"HTML could not be parsed: {type(e).__name__}: {str(e)[:200]}", name)
     if extracted is None:
         return InputError(
@@ -817,7 +870,7 @@ def read_feed_bytes(data: bytes, name: str, max_chars: int | None = None) -> Ite
     except RecursionError:
         yield InputError("malformed XML feed: nested too deeply", name)
         return
-    except Exception as e:  # xml.etree ParseError and friends
+    except Exception as e:  # noqa: BLE001 - xml.etree ParseError and friends
         yield InputError(f"malformed XML feed: {str(e)[:200]}", name)
         return
 
@@ -887,7 +940,7 @@ def read_feed_file(path: Path, max_chars: int | None = None) -> Iterator[ReadIte
 
 def _looks_like_feed(head: bytes) -> bool:
     h = head.lstrip()[:512].lower()
-    return h.startswith(b"<?xml") or h.startswith(b"<rss") or h.startswith(b"<feed") or b"<rss" in h
+    return h.startswith((b"<?xml", b"<rss", b"<feed")) or b"<rss" in h
 
 
 # --------------------------------------------------------------------------- dispatch
