@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= detente.duckdb
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# ruff (lint + format) and the code-shape limits of issue 13 (CC <= 25, <= 80 lines, no import
+# cycles, no imports inside functions except optional extras); tests/test_code_shape.py runs the same
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python benchmarks/code_shape.py src/detente --check
 
 bench: install
 	$(BIN)/python benchmarks/throughput.py ../shared/data/corpora/rss_world_news_2023.jsonl.gz --limit 2000

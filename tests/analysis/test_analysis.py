@@ -60,7 +60,7 @@ def test_series_options(db):
     assert math.isnan(daily["cci"].iloc[0])
     empty = an.dyad_series(db, "USA", "GBR", since="2024-01-01", until="2024-01-14")
     assert list(empty["events"]) == [0, 0]
-    for bad in [dict(freq="year"), dict(weight="words"), dict(since="soon")]:
+    for bad in [{"freq": "year"}, {"weight": "words"}, {"since": "soon"}]:
         with pytest.raises(QueryError):
             an.dyad_series(db, "USA", "CHN", **bad)
     with pytest.raises(QueryError):

@@ -121,12 +121,12 @@ def test_query_filters(filled):
         assert st.events(actor="RUS:GOV").empty
         assert list(st.events(text="threatened")["event"]) == ["THREATEN"]
         for bad in [
-            dict(actor="US A"),
-            dict(type="BOMB"),
-            dict(quad="7"),
-            dict(since="last week"),
-            dict(dyad="USA"),
-            dict(limit=-1),
+            {"actor": "US A"},
+            {"type": "BOMB"},
+            {"quad": "7"},
+            {"since": "last week"},
+            {"dyad": "USA"},
+            {"limit": -1},
         ]:
             with pytest.raises(QueryError):
                 st.events(**bad)
@@ -147,14 +147,15 @@ def test_exports(filled, tmp_path):
     with EventStore(filled, read_only=True) as st:
         n = export_store(st, "jsonl", tmp_path / "e.jsonl", include_flagged=True)
         assert n == 4
-        recs = [json.loads(line) for line in open(tmp_path / "e.jsonl", encoding="utf-8")]
+        recs = [json.loads(line) for line in (tmp_path / "e.jsonl").read_text(encoding="utf-8").splitlines()]
         r = next(r for r in recs if r["event"] == "THREATEN")
         assert r["actor"] == [{"code": "USA", "sector": "GOV", "text": "USA"}]
         assert r["event_loc"]["country_code"] == "CHE"
         assert set(r["flags"]) == {"negated", "hypothetical", "future", "historical"}
 
         assert export_store(st, "csv", tmp_path / "e.csv") == 3
-        rows = list(csv.DictReader(open(tmp_path / "e.csv", encoding="utf-8")))
+        with open(tmp_path / "e.csv", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
         assert {r["event"] for r in rows} == {"THREATEN", "CONSULT", "ASSAULT"}
 
         assert export_store(st, "parquet", tmp_path / "e.parquet", include_flagged=True) == 4
@@ -167,7 +168,7 @@ def test_exports(filled, tmp_path):
         assert got[1][0] == "THREATEN" and got[1][4] == pytest.approx(46.2)
 
         assert export_store(st, "gdelt", tmp_path / "e.tsv") == 3
-    lines = open(tmp_path / "e.tsv", encoding="utf-8").read().splitlines()
+    lines = (tmp_path / "e.tsv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3
     rows = [dict(zip(GDELT_COLUMNS, line.split("\t"))) for line in lines]
     assert all(len(line.split("\t")) == 61 for line in lines)
