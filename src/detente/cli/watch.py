@@ -145,7 +145,7 @@ def watch_cmd(
     log_stream = None
     if log_path:
         try:
-            log_stream = open(log_path, "a", encoding="utf-8")
+            log_stream = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the whole run, closed below
         except OSError as e:
             raise FatalError(f"{log_path}: cannot write: {e.strerror or e}") from None
     log = JsonLog(log_stream or sys.stderr, level=log_level)

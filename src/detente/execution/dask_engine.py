@@ -229,7 +229,7 @@ def event_from_row(row: dict[str, Any], date) -> Event:
         text=rec.get("text") or "",
         span=(rec["span"]["start"], rec["span"]["end"]),
         event_text=rec.get("event_text") or "",
-        trigger_span=(int(ts), int(row["trigger_end"])) if ts is not None and ts == ts else None,
+        trigger_span=(int(ts), int(row["trigger_end"])) if pd.notna(ts) else None,  # None or NaN: no trigger
         mode=rec.get("mode"),
         context=list(rec.get("context") or []),
         cameo_code=rec.get("cameo_code"),

@@ -15,6 +15,7 @@ again: stored documents are skipped by id, the rest are coded, and nothing is du
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import importlib
 import multiprocessing as mp
 import os
@@ -124,7 +125,7 @@ def _limit_threads() -> None:
         from threadpoolctl import threadpool_limits  # optional: installed with scikit-learn
 
         threadpool_limits(1)
-    except Exception:  # threadpoolctl is optional
+    except Exception:  # noqa: BLE001, S110 - optional, and one thread per process is an optimisation only
         pass
 
 
@@ -312,10 +313,8 @@ class CodingRun:
                 procs = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=False, cancel_futures=True)
                 for p in procs:
-                    try:
+                    with contextlib.suppress(Exception):  # already gone: nothing to stop
                         p.terminate()
-                    except Exception:
-                        pass
 
     def run(self, items: Iterable[Document | InputError]) -> RunStats:
         t0 = time.perf_counter()

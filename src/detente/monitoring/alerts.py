@@ -25,6 +25,7 @@ key (rule + story or period), so nothing is raised twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -636,10 +637,8 @@ def record_alerts(con, alerts: Sequence[Alert], mark: dt.datetime | None, webhoo
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [CURSOR_KEY, mark.isoformat()])
         con.execute("COMMIT")
     except BaseException:
-        try:
+        with contextlib.suppress(Exception):  # the error raised below is the one to report
             con.execute("ROLLBACK")
-        except Exception:
-            pass
         raise
     return added
 
@@ -804,7 +803,7 @@ class WebhookSender:
                     self._post(body)
                     status = "sent"
                     break
-                except Exception as e:  # any failure of the receiver or the network: retry
+                except Exception as e:  # noqa: BLE001 - any failure of the receiver or the network: retry
                     err = str(e).splitlines()[0] if str(e) else type(e).__name__
                     self.log("warning", "webhook_failed", alert=alert.id, attempt=attempt, error=err[:200])
                     if attempt == self.attempts:

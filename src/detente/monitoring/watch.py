@@ -42,7 +42,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import pandas as pd
 
@@ -97,7 +97,7 @@ def utcnow() -> dt.datetime:
 class JsonLog:
     """One JSON object per line: {"ts", "level", "event", ...fields}."""
 
-    LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+    LEVELS: ClassVar[dict[str, int]] = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 
     def __init__(self, stream: TextIO | None = None, level: str = "info"):
         self.stream = stream or sys.stderr
@@ -739,7 +739,7 @@ class Watcher:
             rs = self._code(poll, progress)
         except StoreError:
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a coder bug on some item (see below)
             # a coder bug on some item: every batch before it is stored; report the source as
             # failing (retried with backoff) rather than stop watching the others
             self.log(
@@ -768,7 +768,7 @@ class Watcher:
         except SourceError as e:
             self._failed(source, state, str(e), e.status, e.retry_after)
             return None
-        except Exception as e:  # a bug or an unexpected input must not stop the other sources
+        except Exception as e:  # noqa: BLE001 - a bug or an unexpected input must not stop the other sources
             self._failed(source, state, f"{type(e).__name__}: {e}", None, None)
             return None
         if isinstance(poll.items, list) and source.kind == "http":

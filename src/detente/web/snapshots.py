@@ -113,7 +113,7 @@ class Database:
         while not self._stop.wait(self.refresh):
             try:
                 self.refresh_snapshot()
-            except Exception as e:  # keep serving the last good copy
+            except Exception as e:  # noqa: BLE001 - keep serving the last good copy
                 log.warning("snapshot refresh failed: %s", e)
 
     @property

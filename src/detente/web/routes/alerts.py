@@ -73,7 +73,7 @@ async def _alert_events(request: Request, reader: DatabaseReader, start: int) ->
             return
         try:
             rows, _ = await run_in_threadpool(fetch, reader, cursor, 100, None, False)
-        except Exception as e:  # database briefly unavailable: say so, keep the stream
+        except Exception as e:  # noqa: BLE001 - database briefly unavailable: say so, keep the stream
             yield f": unavailable {str(e).splitlines()[0][:200]}\n\n"
             rows = []
         for r in rows:
