@@ -5,7 +5,9 @@ Shared by the event finder and the relation classifier's lexicon votes, so it li
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
+from itertools import chain
 
 from spacy.tokens import Span
 
@@ -32,6 +34,7 @@ class TriggerIndex:
                 self.multi[parts[0]].append((parts, t))
             else:
                 self.single[t.pattern].append(t)
+        self.first_words = set(self.single) | set(self.child) | set(self.multi)
 
     @staticmethod
     def _pos_ok(trig: Trigger, tok) -> bool:
@@ -43,43 +46,53 @@ class TriggerIndex:
             return tok.pos_ in ("NOUN", "PROPN")
         return tok.pos_ == trig.pos
 
+    def _multi_word(self, key: str, k: int, toks: list) -> Iterator[tuple[int, Match]]:
+        """Multi-word patterns starting at toks[k] (specificity 3; the head is the last word)."""
+        for parts, trig in self.multi.get(key, ()):
+            n = len(parts)
+            seq = toks[k : k + n]
+            if len(seq) == n and all(
+                s.lemma_.lower() == p or s.text.lower() == p for s, p in zip(seq, parts)
+            ):
+                yield 3, (trig, [s.i for s in seq], seq[-1].i)
+
+    def _with_child(self, key: str, tok) -> Iterator[tuple[int, Match]]:
+        """verb+particle patterns ("call+for"): the particle follows and governs no date ("called X
+        on Monday" is not "call on") (specificity 2)."""
+        for c, trig in self.child.get(key, ()):
+            if not self._pos_ok(trig, tok):
+                continue
+            for ch in tok.children:
+                if (
+                    ch.i > tok.i
+                    and (ch.lemma_.lower() == c or ch.text.lower() == c)
+                    and not any(p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME") for p in ch.children)
+                ):
+                    yield 2, (trig, [tok.i, ch.i], tok.i)
+                    break
+
+    def _single_word(self, key: str, tok) -> Iterator[tuple[int, Match]]:
+        for trig in self.single.get(key, ()):
+            if self._pos_ok(trig, tok):
+                yield 1, (trig, [tok.i], tok.i)
+
     def match(self, sent: Span) -> list[Match]:
-        """(trigger, token indices, head token) for the sentence, most specific match per token."""
-        out: dict[int, tuple[Trigger, list[int], int, int]] = {}  # head -> (trig, toks, head, specificity)
+        """(trigger, token indices, head token) for the sentence, most specific match per token
+        (then the heaviest; on a tie the first found)."""
+        best: dict[int, tuple[int, Match]] = {}  # head -> (specificity, match)
         toks = list(sent)
         for k, tok in enumerate(toks):
-            lem = tok.lemma_.lower()
-            low = tok.text.lower()
-            found: list[tuple[Trigger, list[int], int, int]] = []
-            for key in {lem, low}:
-                for parts, trig in self.multi.get(key, ()):
-                    n = len(parts)
-                    seq = toks[k : k + n]
-                    if len(seq) == n and all(
-                        s.lemma_.lower() == p or s.text.lower() == p for s, p in zip(seq, parts)
-                    ):
-                        found.append((trig, [s.i for s in seq], seq[-1].i, 3))
-                for c, trig in self.child.get(key, ()):
-                    if not self._pos_ok(trig, tok):
-                        continue
-                    for ch in tok.children:
-                        if (
-                            ch.i > tok.i
-                            and (ch.lemma_.lower() == c or ch.text.lower() == c)
-                            and not any(
-                                p.dep_ == "pobj" and p.ent_type_ in ("DATE", "TIME") for p in ch.children
-                            )
-                        ):  # "called X on Monday"
-                            found.append((trig, [tok.i, ch.i], tok.i, 2))
-                            break
-                for trig in self.single.get(key, ()):
-                    if self._pos_ok(trig, tok):
-                        found.append((trig, [tok.i], tok.i, 1))
-            for f in found:
-                cur = out.get(f[2])
-                if cur is None or (f[3], f[0].weight) > (cur[3], cur[0].weight):
-                    out[f[2]] = f
-        return [(t, toks_, h) for t, toks_, h, _ in out.values()]
+            for key in {tok.lemma_.lower(), tok.text.lower()}:
+                if key not in self.first_words:
+                    continue  # most words start no pattern: skip the three lookups
+                found = chain(
+                    self._multi_word(key, k, toks), self._with_child(key, tok), self._single_word(key, tok)
+                )
+                for spec, m in found:
+                    cur = best.get(m[2])
+                    if cur is None or (spec, m[0].weight) > (cur[0], cur[1][0].weight):
+                        best[m[2]] = (spec, m)
+        return [m for _spec, m in best.values()]
 
 
 @lru_cache(maxsize=1)
