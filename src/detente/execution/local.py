@@ -25,6 +25,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
 from detente.errors import DetenteError, InputError
 from detente.io.readers import display_name
 from detente.model import Document, Event, content_hash
@@ -122,10 +124,8 @@ def _limit_threads() -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     try:
-        from threadpoolctl import threadpool_limits  # optional: installed with scikit-learn
-
         threadpool_limits(1)
-    except Exception:  # noqa: BLE001, S110 - optional, and one thread per process is an optimisation only
+    except Exception:  # noqa: BLE001, S110 - one thread per process is an optimisation, never a reason to fail
         pass
 
 
