@@ -108,10 +108,6 @@ def check_database_path(path: str | Path, for_writing: bool) -> None:
     )
 
 
-# cli/watch.py opens the file read-only through this name
-_connect = connect
-
-
 def document_row(d: Document, n_events: int, **extra: Any) -> dict[str, Any]:
     """The documents-table row of a story (also the Parquet row of the Dask path)."""
     return {
