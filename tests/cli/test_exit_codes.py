@@ -30,7 +30,8 @@ def test_query_watch_analyse_and_code_fail_with_status_2(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("Talks were held.")
     line = _one_error_line(
-        run_cli("code", corpus, "--db", tmp_path / "x.duckdb", "--out", tmp_path / "nodir" / "o.jsonl"), "Error: "
+        run_cli("code", corpus, "--db", tmp_path / "x.duckdb", "--out", tmp_path / "nodir" / "o.jsonl"),
+        "Error: ",
     )
     assert "nodir" in line
     assert not (tmp_path / "x.duckdb").exists()  # refused before anything was coded

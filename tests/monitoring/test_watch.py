@@ -331,12 +331,12 @@ def test_spike_and_cci_shift_rules(make_watcher, tmp_path):
     w.poll_due(force=True)
     got = {r[0]: r for r in q(db, "SELECT rule, kind, period, event_ids, details FROM alerts")}
     assert set(got) == {"rus-ukr-spike", "usa-chn-turn"}
-    rule, kind, period, ids, details = got["rus-ukr-spike"]
+    _rule, kind, period, ids, details = got["rus-ukr-spike"]
     assert kind == "spike" and period == day and json.loads(details)["z"] >= 3
     assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} <= {
         f"attack-{k}" for k in range(5)
     }
-    rule, kind, period, ids, details = got["usa-chn-turn"]
+    _rule, kind, period, ids, details = got["usa-chn-turn"]
     d = json.loads(details)
     assert kind == "cci_shift" and period == week0 and d["baseline_cci"] > 0.5 and d["cci"] < -0.5
     assert {r[0] for r in q(db, "SELECT doc_id FROM events WHERE list_contains(?, id)", [ids])} == {

@@ -148,7 +148,7 @@ def test_sigterm_stops_cleanly_and_the_loop_picks_up_new_items(served, tmp_path)
     wait_for_log(p, log, "alert")
     t0 = time.time()
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=120)
+    _out, err = p.communicate(timeout=120)
     print(f"SIGTERM to exit: {time.time() - t0:.1f}s")
     assert p.returncode == 0, err[-2000:]
     events = [json.loads(x)["event"] for x in log.read_text().splitlines()]
@@ -173,7 +173,7 @@ def test_sigterm_stops_cleanly_and_the_loop_picks_up_new_items(served, tmp_path)
         line = p.stdout.readline()
         seen += line
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=60)
+    _out, err = p.communicate(timeout=60)
     srv.set("/wire.xml", rss(feed_items(N)))
     assert p.returncode == 0, err[-2000:]
     assert "late-1" in seen and "[sanctions]" in seen

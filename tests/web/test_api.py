@@ -280,6 +280,7 @@ def test_snapshot_mode_never_blocks_a_writer(tmp_path):
 def test_serve_refuses_a_missing_database(tmp_path):
     p = subprocess.run(
         [sys.executable, "-m", "detente", "serve", "--db", str(tmp_path / "none.duckdb")],
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -315,7 +316,7 @@ OPERATIONS = [
             "limit",
             "offset",
         ],
-    ),  # fmt: skip
+    ),
     ("/events/{event_id}", "event_events__event_id__get", ["event_id"]),
     ("/documents/{doc_id}", "document_documents__doc_id__get", ["doc_id", "include_flagged"]),
     (
@@ -337,7 +338,7 @@ OPERATIONS = [
             "weight",
             "max_ids",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/actors/{a}/series",
         "actor_series_actors__a__series_get",
@@ -355,7 +356,7 @@ OPERATIONS = [
             "weight",
             "max_ids",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/dyads/{a}/{b}/spikes",
         "spikes_dyads__a___b__spikes_get",
@@ -373,12 +374,12 @@ OPERATIONS = [
             "threshold",
             "min_events",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/actors",
         "actors_actors_get",
         ["since", "until", "include_flagged", "include_historical", "include_future", "q", "n", "role"],
-    ),  # fmt: skip
+    ),
     (
         "/dyads",
         "dyads_dyads_get",
@@ -392,7 +393,7 @@ OPERATIONS = [
             "directed",
             "actor",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/network",
         "network_network_get",
@@ -407,7 +408,7 @@ OPERATIONS = [
             "actor",
             "layout",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/locations",
         "locations_locations_get",
@@ -422,7 +423,7 @@ OPERATIONS = [
             "quad",
             "limit",
         ],
-    ),  # fmt: skip
+    ),
     (
         "/search",
         "search_search_get",

@@ -36,6 +36,7 @@ def coded_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("flows") / "stories.duckdb"
     p = subprocess.run(
         [sys.executable, "-m", "detente", "code", str(REPO / "examples" / "stories"), "--db", str(db), "-q"],
+        check=False,
         capture_output=True,
         text=True,
         timeout=600,
@@ -128,7 +129,7 @@ def test_report_for_every_top_dyad_opens_without_nan(coded_db, browser, tmp_path
     for html in sorted(tmp_path.glob("*.html")):
         page = browser.new_page()
         errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
         page.goto(html.as_uri())
         page.wait_for_selector(".plotly-graph-div .main-svg", timeout=20_000)
@@ -155,6 +156,7 @@ def test_report_cli_on_real_stories(coded_db, tmp_path):
             "--out",
             str(out),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=300,
