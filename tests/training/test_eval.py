@@ -236,7 +236,7 @@ def test_cameo_weak_rows(tmp_path):
         "3,Appeal for humanitarian aid,233,3.4,5,6,,,,2,3\n4,Protest violently,145,-7,7,8,,,,14,4\n"
         "5,Ease administrative sanctions,81,5,9,10,,,,8,5\n"
     )
-    rows = dict((m, lab) for lab, m in cameo_rows(cs, mp))
+    rows = {m: lab for lab, m in cameo_rows(cs, mp)}
     labs = sorted(rows.values())
     assert labs == ["CONSULT", "PROTEST", "REQUEST", "YIELD"]
     assert any("made a visit with <t>" in m for m in rows)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +89,7 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
     cor_a = np.asarray(correct, dtype=float)
     table, ece = [], 0.0
     edges = np.linspace(0, 1, bins + 1)
-    for lo, hi in zip(edges[:-1], edges[1:]):
+    for lo, hi in pairwise(edges):
         m = (conf_a > lo) & (conf_a <= hi) if lo > 0 else (conf_a >= lo) & (conf_a <= hi)
         n = int(m.sum())
         if not n:
@@ -103,86 +105,116 @@ def calibration(conf: list[float], correct: list[bool], bins: int = 10) -> dict:
 # ---------------------------------------------------------------- PLV
 
 
+@dataclass
+class _PlvInput:
+    """A PLV file read for evaluation: its rows, their pairs, features and placeholder texts."""
+
+    path: str
+    rows: list
+    items: list
+    feats: list
+    texts: list
+    labelled: list[int]  # indexes of the rows with a PLV_CLASSES label
+
+
 def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bool = True, log=None) -> dict:
     """Relation classification on a PLV file, by default as `detente code --accurate` classifies
     (fast model + fine-tuned relation reader on unsure pairs); encoder=False: the fast model alone, as
     `detente code` does by default."""
-
     rows = read_plv(path)
     items = plv_items(rows)
     t0 = time.perf_counter()
-    feats = [featurize(it) for it in items]
-    texts = [placeholder_text(it) for it in items]
-    labelled = [i for i, r in enumerate(rows) if r.label in PLV_CLASSES]
+    data = _PlvInput(
+        path=str(path),
+        rows=rows,
+        items=items,
+        feats=[featurize(it) for it in items],
+        texts=[placeholder_text(it) for it in items],
+        labelled=[i for i, r in enumerate(rows) if r.label in PLV_CLASSES],
+    )
     result: dict = {"file": str(path), "rows": len(rows), "encoder": encoder}
     if cv:
-        if len(labelled) < cv:
-            raise InputError(f"--cv {cv} needs at least {cv} labelled rows", str(path))
-        fl = [feats[i] for i in labelled]
-        labs = [rows[i].label for i in labelled]
-        # the synthetic weak-label rows join every training fold (as in `detente train`), never a test fold
-        extra = weak_training_data()
-        states = None
-        if encoder:
-            states = reader_states([items[i] for i in labelled])
-            extra.states = reader_states(extra.items)
-            extra.reader_states = reader_states(extra.reader_items)
-        details: dict = {}
-        logits, y = cross_validate(
-            fl,
-            labs,
-            k=cv,
-            seed=seed,
-            texts=[texts[i] for i in labelled],
-            extra=extra,
-            states=states,
-            details=details,
-            log=log,
-        )
-        if encoder:
-            result["encoder_share"] = round(details["encoder_share"], 4)
-            gold = [PLV_CLASSES[k] for k in y]
-            result["fast_model_only"] = classification_metrics(
-                gold, [PLV_CLASSES[k] for k in details["fast_logits"].argmax(axis=1)], list(PLV_CLASSES)
-            )
-            result["reader_only"] = classification_metrics(
-                gold, [PLV_CLASSES[k] for k in details["reader_logits"].argmax(axis=1)], list(PLV_CLASSES)
-            )
-        # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
-        # we report calibration at the shipped default temperature of 1 and after OOF fitting.
-        temp = fit_temperature(logits, y)
-        z = logits / temp
-        z = z - z.max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        full = np.zeros((len(rows), len(PLV_CLASSES)))
-        full[labelled] = probs
-        probs_all = full
-        result["mode"] = f"{cv}-fold cross-validation on the file"
-        result["temperature"] = temp
-        elapsed = None
+        probs_all = _plv_cross_validated(data, cv, seed, encoder, log, result)
     else:
-        shipped = model is None
-        model = model or RelationClassifier.load_default()
-        model.use_encoder = encoder
-        result["encoder"] = model.has_encoder
+        probs_all = _plv_model_probs(data, model, encoder, t0, result)
+    _plv_scores(data, probs_all, result)
+    return result
+
+
+def _plv_cross_validated(data: _PlvInput, cv: int, seed: int, encoder: bool, log, result: dict) -> np.ndarray:
+    """Out-of-fold probabilities of a `cv`-fold cross-validation on the file's labelled rows (zeros
+    for the others); the fold details go into `result`."""
+    labelled = data.labelled
+    if len(labelled) < cv:
+        raise InputError(f"--cv {cv} needs at least {cv} labelled rows", data.path)
+    # the synthetic weak-label rows join every training fold (as in `detente train`), never a test fold
+    extra = weak_training_data()
+    states = None
+    if encoder:
+        states = reader_states([data.items[i] for i in labelled])
+        extra.states = reader_states(extra.items)
+        extra.reader_states = reader_states(extra.reader_items)
+    details: dict = {}
+    logits, y = cross_validate(
+        [data.feats[i] for i in labelled],
+        [data.rows[i].label for i in labelled],
+        k=cv,
+        seed=seed,
+        texts=[data.texts[i] for i in labelled],
+        extra=extra,
+        states=states,
+        details=details,
+        log=log,
+    )
+    if encoder:
+        result["encoder_share"] = round(details["encoder_share"], 4)
+        gold = [PLV_CLASSES[k] for k in y]
+        for key, name in (("fast_model_only", "fast_logits"), ("reader_only", "reader_logits")):
+            pred = [PLV_CLASSES[k] for k in details[name].argmax(axis=1)]
+            result[key] = classification_metrics(gold, pred, list(PLV_CLASSES))
+    # temperature fitted on the out-of-fold logits of the other folds would be nested CV;
+    # we report calibration at the shipped default temperature of 1 and after OOF fitting.
+    temp = fit_temperature(logits, y)
+    z = logits / temp
+    z = z - z.max(axis=1, keepdims=True)
+    probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    full = np.zeros((len(data.rows), len(PLV_CLASSES)))
+    full[labelled] = probs
+    result["mode"] = f"{cv}-fold cross-validation on the file"
+    result["temperature"] = temp
+    return full
+
+
+def _plv_model_probs(data: _PlvInput, model, encoder: bool, t0: float, result: dict) -> np.ndarray:
+    """Probabilities of a trained model (default: the shipped one), timed from t0 (featurizing
+    included, loading the encoder not); the speed goes into `result`."""
+    shipped = model is None
+    model = model or RelationClassifier.load_default()
+    model.use_encoder = encoder
+    result["encoder"] = model.has_encoder
+    t1 = time.perf_counter()
+    if model.has_encoder:
+        # load the encoder outside the timing (a coder loads it once per process)
+        get_lower_encoder()
+        t0 = time.perf_counter() - (t1 - t0)
         t1 = time.perf_counter()
-        if model.has_encoder:
-            # load the encoder outside the timing (a coder loads it once per process)
-            get_lower_encoder()
-            t0 = time.perf_counter() - (t1 - t0)
-            t1 = time.perf_counter()
-        if model.reader is not None:
-            model.reader.calls = 0
-        probs_all = model.predict_proba_feats(feats, texts, items)
-        elapsed = time.perf_counter() - t0
-        result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"
-        result["model_trained_on"] = model.meta.get("trained_on")
-        result["pairs_per_second"] = round(len(items) / max(elapsed, 1e-9), 1)
-        result["pairs_per_second_classifier_only"] = round(
-            len(items) / max(time.perf_counter() - t1, 1e-9), 1
-        )
-        if model.has_encoder:
-            result["encoder_share"] = round(model.encoder_calls / max(1, len(items)), 4)
+    if model.reader is not None:
+        model.reader.calls = 0
+    probs_all = model.predict_proba_feats(data.feats, data.texts, data.items)
+    elapsed = time.perf_counter() - t0
+    n = len(data.items)
+    result["mode"] = "shipped model" if shipped else f"model trained on {model.meta.get('trained_on')}"
+    result["model_trained_on"] = model.meta.get("trained_on")
+    result["pairs_per_second"] = round(n / max(elapsed, 1e-9), 1)
+    result["pairs_per_second_classifier_only"] = round(n / max(time.perf_counter() - t1, 1e-9), 1)
+    if model.has_encoder:
+        result["encoder_share"] = round(model.encoder_calls / max(1, n), 4)
+    return probs_all
+
+
+def _plv_scores(data: _PlvInput, probs_all: np.ndarray, result: dict) -> None:
+    """Predictions of every row, and metrics and calibration on the labelled ones."""
+    rows, labelled = data.rows, data.labelled
     preds = [(PLV_CLASSES[int(k)], float(p[k])) for p, k in zip(probs_all, probs_all.argmax(axis=1))]
     result["predictions"] = [(rows[i].uid, preds[i][0], round(preds[i][1], 4)) for i in range(len(rows))]
     if labelled:
@@ -192,7 +224,6 @@ def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bo
         result["calibration"] = calibration(
             [preds[i][1] for i in labelled], [g == p for g, p in zip(gold, pred)]
         )
-    return result
 
 
 # ---------------------------------------------------------------- ConfliBERT files

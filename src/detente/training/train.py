@@ -307,6 +307,9 @@ def train_plv(
     synthetic: bool = True,
     encoder: bool = True,
 ) -> RelationClassifier:
+    """Cross-validate, then fit on every labelled row of a PLV file: the fast model and (with
+    `encoder`) the fine-tuned relation reader; `synthetic` adds the weak-label rows. Written to
+    out_dir when given."""
     rows = [r for r in read_plv(plv_path) if r.label in PLV_CLASSES]
     log(f"read {len(rows)} labelled rows from {plv_path}")
     items = plv_items(rows)
@@ -316,24 +319,57 @@ def train_plv(
     extra = weak_training_data() if synthetic else None
     if extra is not None:
         log(f"added {len(extra.labels)} synthetic weak-label rows (weight {SYNTHETIC_WEIGHT}) to training")
-    states = None
-    if encoder:
-        states = reader_states(items)
-        if extra is not None:
-            extra.states = reader_states(extra.items)
-            extra.reader_states = reader_states(extra.reader_items)
-            log(
-                f"added {len(extra.reader_labels)} two-event synthetic rows (weight {SYNTHETIC_WEIGHT}) "
-                "to the relation reader's training"
-            )
+    states = _encoder_states(items, extra, log) if encoder else None
     details: dict = {}
     logits, y = cross_validate(
         feats, labels, k=k, C=C, texts=texts, extra=extra, states=states, details=details, log=log
     )
-    temp = fit_temperature(logits, y)
-    pred = logits.argmax(axis=1)
+    scores = _cv_scores(logits, y, details, encoder, k, log)
+    model = _fit_with_extra(feats, labels, C, texts, extra)
+    if encoder:
+        log("fine-tuning the relation reader on all rows")
+        _attach_reader(model, states, labels, extra, ENCODER_BELOW, log=log)
+    model.temperature = scores["temperature"]
+    if encoder:
+        model.fast_temperature = fit_temperature(details["fast_logits"], y)
+        log(f"fast model alone: temperature {model.fast_temperature} (used when the reader is off)")
+    model.meta = {
+        "trained_on": Path(plv_path).name,
+        "n": len(rows),
+        "C": C,
+        "synthetic_rows": len(extra.labels) if extra is not None else 0,
+        "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,
+        "ensemble_weight": model.ensemble_weight,
+        "encoder": _encoder_meta(details, scores) if encoder else None,
+        "cv_k": k,
+        "cv_macro_f1": round(float(scores["macro_f1"]), 4),
+    }
+    if out_dir is not None:
+        model.save(out_dir)
+        log(f"wrote {out_dir}/relation.npz, relation.json ({len(model.vocab)} features)")
+    return model
+
+
+def _encoder_states(items, extra: ExtraData | None, log) -> list:
+    """The reader states of the PLV rows; those of the weak rows are stored on `extra`."""
+    states = reader_states(items)
+    if extra is not None:
+        extra.states = reader_states(extra.items)
+        extra.reader_states = reader_states(extra.reader_items)
+        log(
+            f"added {len(extra.reader_labels)} two-event synthetic rows (weight {SYNTHETIC_WEIGHT}) "
+            "to the relation reader's training"
+        )
+    return states
+
+
+def _cv_scores(logits: np.ndarray, y: np.ndarray, details: dict, encoder: bool, k: int, log) -> dict:
+    """Macro-F1 of the cross-validation (also of the fast model and the reader alone) and the
+    temperature fitted on its out-of-fold logits; logged."""
     from sklearn.metrics import f1_score
 
+    temp = fit_temperature(logits, y)
+    pred = logits.argmax(axis=1)
     mf1 = f1_score(y, pred, average="macro")
     fast_f1 = f1_score(y, details["fast_logits"].argmax(axis=1), average="macro")
     reader_f1 = f1_score(y, details["reader_logits"].argmax(axis=1), average="macro") if encoder else None
@@ -346,40 +382,20 @@ def train_plv(
             else ""
         )
     )
-    model = _fit_with_extra(feats, labels, C, texts, extra)
-    if encoder:
-        log("fine-tuning the relation reader on all rows")
-        _attach_reader(model, states, labels, extra, ENCODER_BELOW, log=log)
-    model.temperature = temp
-    if encoder:
-        model.fast_temperature = fit_temperature(details["fast_logits"], y)
-        log(f"fast model alone: temperature {model.fast_temperature} (used when the reader is off)")
-    model.meta = {
-        "trained_on": Path(plv_path).name,
-        "n": len(rows),
-        "C": C,
-        "synthetic_rows": len(extra.labels) if extra is not None else 0,
-        "synthetic_weight": SYNTHETIC_WEIGHT if extra is not None else 0.0,
-        "ensemble_weight": model.ensemble_weight,
-        "encoder": {
-            "reader": "tuned",
-            "epochs": EPOCHS,
-            "lr": LEARNING_RATE,
-            "weight": ENCODER_WEIGHT,
-            "below": ENCODER_BELOW,
-            "cv_share": round(details["encoder_share"], 4),
-            "cv_macro_f1_fast_only": round(float(fast_f1), 4),
-            "cv_macro_f1_reader_only": round(float(reader_f1), 4),
-        }
-        if encoder
-        else None,
-        "cv_k": k,
-        "cv_macro_f1": round(float(mf1), 4),
+    return {"temperature": temp, "macro_f1": mf1, "fast_f1": fast_f1, "reader_f1": reader_f1}
+
+
+def _encoder_meta(details: dict, scores: dict) -> dict:
+    return {
+        "reader": "tuned",
+        "epochs": EPOCHS,
+        "lr": LEARNING_RATE,
+        "weight": ENCODER_WEIGHT,
+        "below": ENCODER_BELOW,
+        "cv_share": round(details["encoder_share"], 4),
+        "cv_macro_f1_fast_only": round(float(scores["fast_f1"]), 4),
+        "cv_macro_f1_reader_only": round(float(scores["reader_f1"]), 4),
     }
-    if out_dir is not None:
-        model.save(out_dir)
-        log(f"wrote {out_dir}/relation.npz, relation.json ({len(model.vocab)} features)")
-    return model
 
 
 def default_model_dir() -> Path:
