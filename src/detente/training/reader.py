@@ -1,12 +1,14 @@
-"""Fine-tuning of the accurate mode's relation reader (tuned.py) with PyTorch, on the CPU.
+"""Fine-tuning of the accurate mode's relation reader (coding/relation/reader.py) with PyTorch, on
+the CPU.
 
-Training only: PyTorch is in the `train` extra (pip install -e ".[train]"); coding never
-imports it. Input rows are the frozen lower-layer states of marked sentences
-(tuned.LowerEncoder.states), computed once and shared by every cross-validation fold. The top
-layers start from the packaged model's own weights (tuned.onnx_layer_weights); the linear head
-starts from a seeded random init. Loss: class-balanced cross-entropy, the synthetic rows
-down-weighted as in the fast model (train.balanced_weights). AdamW, linear warm-up over the first
-tenth of the steps then linear decay, dropout 0.1. Deterministic for a given machine and seed.
+Training only: PyTorch, scikit-learn and onnx are in the `train` extra (pip install -e ".[train]");
+coding never imports them. Input rows are the frozen lower-layer states of marked sentences
+(LowerEncoder.states), computed once and shared by every cross-validation fold. The top layers
+start from the packaged model's own weights (onnx_layer_weights, which reads them with onnx); the
+linear head starts from a seeded random init. Loss: class-balanced cross-entropy, the synthetic
+rows down-weighted as in the fast model (relation.linear.balanced_weights). AdamW, linear warm-up
+over the first tenth of the steps then linear decay, dropout 0.1. Deterministic for a given
+machine and seed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The accurate mode's second opinion: a relation reader fine-tuned by Detente on top of MiniLM.
 
-Why: the fast model (classifier.py) reads parse features and n-grams; on the pairs it is unsure
+Why: the fast model (relation/linear.py) reads parse features and n-grams; on the pairs it is unsure
 of, a transformer that reads the whole sentence with the two actors marked does better. A
 frozen sentence encoder with a linear layer on pooled vectors reached 0.78 macro-F1 alone
 (5-fold CV on PLV_train); letting the top layers of the encoder learn the task reached 0.82.
@@ -15,7 +15,7 @@ were initialised from that same model's weights and then trained by `detente tra
 the last states and the states at the two opening markers, and outputs probabilities over
 PLV_CLASSES.
 
-The shipped file (data/models/relation_tuned.npz) holds only what Detente trained: the top
+The shipped file (data/models/relation_reader.npz) holds only what Detente trained: the top
 layers and the head, in float16.
 """
 
