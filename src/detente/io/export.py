@@ -305,7 +305,7 @@ def write_parquet(records: Iterable[dict[str, Any]], path: str | Path, batch_siz
     return n
 
 
-def parquet_schema():
+def parquet_schema() -> pa.Schema:
     fields = []
     for c in FLAT_COLUMNS:
         if c in ("quad_code", "span_start", "span_end", "geonameid"):
@@ -388,7 +388,7 @@ def atomic_output(out: str | Path) -> Iterator[str]:
         raise
 
 
-def write_records(records: Iterable[dict[str, Any]], fmt: str, out: str | Path, store=None) -> int:
+def write_records(records: Iterable[dict[str, Any]], fmt: str, out: str | Path, store: Any = None) -> int:
     """Write records to the file `out` in one of FORMATS, atomically (see atomic_output). OSError
     (disk full, permission) propagates after the partial file is removed. "gdelt" needs `store`
     (mention counts and URLs)."""
@@ -408,7 +408,7 @@ def write_records(records: Iterable[dict[str, Any]], fmt: str, out: str | Path, 
         return n
 
 
-def export_store(store, fmt: str, out: str | Path, **filters: Any) -> int:
+def export_store(store: Any, fmt: str, out: str | Path, **filters: Any) -> int:
     """Write the store's events (filtered as in EventQuery) in one of FORMATS."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")

@@ -125,7 +125,7 @@ class NearDuplicateIndex:
                     store.con.execute(stmt)
 
     @classmethod
-    def from_store(cls, store) -> NearDuplicateIndex:
+    def from_store(cls, store: Any) -> NearDuplicateIndex:
         return cls(store)
 
     def signature(self, text: str) -> np.ndarray | None:
@@ -150,7 +150,9 @@ class NearDuplicateIndex:
             keys.append(struct.unpack("<q", hashlib.blake2b(chunk, digest_size=8).digest())[0])
         return keys
 
-    def compatible(self, date_a, title_a, date_b, title_b) -> bool:
+    def compatible(
+        self, date_a: dt.date | None, title_a: str | None, date_b: dt.date | None, title_b: str | None
+    ) -> bool:
         """The date and title guards (see the module docstring)."""
         if self.max_days_apart is not None:
             a, b = _as_date(date_a), _as_date(date_b)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
+import duckdb
+
 from detente.errors import DetenteError
 from detente.storage.schema import DOC_COLUMNS, EVENT_COLUMNS
 
 
-def parquet_views(con, parquet_dir: str) -> None:
+def parquet_views(con: duckdb.DuckDBPyConnection, parquet_dir: str) -> None:
     """Create the store's tables as DuckDB views over a Parquet directory (read-only queries).
 
     With mentions/ (written when the run also loaded a database), near-duplicate copies are

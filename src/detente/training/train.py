@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from spacy.language import Language
 
 from detente.coding.events.finder import RelItem
 from detente.coding.relation.linear import (
@@ -33,7 +35,7 @@ from detente.coding.relation.linear import (
     fit,
     placeholder_text,
 )
-from detente.coding.relation.reader import get_lower_encoder, item_marked_text
+from detente.coding.relation.reader import TunedHead, get_lower_encoder, item_marked_text
 from detente.errors import InputError
 from detente.nlp.load import load_nlp
 from detente.resources import MODELS_DIR, PACKAGE_DIR
@@ -102,7 +104,7 @@ def read_plv(path: str | Path) -> list[PlvRow]:
     return rows
 
 
-def plv_items(rows: list[PlvRow], nlp=None):
+def plv_items(rows: list[PlvRow], nlp: Language | None = None) -> list[RelItem]:
     """Parse PLV rows and build classifier RelItems (one per row)."""
 
     nlp = nlp or load_nlp()
@@ -162,7 +164,7 @@ def _parse_marked(rows: list[tuple[str, str]], prefix: str, nlp=None):
     return plv, plv_items(plv, nlp)
 
 
-def weak_training_data(nlp=None, weight: float = SYNTHETIC_WEIGHT) -> ExtraData:
+def weak_training_data(nlp: Language | None = None, weight: float = SYNTHETIC_WEIGHT) -> ExtraData:
     """The synthetic templated rows (weak.synthetic_rows), parsed and featurized, plus the
     two-event rows (weak.compound_rows) that only the relation reader trains on."""
     rows, items = _parse_marked(synthetic_rows(), "syn", nlp)
@@ -186,24 +188,24 @@ ENCODER_WEIGHT = 0.5
 ENCODER_BELOW = 0.5
 
 
-def reader_states(items):
-    """Frozen lower-layer states of the marked sentences of RelItems (tuned.LowerEncoder)."""
+def reader_states(items: list[RelItem]) -> list:
+    """Frozen lower-layer states of the marked sentences of RelItems (LowerEncoder.states)."""
     return get_lower_encoder().states([item_marked_text(it) for it in items])
 
 
 def cross_validate(
-    feats,
-    labels,
+    feats: list[dict[str, float]],
+    labels: list[str],
     k: int = 5,
     seed: int = 0,
     C: float = 1.0,
-    texts=None,
+    texts: list[str] | None = None,
     extra: ExtraData | None = None,
     states: list | None = None,
     encoder_below: float = ENCODER_BELOW,
     details: dict | None = None,
-    log=None,
-):
+    log: Callable[[str], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Stratified K-fold: out-of-fold log-probabilities (untempered) and gold indices.
     `extra` rows (weak labels) are added to each training fold only. With `states` (reader
     states of the rows; extra.states for the weak rows) the relation reader is fine-tuned per
@@ -256,7 +258,9 @@ def cross_validate(
     return logits, y
 
 
-def fit_reader(states, labels: list[str], weights, log=None):
+def fit_reader(
+    states: list, labels: list[str], weights: list[float], log: Callable[[str], None] | None = None
+) -> TunedHead:
     """Fine-tune the relation reader (train_tuned.py), returned with float16-rounded weights."""
     y = np.array([PLV_CLASSES.index(lab) for lab in labels])
     return tt.train_tuned(
@@ -303,7 +307,7 @@ def train_plv(
     out_dir: str | Path | None = None,
     k: int = 5,
     C: float = DEFAULT_C,
-    log=print,
+    log: Callable[[str], None] = print,
     synthetic: bool = True,
     encoder: bool = True,
 ) -> RelationClassifier:

@@ -136,7 +136,7 @@ def _past(verb: str) -> str:
     return v + "ed"
 
 
-def read_cameo2plover(path) -> dict[str, str]:
+def read_cameo2plover(path: str | Path) -> dict[str, str]:
     """CAMEO code -> PLOVER root (CONCEDE/RETREAT -> YIELD)."""
     out = {}
     for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
@@ -147,7 +147,7 @@ def read_cameo2plover(path) -> dict[str, str]:
     return out
 
 
-def cameo_rows(cameo_csv, cameo2plover, seed: int = 1) -> list[tuple[str, str]]:
+def cameo_rows(cameo_csv: str | Path, cameo2plover: str | Path, seed: int = 1) -> list[tuple[str, str]]:
     """CAMEO code names as marked sentences with the PLOVER class of the code (codes without a
     PLOVER root class, e.g. statements, are skipped)."""
     mapping = read_cameo2plover(cameo2plover)

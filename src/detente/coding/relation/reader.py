@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import onnxruntime as ort
@@ -34,6 +35,9 @@ from detente.coding.relation.onnx_graph import layer_output_name, outputs_cut
 from detente.errors import DetenteError
 from detente.resources import DATA_DIR
 from detente.settings import Settings
+
+if TYPE_CHECKING:  # annotations only (features.py builds the items)
+    from detente.coding.relation.features import RelItem
 
 N_LAYERS = 6
 TUNED_LAYERS = 2
@@ -65,7 +69,9 @@ LAYER_PARAMS = (
 )
 
 
-def marked_text(text: str, src: tuple[int, int] | None, tgt: tuple[int, int] | None):
+def marked_text(
+    text: str, src: tuple[int, int] | None, tgt: tuple[int, int] | None
+) -> tuple[str, int | None, int | None]:
     """Insert the typed markers; return (marked text, char offset of '@' or None, of '#' or None)."""
     inserts = []
     if src:
@@ -88,7 +94,7 @@ def marked_text(text: str, src: tuple[int, int] | None, tgt: tuple[int, int] | N
     return "".join(out), opened.get(SRC_OPEN), opened.get(TGT_OPEN)
 
 
-def item_marked_text(item):
+def item_marked_text(item: RelItem) -> tuple[str, int | None, int | None]:
     """marked_text for a classifier RelItem (token spans within item.sent)."""
     sent = item.sent
     doc, base = sent.doc, sent.start_char
@@ -130,7 +136,9 @@ class LowerEncoder:
         self.tokenizer.no_padding()  # the packaged file pads to 128; we pad per batch
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
-    def states(self, marked: list[tuple[str, int | None, int | None]], batch: int = 32):
+    def states(
+        self, marked: list[tuple[str, int | None, int | None]], batch: int = 32
+    ) -> list[tuple[np.ndarray, int, int]]:
         """For each (marked text, '@' offset, '#' offset): (states (T, 384), src pos, tgt pos).
         A marker cut off by truncation, or absent, points at [CLS] (position 0)."""
         encs = self.tokenizer.encode_batch([m[0] for m in marked])
