@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -117,7 +118,14 @@ class _PlvInput:
     labelled: list[int]  # indexes of the rows with a PLV_CLASSES label
 
 
-def eval_plv(path, cv: int | None = None, model=None, seed: int = 0, encoder: bool = True, log=None) -> dict:
+def eval_plv(
+    path: str | Path,
+    cv: int | None = None,
+    model: RelationClassifier | None = None,
+    seed: int = 0,
+    encoder: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Relation classification on a PLV file, by default as `detente code --accurate` classifies
     (fast model + fine-tuned relation reader on unsure pairs); encoder=False: the fast model alone, as
     `detente code` does by default."""
