@@ -122,9 +122,23 @@ def code_cmd(
     coder_factory = CoderFactory.from_settings(settings)
     fmt = _checked_output(out, fmt)
     if engine == "dask":
+        seen_ids: list[str] = []
         stats = _code_on_dask(
-            inputs, db, parquet_dir, scheduler, workers, limit, quiet, batch_size, coder_factory
+            inputs,
+            db,
+            parquet_dir,
+            scheduler,
+            workers,
+            limit,
+            quiet,
+            batch_size,
+            coder_factory,
+            on_document=(lambda d: seen_ids.append(d.id)) if out else None,
         )
+        if out:
+            store = _open_store(db)
+            _write_out(store, seen_ids, fmt, out, db, RunConsole(quiet, DEFAULT_ERRORS_SHOWN), stats)
+            store.close()
         sys.exit(run_exit_code(stats.errors))
 
     store = _open_store(db)
@@ -168,7 +182,7 @@ def _checked_output(out: str | None, fmt: str | None) -> str | None:
 
 
 def _code_on_dask(
-    inputs, db, parquet_dir, scheduler, workers, limit, quiet, batch_size, coder_factory
+    inputs, db, parquet_dir, scheduler, workers, limit, quiet, batch_size, coder_factory, on_document=None
 ) -> RunStats:
     try:
         stats = run_dask(
@@ -181,6 +195,7 @@ def _code_on_dask(
             quiet=quiet,
             batch_size=batch_size,
             coder_factory=coder_factory,
+            on_document=on_document,
         )
     except DetenteError as e:
         raise FatalError(str(e)) from None

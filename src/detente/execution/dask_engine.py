@@ -39,7 +39,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from detente.errors import DetenteError, InputError
+from detente.execution.ids import IdGuard
 from detente.execution.local import CoderFactory, CodingRun, RunStats, _limit_threads
 from detente.io.readers import read_inputs
 from detente.model import Actor, Document, Event, Location
@@ -351,20 +352,26 @@ def load_parquet(
 # --------------------------------------------------------------------------- the client
 
 
+def _report(stats: RunStats, err: InputError, quiet: bool) -> None:
+    stats.errors += 1
+    if len(stats.error_messages) < 1000:
+        stats.error_messages.append(str(err))
+    if not quiet:
+        print(f"error: {err}", file=sys.stderr)
+
+
 def _partitions(
     items: Iterable[Document | InputError], size: int, limit: int | None, stats, quiet: bool
 ) -> Iterator[tuple[int, list[Document]]]:
+    """Partitions of the documents read, in input order. A partition is a fixed slice of the
+    input (its index names its Parquet file), so a rerun finds the partitions already coded."""
     buf: list[Document] = []
     index = 0
     for item in items:
         if limit is not None and stats.read >= limit:
             break
         if isinstance(item, InputError):
-            stats.errors += 1
-            if len(stats.error_messages) < 1000:
-                stats.error_messages.append(str(item))
-            if not quiet:
-                print(f"error: {item}", file=sys.stderr)
+            _report(stats, item, quiet)
             continue
         stats.read += 1
         buf.append(item)
@@ -374,6 +381,13 @@ def _partitions(
             buf = []
     if buf:
         yield index, buf
+
+
+def _watched(items: Iterable[Document | InputError], on_document: Callable[[Document], None] | None):
+    for it in items:
+        if on_document is not None and isinstance(it, Document):
+            on_document(it)
+        yield it
 
 
 def run_dask(
@@ -389,11 +403,16 @@ def run_dask(
     batch_size: int = 64,
     client=None,
     coder_factory: CoderFactory | None = None,
+    on_document: Callable[[Document], None] | None = None,
 ) -> RunStats:
     """Code INPUTS on a Dask cluster (a LocalCluster of `workers` processes unless `scheduler`
     or `client` is given), write Parquet to `parquet_dir`, and load it into `db` (None: Parquet
     only). Returns RunStats like a local run. `coder_factory` (default: from this process's
-    settings) goes to the workers with each partition."""
+    settings) goes to the workers with each partition. `on_document` sees every document read
+    (`detente code --out` remembers their ids).
+
+    Ids follow the local engine's policy (execution.ids): a document whose id is stored or was
+    read earlier in the run is a repeat with the same text, an error naming both otherwise."""
 
     stats = RunStats()
     t0 = time.perf_counter()
@@ -409,13 +428,21 @@ def run_dask(
         loader = _PartitionLoader(parquet_dir, db, dedup, batch_size, stats, t0)
         factory = coder_factory or CoderFactory.from_settings()
         done = set(done_partitions(parquet_dir))
+        ids = IdGuard(loader.store)
         window: deque = deque()
-        for i, docs in _partitions(read_inputs(inputs), partition_size, limit, stats, quiet):
+        items = _watched(read_inputs(inputs), on_document)
+        for i, raw in _partitions(items, partition_size, limit, stats, quiet):
+            checked = ids.check(raw)
+            for err in checked.errors:
+                _report(stats, err, quiet)
+            docs = checked.fresh
+            # a partition coded by an earlier run is loaded from its Parquet file, and the store
+            # counts what it holds already; repeats within this run are counted here
+            stats.skipped_known += checked.repeats - (checked.stored_repeats if i in done else 0)
             if i in done:
                 window.append((i, None, docs))  # coded by an earlier run: load only
-            elif loader.all_stored(docs):
-                stats.skipped_known += len(docs)  # all stored already (e.g. by a local run)
-                continue
+            elif not docs:
+                continue  # every document stored already (e.g. by a local run) or refused
             else:
                 fut = client.submit(
                     code_partition,
@@ -429,9 +456,9 @@ def run_dask(
                 )
                 window.append((i, fut, docs))
             while len(window) > 2 * n_workers:
-                loader.finish(*window.popleft())
+                ids.stored(loader.finish(*window.popleft()))
         while window:
-            loader.finish(*window.popleft())
+            ids.stored(loader.finish(*window.popleft()))
     finally:
         if loader is not None:
             loader.close()
@@ -472,10 +499,8 @@ class _PartitionLoader:
         self.store = EventStore(db) if db else None
         self.index = NearDuplicateIndex.from_store(self.store) if self.store is not None and dedup else None
 
-    def all_stored(self, docs: list[Document]) -> bool:
-        return self.store is not None and len(self.store.known_ids([d.id for d in docs])) == len(docs)
-
-    def finish(self, index: int, fut, docs: list[Document]) -> None:
+    def finish(self, index: int, fut, docs: list[Document]) -> list[str]:
+        """Load (or count) a finished partition; returns the ids it held."""
         info = fut.result() if fut is not None else None
         if self.store is not None:
             coded = read_partition(self.parquet_dir, index)
@@ -486,6 +511,7 @@ class _PartitionLoader:
         else:
             self.stats.skipped_known += len(docs)
         self.stats.seconds = time.perf_counter() - self.t0
+        return [d.id for d in docs]
 
     def close(self) -> None:
         if self.store is not None:

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from threadpoolctl import threadpool_limits
 
 from detente.errors import DetenteError, InputError
-from detente.io.readers import display_name
-from detente.model import Document, Event, content_hash
-from detente.nlp.normalise import normalise_text
+from detente.execution.ids import IdGuard
+from detente.model import Document, Event
 from detente.settings import DEFAULT_CODER, PIPE_BATCH, Settings, current
 
 DEFAULT_BATCH = 64
@@ -68,13 +67,6 @@ class RunStats:
         if self.errors:
             extras.append(f"{self.errors:,} items skipped with errors")
         return s + ("; " + ", ".join(extras) if extras else "")
-
-
-def _shown(s: str, limit: int = 120) -> str:
-    """An id or origin quoted for an error message: one line, bounded."""
-
-    s = display_name(s)
-    return repr(s if len(s) <= limit else s[: limit - 3] + "...")
 
 
 # ----------------------------------------------------------------- coders
@@ -209,10 +201,7 @@ class CodingRun:
         self.on_progress = on_progress or (lambda stats, n: None)
         self.on_events = on_events
         self.stats = RunStats()
-        # ids handed to the coder and not yet written, with (content hash, origin): with worker
-        # processes several batches are in flight, and the store cannot know their ids yet.
-        # Bounded by the batches in flight, not by the corpus.
-        self._pending: dict[str, tuple[str, str | None]] = {}
+        self._ids = IdGuard(store)
 
     @property
     def coder(self):
@@ -237,40 +226,18 @@ class CodingRun:
             yield item
 
     def _new_only(self, batches: Iterable[list[Document]]) -> Iterator[list[Document]]:
-        """Documents not stored yet. A document whose id is taken -- stored, or read earlier in
-        this run -- is skipped: as "already stored" when its text is the same (a rerun, a
-        resumed run, a repeated record), as an *error naming both* when the text differs (two
-        files or records given the same id), never silently."""
+        """Documents not stored yet (execution.ids: one id, one story; a different text under a
+        taken id is an error naming both, never a silent skip)."""
         for batch in batches:
-            ids = [d.id for d in batch]
-            known = self.store.known_documents(ids) if self.store is not None else {}
-            fresh = []
-            for d in batch:
-                # the coder normalises the text before it is stored (and hashed); normalising is
-                # idempotent, so doing it here compares like with like
-                d.text = normalise_text(d.text)
-                digest = content_hash(d.text)
-                prev = known.get(d.id) or self._pending.get(d.id)
-                if prev is not None:
-                    if prev[0] == digest:
-                        self.stats.skipped_known += 1
-                    else:
-                        self._report(
-                            InputError(
-                                f"id {_shown(d.id)} is already used by {_shown(prev[1] or 'another document', 300)}"
-                                f" with a different text; skipped (give each story its own id: an 'id' "
-                                f"field, an ID: header line or a distinct file name)",
-                                d.origin,
-                            )
-                        )
-                    continue
-                self._pending[d.id] = (digest, d.origin)
-                fresh.append(d)
-            skipped = len(batch) - len(fresh)
+            checked = self._ids.check(batch)
+            self.stats.skipped_known += checked.repeats
+            for err in checked.errors:
+                self._report(err)
+            skipped = len(batch) - len(checked.fresh)
             if skipped:
                 self.on_progress(self.stats, skipped)
-            if fresh:
-                yield fresh
+            if checked.fresh:
+                yield checked.fresh
 
     def _coded_batches(
         self, batches: Iterable[list[Document]]
@@ -330,8 +297,7 @@ class CodingRun:
                 )
             else:
                 n_docs, n_events = len(coded), sum(len(e) for _, e in coded)
-            for d, _ in coded:
-                self._pending.pop(d.id, None)
+            self._ids.stored(d.id for d, _ in coded)
             self.stats.coded += n_docs
             self.stats.events += n_events
             self.stats.duplicates += len(duplicate_of)
