@@ -1059,9 +1059,11 @@ def search(
     if len(docs):
 
         def snippet(r):
-            title = r["title"] or ""
-            pos = max(0, int(r["_hit"]) - 1 - len(title) - 1) if r["_hit"] else 0
-            text = r["text"] or ""
+            # a missing title or text is NaN (a float) in a column where other rows hold strings
+            title = r["title"] if isinstance(r["title"], str) else ""
+            hit = r["_hit"] if pd.notna(r["_hit"]) else 0
+            pos = max(0, int(hit) - 1 - len(title) - 1) if hit else 0
+            text = r["text"] if isinstance(r["text"], str) else ""
             start = max(0, pos - 80)
             return (
                 ("…" if start else "") + text[start : start + 220] + ("…" if start + 220 < len(text) else "")
