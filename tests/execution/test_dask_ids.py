@@ -28,7 +28,15 @@ def stored(db: Path) -> dict[str, str]:
 
 def dask_code(tmp_path: Path, *args):
     return run_cli(
-        "code", *args, "--engine", "dask", "--workers", "1", "--parquet-dir", tmp_path / "parquet", timeout=600
+        "code",
+        *args,
+        "--engine",
+        "dask",
+        "--workers",
+        "1",
+        "--parquet-dir",
+        tmp_path / "parquet",
+        timeout=600,
     )
 
 
@@ -53,9 +61,7 @@ def test_dask_reports_id_collisions_naming_both_and_keeps_every_other_story(tmp_
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     errs = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
-    assert (
-        f"error: {recs}:2: id '7' is already used by '{recs}:1' with a different text" in r.stderr
-    ), errs
+    assert f"error: {recs}:2: id '7' is already used by '{recs}:1' with a different text" in r.stderr, errs
     assert len(errs) == 1, errs
     assert stored(db) == {
         "dirA/story": f"{root}/dirA/story.txt",
