@@ -113,6 +113,7 @@ def test_same_event_in_title_and_lead_is_one_event_with_two_mentions(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     con = duckdb.connect(str(db), read_only=True)
@@ -220,6 +221,7 @@ def test_eval_events_reads_the_codebook_format(tmp_path):
         capture_output=True,
         text=True,
         timeout=300,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)
@@ -324,6 +326,7 @@ def test_eval_events_cross_validation_runs_by_item(tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout)

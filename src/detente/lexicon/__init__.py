@@ -5,20 +5,20 @@ that each list is defined once and edited as data, not code. `words(name)` is th
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from detente.resources import DATA_DIR
 
 LEXICON_DIR = DATA_DIR / "lexicon"
 
 
-@lru_cache(maxsize=None)
+@cache
 def words(name: str) -> frozenset[str]:
     """The entries of data/lexicon/<name>.txt (stripped; blank and '#' lines skipped)."""
     return frozenset(word_sequence(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_sequence(name: str) -> tuple[str, ...]:
     """The entries of data/lexicon/<name>.txt in file order (for lists whose order matters)."""
     path = LEXICON_DIR / f"{name}.txt"

@@ -150,6 +150,14 @@ PLV_WEIGHT = 0.5
 SYNTHETIC_WEIGHT = 0.3
 
 
+def _mention_over(mentions: list, span: tuple[int, int]) -> int | None:
+    """Index of the first mention overlapping the character span, or None."""
+    for k, m in enumerate(mentions):
+        if m.start_char < span[1] and span[0] < m.end_char:
+            return k
+    return None
+
+
 def relation_rows(rows, coder, weight: float) -> PairRows:
     """Training rows from marked relation sentences (train.PlvRow): the mentions the coder finds
     over the marked source and target make one candidate labelled with the row's class. A
@@ -163,13 +171,7 @@ def relation_rows(rows, coder, weight: float) -> PairRows:
             continue
         mentions = with_places(sdoc, coder.actor_finder.find(sdoc, None), gazetteer)
 
-        def over(span):
-            for k, m in enumerate(mentions):
-                if m.start_char < span[1] and span[0] < m.end_char:
-                    return k
-            return None
-
-        a, b = over(row.src), over(row.tgt)
+        a, b = _mention_over(mentions, row.src), _mention_over(mentions, row.tgt)
         if a is None or b is None or a == b or mentions[a].actor.code == mentions[b].actor.code:
             continue
         rule = coder.event_finder.find(sdoc, mentions, story_date=None, doc_id=row.uid)
