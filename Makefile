@@ -29,8 +29,8 @@ test: install
 # ruff (lint + format) and the code-shape limits of issue 13 (CC <= 25, <= 80 lines, no import
 # cycles, no imports inside functions except optional extras); tests/test_code_shape.py runs the same
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python benchmarks/code_shape.py src/detente --check
 
 bench: install

@@ -98,9 +98,11 @@ def main() -> None:
             jac.append((exact_jaccard(text, o[2]), dup_id, orig_id))
     jac.sort()
     lines = [
-        f"corpus {args.corpus}: {n:,} documents, {len(folded):,} near-duplicates folded "
-        f"({len(folded) / max(1, n):.2%}) into {len({o for _, o, _, _ in folded}):,} originals; "
-        f"{secs:.1f}s ({n / secs:,.0f} docs/s for the index alone)"
+        (
+            f"corpus {args.corpus}: {n:,} documents, {len(folded):,} near-duplicates folded "
+            f"({len(folded) / max(1, n):.2%}) into {len({o for _, o, _, _ in folded}):,} originals; "
+            f"{secs:.1f}s ({n / secs:,.0f} docs/s for the index alone)"
+        )
     ]
     if jac:
         vals = [j for j, _, _ in jac]

@@ -113,7 +113,7 @@ def throughput(tmp: Path, n: int) -> None:
         db, log = tmp / "t.duckdb", tmp / "t.log"
         t0 = time.perf_counter()
         p = watcher(srv.url("/wire.xml"), db, "--once", "--log", str(log))
-        out, err = p.communicate()
+        _out, _err = p.communicate()
         wall = time.perf_counter() - t0
         poll = [x for x in log_events(log) if x["event"] == "poll"][-1]
         loaded = [x for x in log_events(log) if x["event"] == "coder_loaded"][-1]
@@ -239,17 +239,17 @@ def failures(tmp: Path) -> None:
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     cases = {
-        "HTTP 500": ("/err.xml", dict(body=b"", status=500)),
+        "HTTP 500": ("/err.xml", {"body": b"", "status": 500}),
         "HTTP 404": ("/missing.xml", None),
         "malformed feed": (
             "/bad.xml",
-            dict(body=b"<rss><channel><item><title>cut", content_type="application/xml"),
+            {"body": b"<rss><channel><item><title>cut", "content_type": "application/xml"},
         ),
-        "slow answer (5 s, timeout 2 s)": ("/slow.xml", dict(body=good, delay=5.0)),
-        "slow body (trickles past the timeout)": ("/drip.xml", dict(body=good, dribble=0.2)),
-        "oversized feed (limit 2,000 bytes)": ("/big.xml", dict(body=rss(items(50)))),
+        "slow answer (5 s, timeout 2 s)": ("/slow.xml", {"body": good, "delay": 5.0}),
+        "slow body (trickles past the timeout)": ("/drip.xml", {"body": good, "dribble": 0.2}),
+        "oversized feed (limit 2,000 bytes)": ("/big.xml", {"body": rss(items(50))}),
         "refused connection": (None, None),
-        "304 Not Modified (second poll)": ("/ok.xml", dict(body=good)),
+        "304 Not Modified (second poll)": ("/ok.xml", {"body": good}),
     }
     out = {}
     with FeedServer() as srv:

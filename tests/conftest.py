@@ -59,6 +59,7 @@ def run_cli(*args, input=None, cwd=None, timeout=300):
         text=True,
         cwd=cwd,
         timeout=timeout,
+        check=False,
     )
 
 

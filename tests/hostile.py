@@ -404,7 +404,7 @@ def malformed_records(d: Path, n_lines: int = 20_000) -> list[Case]:
                 json.dumps(
                     {
                         "id": f"big-{i}",
-                        "date": "2023-05-0%d" % rng.randint(1, 9),
+                        "date": f"2023-05-0{rng.randint(1, 9)}",
                         "text": f"Story {i}: Peru and Chile held talks.",
                         "n": i,
                     }

@@ -9,18 +9,24 @@ TODAY = dt.date.today()
 STORIES = {
     "cn-threat": (
         "China warns Washington over chip curbs",
-        "China threatened to impose sanctions on the United States after new chip curbs. "
-        "The commerce ministry in Beijing said it would respond firmly to the export rules.",
+        (
+            "China threatened to impose sanctions on the United States after new chip curbs. "
+            "The commerce ministry in Beijing said it would respond firmly to the export rules."
+        ),
     ),
     "kharkiv": (
         "Russian shelling hits Kharkiv",
-        "Russian forces shelled the Ukrainian city of Kharkiv, killing four people. Regional "
-        "officials said a school and several homes were damaged in the attack.",
+        (
+            "Russian forces shelled the Ukrainian city of Kharkiv, killing four people. Regional "
+            "officials said a school and several homes were damaged in the attack."
+        ),
     ),
     "japan-phl": (
         "Japan and the Philippines sign pact",
-        "Japan and the Philippines signed a defence pact in Manila. The agreement allows "
-        "troops of each country to train on the territory of the other.",
+        (
+            "Japan and the Philippines signed a defence pact in Manila. The agreement allows "
+            "troops of each country to train on the territory of the other."
+        ),
     ),
 }
 

@@ -116,7 +116,7 @@ def test_every_hostile_case_is_reported_clearly(corpus, listener):
 
 
 def test_feeds_never_touch_files_or_network(corpus, listener):
-    root, cases = corpus
+    root, _cases = corpus
     _, hits = listener
     docs, errs = split(read_inputs([str(root / "feeds")]))
     time.sleep(0.3)
@@ -135,7 +135,7 @@ def test_script_laden_html_keeps_the_article_only(corpus):
 
 
 def test_large_jsonl_reports_exact_lines_and_keeps_the_rest(corpus):
-    root, cases = corpus
+    _root, cases = corpus
     case = next(c for c in cases if c.name.startswith("malformed JSONL lines in the middle"))
     docs, errs = split(read_inputs([str(case.files[0])]))
     bad = sorted(e.line for e in errs)
@@ -198,6 +198,7 @@ def test_unreadable_file_through_the_cli():
                 user=65534,
                 cwd=d,
                 env={**os.environ, "HOME": str(d)},
+                check=False,
             )
         except PermissionError as e:
             pytest.skip(f"cannot switch user: {e}")
@@ -222,7 +223,7 @@ def test_fifty_megabyte_inputs_are_refused_quickly(tmp_path):
 def test_story_limit_is_configurable(tmp_path, monkeypatch):
     p = tmp_path / "s.txt"
     p.write_text("Title: T\n\n" + hostile.SENTENCE * 100, encoding="utf-8")
-    (d,), _ = split(read_inputs([str(p)]))
+    (_d,), _ = split(read_inputs([str(p)]))
     _, (e,) = split(read_inputs([str(p)], max_chars=1000))
     assert "story too long" in str(e) and "limit 1,000 characters" in str(e)
     monkeypatch.setattr(ingest, "MAX_STORY_CHARS", 1000)
@@ -233,6 +234,7 @@ def test_story_limit_is_configurable(tmp_path, monkeypatch):
         capture_output=True,
         text=True,
         env={**os.environ, "DETENTE_MAX_STORY_CHARS": "1234"},
+        check=False,
     )
     assert r.stdout.strip() == "1234"
 
@@ -396,13 +398,15 @@ def small_disk(tmp_path):
     """A real 2 MB filesystem (tmpfs), when this machine lets us mount one."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, check=False
+    )
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here; the RLIMIT_FSIZE test covers write errors")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def _check_stopped_cleanly(r, db: Path, wanted: set[str], markers: tuple[str, ...]) -> set[str]:
@@ -431,6 +435,7 @@ def test_write_error_stops_with_a_clear_message_and_no_partial_document(tmp_path
         text=True,
         timeout=600,
         preexec_fn=_limit_file_size(400_000),
+        check=False,
     )
     docs = _check_stopped_cleanly(r, db, {f"d{i}" for i in range(150)}, ("File too large",))
     assert "d0" in docs
@@ -445,7 +450,7 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path, small_disk):
     stories = _stories(tmp_path / "s.jsonl", n)
     db = small_disk / "e.duckdb"
     r = run_cli("code", stories, "--db", db, "--batch-size", "16", timeout=900)
-    docs = _check_stopped_cleanly(r, db, {f"d{i}" for i in range(n)}, ("No space left", "disk"))
+    _check_stopped_cleanly(r, db, {f"d{i}" for i in range(n)}, ("No space left", "disk"))
     # Move the database somewhere with room; the rerun completes it.
     big = tmp_path / "moved.duckdb"
     shutil.copy(db, big)

@@ -472,13 +472,15 @@ def tiny_disk(tmp_path):
     """A real 1 MB filesystem (tmpfs), when this machine lets us mount one."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, check=False
+    )
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs here; the /dev/full test covers a full disk")
     try:
         yield mnt
     finally:
-        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def test_out_on_a_real_full_filesystem_keeps_the_previous_file(tmp_path, tiny_disk):

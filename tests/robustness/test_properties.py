@@ -217,7 +217,7 @@ def test_jsonl_reader_never_raises(lines, sep, bom):
     enc=st.sampled_from(["utf-16", "utf-32", "utf-8-sig"]),
 )
 def test_jsonl_reader_any_bom_encoding(text, enc):
-    data = text.encode(enc, "surrogatepass") if enc != "utf-8-sig" else text.encode(enc, "surrogatepass")
+    data = text.encode(enc, "surrogatepass")
     plain = [i for i in consume(read_jsonl_stream(io.BytesIO(text.encode("utf-8", "surrogatepass")), "x"))]
     other = [i for i in consume(read_jsonl_stream(io.BytesIO(data), "x"))]
     assert [getattr(i, "id", None) for i in other] == [getattr(i, "id", None) for i in plain]

@@ -265,7 +265,7 @@ def bio_spans(tags: list[str]) -> set[tuple[str, int, int]]:
             if cur is not None:
                 spans.add((cur[0], cur[1], i))
                 cur = None
-            if t.startswith("B-") or t.startswith("I-"):
+            if t.startswith(("B-", "I-")):
                 cur = (t[2:], i)
     return spans
 
@@ -563,7 +563,7 @@ def _hit(p, g, with_type: bool) -> bool:
 
 
 def _why_missed(g, preds) -> str:
-    s, e, t, sym = g
+    s, _e, t, sym = g
     if not preds:
         return "no event in the item"
     if any((p[0], p[2]) == (s, t) or (sym and (p[0], p[2]) == (t, s)) for p in preds):
