@@ -38,6 +38,7 @@ from detente.coding.relation.linear import (
     placeholder_text,
     sparse_dot,
 )
+from detente.lexicon import words
 from detente.model import Actor, Event, Mention
 
 MODEL_NAME = "pairs"
@@ -134,21 +135,7 @@ def candidates(doc, mentions: list[Mention]) -> list[PairCandidate]:
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 PLACE_MIN_POPULATION = 20000
 UNTAGGED_MIN_POPULATION = 100000
-PLACE_PREPOSITIONS = {
-    "on",
-    "in",
-    "at",
-    "near",
-    "to",
-    "into",
-    "toward",
-    "towards",
-    "over",
-    "outside",
-    "around",
-    "from",
-    "across",
-}
+PLACE_PREPOSITIONS = words("place_target_prepositions")
 
 
 def _place_spans(doc):
