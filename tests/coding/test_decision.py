@@ -332,3 +332,19 @@ def test_eval_events_cross_validation_runs_by_item(tmp_path):
     res = json.loads(out.stdout)
     assert res["mode"] == "3-fold cross-validation by item"
     assert res["event"]["gold"] == 3
+
+
+def test_a_decider_set_on_the_coder_is_the_one_that_codes():
+    """`detente eval events --cv` swaps each fold's model in through `coder.pair_decider`; the events
+    component must then score with it (it kept the shipped model, trained on the scored items,
+    and the cross-validated F1 read 0.853 instead of 0.481)."""
+    from detente.coding.coder import Coder
+
+    coder = Coder()
+    text, date = "Israeli strikes hit Rafah overnight, killing 20 people.", "2024-05-10"
+    assert ("ISR", "ASSAULT", "PSE") in _tuples(coder, text, date)[0]
+    shipped = coder.pair_decider
+    coder.pair_decider = None  # the rule path alone does not code this headline-style sentence
+    assert ("ISR", "ASSAULT", "PSE") not in _tuples(coder, text, date)[0]
+    coder.pair_decider = shipped
+    assert ("ISR", "ASSAULT", "PSE") in _tuples(coder, text, date)[0]

@@ -88,12 +88,23 @@ class Coder:
             clf.use_encoder = bool(accurate)
         if pair_decider is None and not rules_only:
             pair_decider = PairDecider(self.event_finder)
-        self.pair_decider = None if rules_only else pair_decider
+        self._events = EventComponent(self.event_finder, None if rules_only else pair_decider)
         self.components = [
             TriggerComponent(self.event_finder.index),
             ActorComponent(self.actor_finder),
-            EventComponent(self.event_finder, self.pair_decider),
+            self._events,
         ]
+
+    # The learned decision lives in the events component (one place): `detente eval events --cv`
+    # swaps in each fold's model here, and a copy kept on the Coder would leave the component
+    # scoring with the shipped model, which was trained on the very items being scored.
+    @property
+    def pair_decider(self) -> PairDecider | None:
+        return self._events.pair_decider
+
+    @pair_decider.setter
+    def pair_decider(self, decider: PairDecider | None) -> None:
+        self._events.pair_decider = decider
 
     # -- one parsed chunk -> events
     def _code_parsed(self, sdoc, document: Document, offset: int) -> list[Event]:
