@@ -303,7 +303,8 @@ def _print_news(res: dict, accurate: bool) -> None:
     multiple=True,
     type=click.Path(dir_okay=False),
     help="annotated news in the codebook format for the learned event decision "
-    "[default: $DETENTE_SHARED_DATA/news_silver/news_silver_2023.jsonl and _more.jsonl]",
+    "[default: $DETENTE_SHARED_DATA/news_silver/news_silver_2023.jsonl and _more.jsonl, and our own "
+    "annotations/*.jsonl, whose texts are read from the RSS corpus by id]",
 )
 @click.option(
     "--pairs-only",

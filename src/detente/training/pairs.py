@@ -36,8 +36,13 @@ from detente.coding.places import PlaceResolver
 from detente.coding.relation.linear import RelationClassifier, to_matrix
 from detente.model import Actor, Document
 from detente.nlp.normalise import normalise_text
+from detente.resources import PACKAGE_DIR
+from detente.training.annotation import with_corpus_text
 from detente.training.train import PlvRow, read_plv, shared_data_dir, strip_marks
 from detente.training.weak import synthetic_rows
+
+# Our own annotations of corpus items (labels only), in the checkout beside src/.
+ANNOTATIONS_DIR = PACKAGE_DIR.parents[1] / "annotations"
 
 DEFAULT_C = 0.3
 # Decision thresholds (per document, see decision.decide); chosen by 5-fold CV on news_silver.
@@ -106,28 +111,29 @@ class NewsItem:
         return out
 
 
-def read_codebook(path: str | Path) -> list[NewsItem]:
+def read_codebook(path: str | Path, corpus: str | Path | None = None) -> list[NewsItem]:
     """Items of a codebook-format JSONL file; the text is the title and its lead, as `detente
-    code` reads such a record (ingest: title, blank line, description)."""
-    items = []
+    code` reads such a record (ingest: title, blank line, description). Label-only records (our
+    own annotations, `annotations/`) get their text from the corpus they were drawn from: `corpus`,
+    else the RSS corpus in the shared data directory."""
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            d = json.loads(line)
-            title = (d.get("title") or "").strip() or None
-            body = (d.get("text") or d.get("description") or d.get("body") or "").strip()
-            if body and title and not body.startswith(title):
-                text = f"{title}\n\n{body}"
-            else:
-                text = body or title or ""
-            date = None
-            if d.get("date"):
-                try:
-                    date = dt.date.fromisoformat(str(d["date"])[:10])
-                except ValueError:
-                    date = None
-            items.append(NewsItem(str(d["id"]), date, text, title, list(d.get("events") or [])))
+        records = [json.loads(line) for line in fh if line.strip()]
+    records = with_corpus_text(records, corpus or default_corpus())
+    items = []
+    for d in records:
+        title = (d.get("title") or "").strip() or None
+        body = (d.get("text") or d.get("description") or d.get("body") or "").strip()
+        if body and title and not body.startswith(title):
+            text = f"{title}\n\n{body}"
+        else:
+            text = body or title or ""
+        date = None
+        if d.get("date"):
+            try:
+                date = dt.date.fromisoformat(str(d["date"])[:10])
+            except ValueError:
+                date = None
+        items.append(NewsItem(str(d["id"]), date, text, title, list(d.get("events") or [])))
     return items
 
 
@@ -284,10 +290,21 @@ def item_folds(n: int, k: int, seed: int = 0) -> list[np.ndarray]:
     return [np.sort(perm[f::k]) for f in range(k)]
 
 
+def default_corpus() -> Path:
+    """The RSS corpus our own annotations were drawn from (read by path, never copied)."""
+    return shared_data_dir() / "corpora" / "rss_world_news_2023.jsonl.gz"
+
+
+def own_annotation_files() -> list[Path]:
+    """Detente's own annotated news (labels only; texts come from the corpus by id)."""
+    return sorted(ANNOTATIONS_DIR.glob("*.jsonl")) if ANNOTATIONS_DIR.is_dir() else []
+
+
 def default_news_files() -> list[Path]:
-    """The annotated news shipped beside the project (read by path, never copied)."""
+    """The annotated news the shipped model is trained on: news_silver beside the project (read by
+    path, never copied) and our own annotations of further corpus items."""
     d = shared_data_dir() / "news_silver"
-    return [d / "news_silver_2023.jsonl", d / "news_silver_2023_more.jsonl"]
+    return [d / "news_silver_2023.jsonl", d / "news_silver_2023_more.jsonl", *own_annotation_files()]
 
 
 def train_news(
