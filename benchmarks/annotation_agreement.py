@@ -41,7 +41,8 @@ def main() -> int:
     se = load_scorer(Path(a.scorer))
     _, gold = se.load_gold(a.silver, "guideline")
     _, ours = se.load_gold(a.ours, "guideline")
-    ids = [str(json.loads(line)["id"]) for line in open(a.ours, encoding="utf-8") if line.strip()]
+    with open(a.ours, encoding="utf-8") as fh:
+        ids = [str(json.loads(line)["id"]) for line in fh if line.strip()]
     gold = {i: gold[i] for i in ids}
     pred = {i: {t[:3] for t in ours.get(i, [])} for i in ids}
     full, dyad = se.score(gold, pred, True), se.score(gold, pred, False)
