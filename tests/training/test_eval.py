@@ -40,6 +40,48 @@ def _write_plv(path: Path):
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _write_news(path: Path):
+    """A small codebook file for the learned decision that `detente train` also fits (without
+    --news it trains on news_silver and our 30,800 annotated items: half an hour)."""
+    ev = {
+        "source": {"code": "DEU", "sector": "GOV"},
+        "target": {"code": "CHN", "sector": "GOV"},
+        "event": "CONSULT",
+        "symmetric": False,
+    }
+    items = [
+        {
+            "id": "n1",
+            "date": "2024-04-14",
+            "title": "Chancellor in Beijing",
+            "description": "Germany's chancellor arrived in Beijing on Sunday for a three-day visit.",
+            "events": [ev],
+        },
+        {
+            "id": "n2",
+            "date": "2024-05-26",
+            "title": "Rockets fired",
+            "description": "Hamas fighters fired rockets at Tel Aviv on Sunday.",
+            "events": [
+                {
+                    "source": {"code": "PSE", "sector": "REB"},
+                    "target": {"code": "ISR", "sector": "CVL"},
+                    "event": "ASSAULT",
+                    "symmetric": False,
+                }
+            ],
+        },
+        {
+            "id": "n3",
+            "date": "2024-06-01",
+            "title": "Markets",
+            "description": "Stocks rose in Tokyo.",
+            "events": [],
+        },
+    ]
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def runner():
     return CliRunner()
@@ -162,7 +204,11 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     monkeypatch.setattr(tt, "EPOCHS", 1)
     f = tmp_path / "plv.tsv"
     _write_plv(f)
-    r = runner.invoke(train_command, ["--plv", str(f), "--out", str(tmp_path / "m"), "--cv", "2"])
+    _write_news(tmp_path / "news.jsonl")
+    r = runner.invoke(
+        train_command,
+        ["--plv", str(f), "--out", str(tmp_path / "m"), "--cv", "2", "--news", str(tmp_path / "news.jsonl")],
+    )
     assert r.exit_code == 0, r.output
     assert "reader alone" in r.output
     from detente.coding.relation.linear import RelationClassifier
@@ -179,12 +225,24 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
 def test_train_fast_only_is_reproducible(tmp_path, runner):
     f = tmp_path / "plv.tsv"
     _write_plv(f)
+    news = tmp_path / "news.jsonl"
+    _write_news(news)
     for out in ("m1", "m2"):
-        r = runner.invoke(
-            train_command, ["--plv", str(f), "--out", str(tmp_path / out), "--cv", "2", "--no-encoder"]
-        )
+        args = [
+            "--plv",
+            str(f),
+            "--out",
+            str(tmp_path / out),
+            "--cv",
+            "2",
+            "--no-encoder",
+            "--news",
+            str(news),
+        ]
+        r = runner.invoke(train_command, args)
         assert r.exit_code == 0, r.output
     assert (tmp_path / "m1" / "relation.npz").read_bytes() == (tmp_path / "m2" / "relation.npz").read_bytes()
+    assert (tmp_path / "m1" / "pairs.npz").read_bytes() == (tmp_path / "m2" / "pairs.npz").read_bytes()
     from detente.coding.relation.linear import RelationClassifier
 
     m = RelationClassifier.load(tmp_path / "m1")
