@@ -45,7 +45,7 @@ from detente.training.weak import synthetic_rows
 ANNOTATIONS_DIR = PACKAGE_DIR.parents[1] / "annotations"
 
 # Regularisation and decision thresholds, chosen by 5-fold CV on news_silver's 800 (C in {0.3, 0.6,
-# 1.0}, threshold in {0.3, 0.35, 0.4, 0.45}); with 20,800 more annotated items the model wants less
+# 1.0}, threshold in {0.3, 0.35, 0.4, 0.45}); with 20,800-30,800 more annotated items it wants less
 # regularisation and a higher first threshold than it did on 2,000 (0.3, 0.35).
 DEFAULT_C = 0.6
 # Per document, see decision.decide.
