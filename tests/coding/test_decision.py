@@ -340,6 +340,22 @@ def test_eval_events_cross_validation_runs_by_item(tmp_path):
     assert res["event"]["gold"] == 3
 
 
+def test_eval_events_cross_validation_in_the_accurate_mode_fits_a_pair_reader_per_fold(tmp_path):
+    pytest.importorskip("torch")
+    gold = _codebook_file(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "detente", "eval", "events", str(gold), "--cv", "3", "--accurate", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("pair reader epoch 1/") == 3  # one reader per fold, none shipped
+    res = json.loads(out.stdout)
+    assert res["mode"] == "3-fold cross-validation by item" and res["event"]["gold"] == 3
+
+
 def test_a_decider_set_on_the_coder_is_the_one_that_codes():
     """`detente eval events --cv` swaps each fold's model in through `coder.pair_decider`; the events
     component must then score with it (it kept the shipped model, trained on the scored items,

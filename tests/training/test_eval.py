@@ -217,6 +217,13 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     assert m.classes and m.coef.shape[0] == len(m.classes)
     assert m.reader is not None and (tmp_path / "m" / "relation_reader.npz").exists()
     assert m.meta["encoder"]["cv_macro_f1_reader_only"] >= 0
+    # the accurate mode's pair reader is fitted on the news pairs beside the pair model
+    from detente.coding.events.decision import PAIR_CLASSES
+    from detente.coding.events.reader import VECTOR_SIZE, PairReader
+    from detente.training.pair_reader import HIDDEN_UNITS
+
+    pr = PairReader.load(tmp_path / "m")
+    assert pr.classes == PAIR_CLASSES and pr.w1.shape == (VECTOR_SIZE, HIDDEN_UNITS)
     # the saved model evaluates in the accurate mode
     r = runner.invoke(eval_group, ["plv", str(f), "--model", str(tmp_path / "m"), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["encoder"] is True
@@ -243,6 +250,7 @@ def test_train_fast_only_is_reproducible(tmp_path, runner):
         assert r.exit_code == 0, r.output
     assert (tmp_path / "m1" / "relation.npz").read_bytes() == (tmp_path / "m2" / "relation.npz").read_bytes()
     assert (tmp_path / "m1" / "pairs.npz").read_bytes() == (tmp_path / "m2" / "pairs.npz").read_bytes()
+    assert not (tmp_path / "m1" / "pair_reader.npz").exists()  # --no-encoder: no PyTorch step
     from detente.coding.relation.linear import RelationClassifier
 
     m = RelationClassifier.load(tmp_path / "m1")

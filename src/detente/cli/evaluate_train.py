@@ -296,7 +296,7 @@ def _print_news(res: dict, accurate: bool) -> None:
 @click.option(
     "--no-encoder",
     is_flag=True,
-    help="train the fast model only (no fine-tuned relation reader; no PyTorch needed)",
+    help="train the fast models only (no relation reader, no pair reader; no PyTorch needed)",
 )
 @click.option(
     "--news",
@@ -309,12 +309,12 @@ def _print_news(res: dict, accurate: bool) -> None:
 @click.option(
     "--pairs-only",
     is_flag=True,
-    help="train only the learned event decision (pairs.*), "
+    help="train only the learned event decision (pairs.*, and pair_reader.npz unless --no-encoder), "
     "using the relation classifier already in --out (or the shipped one)",
 )
 def train_command(plv, conflibert, out_dir, cv, no_encoder, news, pairs_only):
     """Train the relation classifier and the learned event decision; write relation.npz/.json,
-    relation_reader.npz and pairs.npz/.json (reproduces the shipped weights)."""
+    relation_reader.npz, pairs.npz/.json and pair_reader.npz (reproduces the shipped weights)."""
     plv = plv or str(shared_data_dir() / "plover" / "PLV_train.tsv")
     out_dir = out_dir or str(default_model_dir())
     try:
@@ -327,6 +327,7 @@ def train_command(plv, conflibert, out_dir, cv, no_encoder, news, pairs_only):
             model_dir=rel_dir,
             log=click.echo,
             plv=plv,
+            reader=not no_encoder,
         )
     except (DetenteError, OSError) as e:
         _fail(e)

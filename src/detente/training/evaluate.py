@@ -30,8 +30,10 @@ from detente.io.readers import parse_date
 from detente.model import Actor, Document, Mention
 from detente.nlp.load import load_nlp
 from detente.training.pairs import (
+    PAIR_CLASSES,
     YIELD_TYPES,
     actor_dicts,
+    concat_rows,
     extra_relation_rows,
     fit_pairs,
     gold_code,
@@ -664,30 +666,49 @@ def eval_news(
         res = score_news(items, recs)
         return {"file": str(path), "items": len(items), "mode": "shipped model", **res}
     log = log or (lambda m: None)
-    log(f"building candidate pairs of {len(items)} items")
-    rows = pair_rows(items, coder, log=log)
-    extra_feats, extra_y = [], np.zeros((0, rows.labels.shape[1]), np.float32)
-    extra_w = np.zeros(0, np.float32)
-    if plv:
-        log(f"building relation rows of {plv} and the synthetic templates")
-        r = extra_relation_rows(plv, coder)
-        extra_feats, extra_y, extra_w = list(r.feats), r.labels, r.weight_array()
-    for p in extra or []:
-        more = read_codebook(p)
-        log(f"building candidate pairs of {len(more)} extra training items ({p})")
-        r = pair_rows(more, coder, log=log)
-        extra_feats += r.feats
-        extra_y = np.vstack([extra_y, r.labels])
-        extra_w = np.concatenate([extra_w, r.weight_array()])
+    relation = getattr(coder.event_finder, "classifier", None)
+    accurate = relation is not None and relation.has_encoder
+    # Training rows are built as `detente train` builds them: with the rule path in the fast
+    # mode (the shipped pair model never sees the relation reader's rule-path output). In accurate
+    # mode every fold also fits its own pair reader, on the same rows.
+    if accurate:
+        relation.use_encoder = False
+    try:
+        log(f"building candidate pairs of {len(items)} items")
+        rows = pair_rows(items, coder, log=log, vectors=accurate)
+        parts = []
+        if plv:
+            log(f"building relation rows of {plv} and the synthetic templates")
+            parts.append(extra_relation_rows(plv, coder))
+        news_extra = []
+        for p in extra or []:
+            more = read_codebook(p)
+            log(f"building candidate pairs of {len(more)} extra training items ({p})")
+            news_extra.append(pair_rows(more, coder, log=log, vectors=accurate))
+    finally:
+        if accurate:
+            relation.use_encoder = True
+    ext = concat_rows(parts + news_extra)
+    ext_news = concat_rows(news_extra) if news_extra else None
     recs: dict[str, list[dict]] = {}
     base = coder.pair_decider
     for f, test in enumerate(item_folds(len(items), cv, seed)):
         train = ~np.isin(rows.item, test)
-        feats = [rows.feats[i] for i in np.flatnonzero(train)] + extra_feats
-        y = np.vstack([rows.labels[train], extra_y])
-        w = np.concatenate([np.ones(int(train.sum()), np.float32), extra_w])
+        feats = [rows.feats[i] for i in np.flatnonzero(train)] + ext.feats
+        y = np.vstack([rows.labels[train], ext.labels])
+        w = np.concatenate([np.ones(int(train.sum()), np.float32), ext.weight_array()])
         model = fit_pairs(feats, y, weights=w)
-        coder.pair_decider = PairDecider(coder.event_finder, model)
+        reader = None
+        if accurate:
+            from detente.training.pair_reader import fit_pair_reader  # PyTorch: training only
+
+            keep = np.flatnonzero(train)
+            vec, lab, fs = rows.vectors[keep], rows.labels[keep], [rows.feats[i] for i in keep]
+            if ext_news is not None:
+                vec, lab = np.vstack([vec, ext_news.vectors]), np.vstack([lab, ext_news.labels])
+                fs = fs + ext_news.feats
+            reader = fit_pair_reader(vec, fs, lab, PAIR_CLASSES, log=log)
+        coder.pair_decider = PairDecider(coder.event_finder, model, reader=reader)
         recs.update(_code_records(coder, [items[i] for i in test]))
         log(f"fold {f + 1}/{cv}: trained on {len(y)} pairs, scored {len(test)} items")
     coder.pair_decider = base

@@ -32,6 +32,7 @@ from detente.coding.events.decision import (
     with_places,
 )
 from detente.coding.events.finder import EventFinder
+from detente.coding.events.reader import VECTOR_SIZE, pair_vectors
 from detente.coding.places import PlaceResolver
 from detente.coding.relation.linear import RelationClassifier, to_matrix
 from detente.model import Actor, Document
@@ -148,6 +149,7 @@ class PairRows:
     labels: np.ndarray
     item: np.ndarray
     weights: np.ndarray | None = None
+    vectors: np.ndarray | None = None  # the pair reader's inputs (pair_rows(vectors=True))
 
     def weight_array(self) -> np.ndarray:
         return self.weights if self.weights is not None else np.ones(len(self.feats), np.float32)
@@ -206,20 +208,32 @@ def extra_relation_rows(plv_path, coder) -> PairRows:
 
 
 def concat_rows(parts: list[PairRows]) -> PairRows:
+    """Rows of several sources in one; vectors are kept only when every part has them."""
     feats = [f for p in parts for f in p.feats]
     labels = np.vstack([p.labels for p in parts]) if parts else np.zeros((0, len(PAIR_CLASSES)), np.float32)
+    if not parts:
+        return PairRows([], labels, np.zeros(0, np.int64), np.zeros(0, np.float32))
+    vectors = None
+    if all(p.vectors is not None for p in parts):
+        vectors = np.vstack([p.vectors for p in parts])
     return PairRows(
         feats,
         labels,
         np.concatenate([p.item for p in parts]),
         np.concatenate([p.weight_array() for p in parts]),
+        vectors,
     )
 
 
-def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = None) -> PairRows:
-    """Parse items with the coder's own stages and build one row per informative candidate."""
+def pair_rows(
+    items: list[NewsItem], coder, log: Callable[[str], None] | None = None, vectors: bool = False
+) -> PairRows:
+    """Parse items with the coder's own stages and build one row per informative candidate.
+    vectors: also the pair reader's input of each row (events/reader.pair_vectors; float16 to
+    halve the memory of 200k rows)."""
 
     feats: list[dict[str, float]] = []
+    vecs: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     owner: list[int] = []
     relation = getattr(coder.event_finder, "classifier", None)
@@ -235,10 +249,12 @@ def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = 
             continue
         fs = pair_features(sdoc, cands, mentions, PairDecider.rule_types(rule), relation)
         gold = it.gold_pairs()
-        for c, f in zip(cands, fs):
+        kept = []
+        for k, (c, f) in enumerate(zip(cands, fs)):
             a, b = actor_code(mentions[c.src].actor), actor_code(mentions[c.tgt].actor)
             if a is None or b is None or a == b:
                 continue
+            kept.append(k)
             y = np.zeros(len(PAIR_CLASSES), np.float32)
             for lab in gold.get((a, b), ()):
                 if lab in PAIR_CLASSES:
@@ -246,10 +262,15 @@ def pair_rows(items: list[NewsItem], coder, log: Callable[[str], None] | None = 
             feats.append(f)
             labels.append(y)
             owner.append(n)
+        if vectors and kept:
+            vecs.append(pair_vectors([cands[k] for k in kept], mentions).astype(np.float16))
         if log and (n + 1) % 500 == 0:
             log(f"  {n + 1}/{len(items)} items")
     lab = np.array(labels, np.float32).reshape(-1, len(PAIR_CLASSES))
-    return PairRows(feats, lab, np.array(owner, np.int64))
+    vec = None
+    if vectors:
+        vec = np.vstack(vecs) if vecs else np.zeros((0, VECTOR_SIZE), np.float16)
+    return PairRows(feats, lab, np.array(owner, np.int64), None, vec)
 
 
 def fit_pairs(
@@ -316,8 +337,10 @@ def train_news(
     model_dir: str | Path | None = None,
     log: Callable[[str], None] = print,
     plv: str | Path | None = None,
+    reader: bool = True,
 ) -> PairModel:
-    """Train the learned event decision on codebook files and write pairs.npz/.json.
+    """Train the learned event decision on codebook files and write pairs.npz/.json, and (reader)
+    the accurate mode's pair reader on the same news rows, pair_reader.npz.
 
     model_dir: where the relation classifier whose opinion is a feature lives (the one just
     trained by `detente train`); default: the shipped one."""
@@ -330,7 +353,7 @@ def train_news(
         got = read_codebook(p)
         log(f"read {len(got)} annotated items from {p}")
         items += got
-    rows = pair_rows(items, coder, log=log)
+    rows = pair_rows(items, coder, log=log, vectors=reader)
     log(f"{len(rows.feats)} candidate pairs, {int(rows.labels.sum())} positive labels")
     parts = [rows]
     if plv:
@@ -353,4 +376,12 @@ def train_news(
     if out_dir is not None:
         model.save(out_dir)
         log(f"wrote {out_dir}/pairs.npz, pairs.json ({len(model.vocab)} features)")
+    if reader:
+        from detente.training.pair_reader import fit_pair_reader  # PyTorch: training only
+
+        log(f"fitting the pair reader on the {len(rows.feats)} news pairs")
+        pr = fit_pair_reader(rows.vectors, rows.feats, rows.labels, PAIR_CLASSES, log=log)
+        if out_dir is not None:
+            pr.save(out_dir)
+            log(f"wrote {out_dir}/pair_reader.npz")
     return model

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from detente.coding.events.finder import Candidate, RelItem, _copy_actor, _governing_verb
+from detente.coding.events.reader import PairReader
 from detente.coding.places import PlaceResolver
 from detente.coding.relation.linear import (
     PLV_CLASSES,
@@ -376,10 +377,16 @@ class PairDecider:
     Otherwise the trigger is the lexicon word of the decided type nearest the pair (else the word
     joining the pair in the parse) and the flags are read off it by the rule path's flag logic."""
 
-    def __init__(self, event_finder, model: PairModel | None = None, gazetteer=None):
+    def __init__(
+        self, event_finder, model: PairModel | None = None, gazetteer=None, reader: PairReader | None = None
+    ):
+        """reader: the accurate mode's second opinion on each pair (events/reader.py; default:
+        the shipped one). It is read only when the relation classifier is in accurate mode
+        (`detente code --accurate`), so the default mode never loads its encoder."""
         self.finder = event_finder
         self.model = model or PairModel.load_default()
         self.relation = getattr(event_finder, "classifier", None)
+        self.reader = reader if reader is not None else PairReader.load_default()
         if gazetteer is None:
             gazetteer = PlaceResolver.gazetteer_for()
         self.gazetteer = gazetteer
@@ -390,7 +397,15 @@ class PairDecider:
         if not cands:
             return cands, np.zeros((0, len(self.model.classes)), np.float32)
         feats = pair_features(doc, cands, mentions, self.rule_types(rule_events), self.relation)
-        return cands, self.model.proba(feats)
+        probs = self.model.proba(feats)
+        if self.accurate:
+            probs = self.reader.mix(probs, self.reader.proba(cands, mentions, feats))
+        return cands, probs
+
+    @property
+    def accurate(self) -> bool:
+        """True when pairs also get the pair reader's opinion (accurate mode and a reader)."""
+        return self.reader is not None and self.relation is not None and self.relation.has_encoder
 
     @staticmethod
     def rule_types(rule_events: list[Event]) -> dict[tuple[str, str], set[str]]:

@@ -120,28 +120,28 @@ def _onnx_model_path() -> Path:
 
 
 class LowerEncoder:
-    """The frozen bottom N_FROZEN layers: onnxruntime over the packaged graph cut after them."""
+    """Frozen layers of the packaged MiniLM: onnxruntime over the graph cut after `layers`
+    (0-based; default: the bottom N_FROZEN layers, which the relation reader's tuned top reads).
+    The pair reader (events/reader.py) cuts after two layers and reads both."""
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, layers: tuple[int, ...] = (N_FROZEN - 1,)):
         if not TOKENIZER_FILE.is_file():  # pragma: no cover - shipped with the package
             raise DetenteError(f"tokenizer file missing from the package: {TOKENIZER_FILE}")
         model = _onnx_model_path().read_bytes()
-        lower = outputs_cut(model, [layer_output_name(model, N_FROZEN - 1)])
+        cut = outputs_cut(model, [layer_output_name(model, k) for k in layers])
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads  # parallelism is across worker processes
         opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(lower, opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(cut, opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
         self.tokenizer.no_padding()  # the packaged file pads to 128; we pad per batch
         self.tokenizer.enable_truncation(MAX_TOKENS)
 
-    def states(
-        self, marked: list[tuple[str, int | None, int | None]], batch: int = 32
-    ) -> list[tuple[np.ndarray, int, int]]:
-        """For each (marked text, '@' offset, '#' offset): (states (T, 384), src pos, tgt pos).
-        A marker cut off by truncation, or absent, points at [CLS] (position 0)."""
-        encs = self.tokenizer.encode_batch([m[0] for m in marked])
+    def run(self, texts: list[str], batch: int = 32) -> list[tuple[list[np.ndarray], list]]:
+        """For each text: (states (T, 384) of each cut layer, the tokens' character offsets).
+        Batches are formed from texts of similar length (less padding)."""
+        encs = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
         out: list = [None] * len(encs)
         for b in range(0, len(order), batch):
@@ -153,16 +153,19 @@ class LowerEncoder:
                 n = len(encs[i].ids)
                 ids[r, :n], mask[r, :n] = encs[i].ids, 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            h = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+            hs = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})
             for r, i in enumerate(idx):
                 n = len(encs[i].ids)
-                offs = encs[i].offsets
-                out[i] = (
-                    h[r, :n].astype(np.float32),
-                    _token_at(offs, marked[i][1]),
-                    _token_at(offs, marked[i][2]),
-                )
+                out[i] = ([h[r, :n].astype(np.float32) for h in hs], encs[i].offsets)
         return out
+
+    def states(
+        self, marked: list[tuple[str, int | None, int | None]], batch: int = 32
+    ) -> list[tuple[np.ndarray, int, int]]:
+        """For each (marked text, '@' offset, '#' offset): (states (T, 384), src pos, tgt pos).
+        A marker cut off by truncation, or absent, points at [CLS] (position 0)."""
+        ran = self.run([m[0] for m in marked], batch)
+        return [(hs[0], _token_at(offs, m[1]), _token_at(offs, m[2])) for (hs, offs), m in zip(ran, marked)]
 
 
 def _token_at(offsets, char: int | None) -> int:

@@ -1,0 +1,240 @@
+"""The accurate mode's second opinion on every candidate pair: a small network over MiniLM vectors.
+
+Why: the pair model (decision.py) reads sparse features (words on the parse path, the lexicon, the
+rule path's output); it knows "struck" but not a paraphrase it never saw. A reader of contextual
+vectors generalises over wording, and the two err on different pairs, so their mean beats both
+(5-fold CV on news_silver: README, "Accuracy").
+
+How: each sentence that holds a candidate pair is encoded once by the packaged int8 MiniLM
+(frozen, nothing downloaded; relation/reader.LowerEncoder cut after layers 4 and 6). A pair is,
+for each of those layers, the mean state over the sentence, over the source mention's word pieces,
+over the target's and over the word pieces between the two, plus their order and gap: 3,074
+numbers. Beside them the reader sees the pair model's features that no news label shaped (SIDE_PREFIXES:
+the relation classifier's opinion, trained on PLV; the rule path's types; the actors' kinds,
+sectors and places; title or lead; distance), so it can weigh the two views together. One hidden
+layer (ReLU) and one sigmoid per PLOVER class give P(type | pair) in the form the pair model gives it. `detente train` fits it (training/pair_reader.py, PyTorch, training
+only); it runs here in NumPy. In accurate mode the decision scores a pair with
+(1 - weight) * pair model + weight * reader.
+
+The sentence states are shared by all pairs of a sentence, so the cost grows with sentences, not
+with pairs (the relation reader, which marks the pair in the text, pays one encoder pass a pair).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from detente.coding.relation.reader import HIDDEN, LowerEncoder
+from detente.errors import DetenteError
+from detente.model import Mention
+from detente.resources import DATA_DIR
+
+MODEL_NAME = "pair_reader"
+# 0-based MiniLM layers read: a middle one (closer to syntax) and the last (closer to meaning)
+LAYERS = (3, 5)
+N_POOLS = 4  # sentence, source, target, between
+VECTOR_SIZE = len(LAYERS) * N_POOLS * HIDDEN + 2
+DEFAULT_WEIGHT = 0.5
+# Pair-model features (decision.pair_features) the reader also reads: none of them is learned
+# from news labels, so the reader cannot simply copy the pair model's fitted opinion. (Words of
+# the parse path, the dyad and the source/target country are left to the pair model.)
+SIDE_PREFIXES = (
+    "plv:",
+    "plvtop:",
+    "rule:",
+    "rulerev:",
+    "rule_any",
+    "skind:",
+    "tkind:",
+    "ssec:",
+    "tsec:",
+    "sloc",
+    "tloc",
+    "scoref",
+    "tcoref",
+    "title",
+    "lead",
+    "dist:",
+)
+
+
+def side_names(feats: list[dict[str, float]]) -> list[str]:
+    """The side features present in training rows (the reader's fixed vocabulary)."""
+    return sorted({k for f in feats for k in f if k.startswith(SIDE_PREFIXES)})
+
+
+def side_matrix(feats: list[dict[str, float]], names: list[str] | tuple[str, ...]) -> np.ndarray:
+    index = {k: i for i, k in enumerate(names)}
+    out = np.zeros((len(feats), len(names)), np.float32)
+    for r, f in enumerate(feats):
+        for k, v in f.items():
+            i = index.get(k)
+            if i is not None:
+                out[r, i] = v
+    return out
+
+
+_ENCODER: LowerEncoder | None = None
+
+
+def get_encoder() -> LowerEncoder:
+    """The frozen encoder, built once per process (its ONNX session is the expensive part)."""
+    global _ENCODER
+    if _ENCODER is None:
+        _ENCODER = LowerEncoder(layers=LAYERS)
+    return _ENCODER
+
+
+def _pieces(offsets, span: tuple[int, int]) -> list[int]:
+    """Word pieces overlapping a character span (special tokens have empty offsets)."""
+    a, b = span
+    return [k for k, (x, y) in enumerate(offsets) if y > x and x < b and y > a]
+
+
+def pair_vector(states: list[np.ndarray], offsets, src: tuple[int, int], tgt: tuple[int, int]) -> np.ndarray:
+    """The reader's input for one pair: src and tgt are character spans within the sentence."""
+    si, ti = _pieces(offsets, src), _pieces(offsets, tgt)
+    s0, t0 = min(si, default=0), min(ti, default=0)
+    first, last = (si, ti) if s0 <= t0 else (ti, si)
+    between = list(range(max(first, default=0) + 1, min(last, default=1)))
+    n = len(offsets)
+    parts = []
+    for h in states:
+        body = h[1 : n - 1] if n > 2 else h  # without [CLS] and [SEP]
+        parts.append(body.mean(0))
+        parts += [h[ix].mean(0) if ix else np.zeros(h.shape[1], np.float32) for ix in (si, ti, between)]
+    parts.append(np.array([1.0 if s0 <= t0 else -1.0, len(between) / 10.0], np.float32))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _sentence_span(m: Mention, sent) -> tuple[int, int]:
+    doc, base = sent.doc, sent.start_char
+    return doc[m.start].idx - base, doc[m.end - 1].idx + len(doc[m.end - 1]) - base
+
+
+def pair_vectors(cands, mentions: list[Mention], encoder: LowerEncoder | None = None) -> np.ndarray:
+    """(n pairs, VECTOR_SIZE) for decision.PairCandidates; each sentence is encoded once."""
+    if not cands:
+        return np.zeros((0, VECTOR_SIZE), np.float32)
+    sents: dict[tuple[int, int], int] = {}
+    texts: list[str] = []
+    for c in cands:
+        key = (c.sent.start, c.sent.end)
+        if key not in sents:
+            sents[key] = len(texts)
+            texts.append(c.sent.text)
+    encoded = (encoder or get_encoder()).run(texts)
+    out = np.zeros((len(cands), VECTOR_SIZE), np.float32)
+    for k, c in enumerate(cands):
+        states, offsets = encoded[sents[(c.sent.start, c.sent.end)]]
+        out[k] = pair_vector(
+            states, offsets, _sentence_span(mentions[c.src], c.sent), _sentence_span(mentions[c.tgt], c.sent)
+        )
+    return out
+
+
+class PairReader:
+    """Standardised vector -> ReLU hidden layer -> one sigmoid per class (NumPy at run time)."""
+
+    def __init__(
+        self,
+        mean: np.ndarray,
+        scale: np.ndarray,
+        w1: np.ndarray,
+        b1: np.ndarray,
+        w2: np.ndarray,
+        b2: np.ndarray,
+        classes: tuple[str, ...],
+        side: tuple[str, ...] = (),
+        weight: float = DEFAULT_WEIGHT,
+        meta: dict | None = None,
+    ):
+        self.side = tuple(side)  # names of the side features, after the VECTOR_SIZE numbers
+        self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
+        self.w1, self.b1 = w1.astype(np.float32), b1.astype(np.float32)  # (VECTOR_SIZE, H), (H,)
+        self.w2, self.b2 = w2.astype(np.float32), b2.astype(np.float32)  # (H, C), (C,)
+        self.classes = tuple(classes)
+        self.weight = float(weight)
+        self.meta = meta or {}
+        self.calls = 0  # pairs read so far (for reports)
+
+    def rounded(self) -> PairReader:
+        """The same reader with its weight matrices rounded to float16, as saved (CV scores what
+        ships)."""
+        r = lambda a: a.astype(np.float16).astype(np.float32)
+        return PairReader(
+            self.mean,
+            self.scale,
+            r(self.w1),
+            self.b1,
+            r(self.w2),
+            self.b2,
+            self.classes,
+            self.side,
+            self.weight,
+            self.meta,
+        )
+
+    def inputs(self, vectors: np.ndarray, feats: list[dict[str, float]]) -> np.ndarray:
+        """The network's input rows: encoder vectors, then the side features."""
+        return np.hstack([np.asarray(vectors, np.float32), side_matrix(feats, self.side)])
+
+    def proba_vectors(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return np.zeros((0, len(self.classes)), np.float32)
+        h = np.maximum((x - self.mean) / self.scale @ self.w1 + self.b1, 0.0)
+        return 1.0 / (1.0 + np.exp(-(h @ self.w2 + self.b2)))
+
+    def proba(self, cands, mentions: list[Mention], feats: list[dict[str, float]]) -> np.ndarray:
+        """P(class | pair) for each candidate, each class independently (as PairModel.proba);
+        feats: the pair model's feature dicts of the same candidates."""
+        self.calls += len(cands)
+        return self.proba_vectors(self.inputs(pair_vectors(cands, mentions), feats))
+
+    def mix(self, p_pairs: np.ndarray, p_read: np.ndarray) -> np.ndarray:
+        return (1.0 - self.weight) * p_pairs + self.weight * p_read
+
+    # -- persistence (NumPy only)
+    def save(self, out_dir: str | Path, name: str = MODEL_NAME) -> None:
+        np.savez_compressed(
+            Path(out_dir) / f"{name}.npz",
+            mean=self.mean,
+            scale=self.scale,
+            w1=self.w1.astype(np.float16),
+            b1=self.b1,
+            w2=self.w2.astype(np.float16),
+            b2=self.b2,
+            classes=np.array(self.classes),
+            side=np.array(self.side, dtype=str),
+            weight=np.array(self.weight, np.float32),
+            layers=np.array(LAYERS),
+        )
+
+    @classmethod
+    def load(cls, model_dir: str | Path, name: str = MODEL_NAME) -> PairReader:
+        path = Path(model_dir) / f"{name}.npz"
+        if not path.is_file():
+            raise DetenteError(f"no pair reader at {path} (train one with `detente train`)")
+        a = np.load(path, allow_pickle=False)
+        if tuple(int(k) for k in a["layers"]) != LAYERS:
+            raise DetenteError(f"{path} reads MiniLM layers {a['layers'].tolist()}, this code {list(LAYERS)}")
+        return cls(
+            a["mean"],
+            a["scale"],
+            a["w1"],
+            a["b1"],
+            a["w2"],
+            a["b2"],
+            tuple(str(c) for c in a["classes"]),
+            tuple(str(c) for c in a["side"]),
+            float(a["weight"]),
+        )
+
+    @classmethod
+    def load_default(cls) -> PairReader | None:
+        """The shipped reader, or None when the package has none (accurate mode then uses the
+        pair model alone)."""
+        path = DATA_DIR / "models" / f"{MODEL_NAME}.npz"
+        return cls.load(path.parent) if path.is_file() else None

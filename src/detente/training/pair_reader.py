@@ -1,0 +1,84 @@
+"""Training of the accurate mode's pair reader (coding/events/reader.py) with PyTorch, on the CPU.
+
+Training only (PyTorch is in the `train` extra). Rows are the candidate pairs of annotated news
+(training/pairs.pair_rows with vectors=True; the side features come from the rows' feature dicts),
+labelled like the pair model's rows: one 0/1 target
+per PLOVER class, all zero for a pair that is no event. The network: dropout 0.1 on the
+standardised input, a hidden layer of HIDDEN_UNITS ReLU units, dropout 0.2, one logit per class;
+loss: binary cross-entropy weighted per row (PLV and synthetic rows are not used: they are single
+marked sentences, not candidate pairs of a story). AdamW, EPOCHS passes, seeded; the same machine
+and seed give the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detente.coding.events.reader import DEFAULT_WEIGHT, PairReader, side_matrix, side_names
+from detente.training.reader import _torch
+
+HIDDEN_UNITS = 512
+EPOCHS = 5
+BATCH = 512
+LEARNING_RATE = 1e-3
+SEED = 0
+
+
+def fit_pair_reader(
+    vectors: np.ndarray,
+    feats: list[dict[str, float]],
+    labels: np.ndarray,
+    classes: tuple[str, ...],
+    weights: np.ndarray | None = None,
+    hidden: int = HIDDEN_UNITS,
+    epochs: int = EPOCHS,
+    seed: int = SEED,
+    log=None,
+) -> PairReader:
+    torch = _torch()
+    F = torch.nn.functional
+    torch.manual_seed(seed)
+    side = tuple(side_names(feats))
+    x = np.hstack([np.asarray(vectors, np.float32), side_matrix(feats, side)])
+    mean = x.mean(0)
+    scale = x.std(0) + 1e-4  # a constant input (e.g. an unused pool) must not divide by zero
+    xt = torch.from_numpy((x - mean) / scale)
+    yt = torch.from_numpy(np.asarray(labels, np.float32))
+    wt = torch.from_numpy(np.ones(len(x), np.float32) if weights is None else np.asarray(weights, np.float32))
+    net = torch.nn.Sequential(
+        torch.nn.Dropout(0.1),
+        torch.nn.Linear(x.shape[1], hidden),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(0.2),
+        torch.nn.Linear(hidden, len(classes)),
+    )
+    opt = torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=0.01)
+    gen = torch.Generator().manual_seed(seed)
+    for ep in range(epochs):
+        net.train()
+        total = 0.0
+        perm = torch.randperm(len(xt), generator=gen)
+        for b in range(0, len(perm), BATCH):
+            i = perm[b : b + BATCH]
+            loss = F.binary_cross_entropy_with_logits(net(xt[i]), yt[i], reduction="none").mean(1)
+            loss = (loss * wt[i]).sum() / wt[i].sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(i)
+        if log:
+            log(f"  pair reader epoch {ep + 1}/{epochs}: loss {total / max(1, len(xt)):.4f}")
+    net.eval()
+    lin1, lin2 = net[1], net[4]
+    return PairReader(
+        mean,
+        scale,
+        lin1.weight.detach().numpy().T.copy(),
+        lin1.bias.detach().numpy().copy(),
+        lin2.weight.detach().numpy().T.copy(),
+        lin2.bias.detach().numpy().copy(),
+        tuple(classes),
+        side,
+        DEFAULT_WEIGHT,
+        {"rows": len(x), "positives": int(np.asarray(labels).sum()), "hidden": hidden, "epochs": epochs},
+    ).rounded()

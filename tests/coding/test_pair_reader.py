@@ -1,0 +1,169 @@
+"""The accurate mode's pair reader (events/reader.py, training/pair_reader.py) on the real packaged
+MiniLM (onnxruntime) and real PyTorch training; sentences written for these tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from detente.coding.coder import Coder
+from detente.coding.events.decision import PAIR_CLASSES, PairDecider, candidates, pair_features, with_places
+from detente.coding.events.reader import (
+    HIDDEN,
+    LAYERS,
+    VECTOR_SIZE,
+    PairReader,
+    get_encoder,
+    pair_vector,
+    pair_vectors,
+)
+from detente.coding.relation.reader import LowerEncoder
+from detente.model import Document
+
+DAY = dt.date(2024, 5, 10)
+
+
+def _parsed(coder, text):
+    doc = coder.nlp(text)
+    mentions = with_places(doc, coder.actor_finder.find(doc, DAY), coder.pair_decider.gazetteer)
+    return doc, mentions, candidates(doc, mentions)
+
+
+def _features(coder, doc, mentions, cands):
+    """The pair model's feature dicts (the reader's side features come from them)."""
+    return pair_features(doc, cands, mentions, {}, coder.event_finder.classifier)
+
+
+class CountingEncoder(LowerEncoder):
+    """The real encoder, counting the sentences it is given."""
+
+    def __init__(self):
+        super().__init__(layers=LAYERS)
+        self.texts: list[str] = []
+
+    def run(self, texts, batch=32):
+        self.texts += texts
+        return super().run(texts, batch)
+
+
+@pytest.fixture(scope="module")
+def coder():
+    return Coder()
+
+
+def test_pair_vector_pools_source_target_and_words_between():
+    enc = get_encoder()
+    text = "Iran warned Israel on Monday."
+    (states, offsets) = enc.run([text])[0]
+    assert len(states) == len(LAYERS) and states[0].shape[1] == HIDDEN
+    fwd = pair_vector(states, offsets, (0, 4), (12, 18))
+    back = pair_vector(states, offsets, (12, 18), (0, 4))
+    assert fwd.shape == (VECTOR_SIZE,)
+    h = HIDDEN
+    # per layer: sentence, source, target, between; the last two numbers: order and gap
+    assert np.allclose(fwd[h : 2 * h], back[2 * h : 3 * h]) and np.allclose(
+        fwd[2 * h : 3 * h], back[h : 2 * h]
+    )
+    assert np.allclose(fwd[:h], back[:h]) and np.allclose(fwd[3 * h : 4 * h], back[3 * h : 4 * h])
+    assert fwd[-2] == 1.0 and back[-2] == -1.0 and fwd[-1] > 0  # "warned" lies between
+    warned = next(k for k, (a, b) in enumerate(offsets) if (a, b) == (5, 11))
+    assert np.allclose(fwd[3 * h : 4 * h], states[0][warned], atol=1e-5)
+
+
+def test_pair_vectors_encode_each_sentence_once(coder):
+    _doc, mentions, cands = _parsed(
+        coder, "France and Germany condemned Russia. Later, Japan and China met in Beijing."
+    )
+    assert len(cands) >= 6
+    enc = CountingEncoder()
+    x = pair_vectors(cands, mentions, enc)
+    assert x.shape == (len(cands), VECTOR_SIZE) and np.isfinite(x).all()
+    assert len(enc.texts) == len({(c.sent.start, c.sent.end) for c in cands}) == 2
+    assert np.allclose(x, pair_vectors(cands, mentions))  # the shared encoder gives the same vectors
+
+
+def _training_rows(coder):
+    """Pairs of short sentences of two kinds, labelled ASSAULT or CONSULT (and NONE)."""
+    attacks = [
+        "Russia shelled towns in Ukraine.",
+        "Israel bombed targets in Lebanon.",
+        "India struck camps in Pakistan.",
+        "Turkey bombed bases in Syria.",
+        "Azerbaijan shelled villages in Armenia.",
+        "Sudan bombed towns in Chad.",
+    ]
+    talks = [
+        "Russia held talks with Ukraine.",
+        "Israel held talks with Lebanon.",
+        "India held talks with Pakistan.",
+        "Turkey held talks with Syria.",
+        "Azerbaijan held talks with Armenia.",
+        "Sudan held talks with Chad.",
+    ]
+    xs, fs, ys = [], [], []
+    for texts, label in ((attacks, "ASSAULT"), (talks, "CONSULT")):
+        for text in texts:
+            doc, mentions, cands = _parsed(coder, text)
+            x = pair_vectors(cands, mentions)
+            fs += _features(coder, doc, mentions, cands)
+            for c, v in zip(cands, x):
+                y = np.zeros(len(PAIR_CLASSES), np.float32)
+                if c.src < c.tgt:  # the first country named acts on the second
+                    y[PAIR_CLASSES.index(label)] = 1.0
+                xs.append(v)
+                ys.append(y)
+    return np.array(xs), fs, np.array(ys)
+
+
+def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_path):
+    pytest.importorskip("torch")
+    from detente.training.pair_reader import fit_pair_reader
+
+    x, fs, y = _training_rows(coder)
+    reader = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60)
+    again = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60)
+    assert np.array_equal(reader.w1, again.w1)  # seeded: the same rows give the same weights
+    assert "title" in reader.side and any(k.startswith("plv:") for k in reader.side)
+    assert reader.w1.shape[0] == VECTOR_SIZE + len(reader.side)
+    a, c = PAIR_CLASSES.index("ASSAULT"), PAIR_CLASSES.index("CONSULT")
+    for text, yes, no in (
+        ("Ethiopia shelled towns in Eritrea.", a, c),
+        ("Ethiopia held talks with Eritrea.", c, a),
+    ):
+        doc, mentions, cands = _parsed(coder, text)
+        p = reader.proba(cands, mentions, _features(coder, doc, mentions, cands))
+        fwd = next(k for k, cd in enumerate(cands) if cd.src < cd.tgt)
+        assert p[fwd, yes] > 0.5 > p[fwd, no], text
+    reader.save(tmp_path)
+    back = PairReader.load(tmp_path)
+    assert back.classes == reader.classes and back.side == reader.side and back.weight == reader.weight
+    fs = _features(coder, doc, mentions, cands)
+    assert np.allclose(back.proba(cands, mentions, fs), reader.proba(cands, mentions, fs), atol=1e-6)
+
+
+def test_only_the_accurate_mode_reads_pairs():
+    shipped = PairReader.load_default()
+    assert shipped is not None and shipped.classes == PAIR_CLASSES
+    doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
+    fast = Coder(accurate=False)
+    before = fast.pair_decider.reader.calls
+    fast.code(doc)
+    assert not fast.pair_decider.accurate and fast.pair_decider.reader.calls == before
+    accurate = Coder(accurate=True)
+    assert accurate.pair_decider.accurate
+    before = accurate.pair_decider.reader.calls
+    events = accurate.code(doc)
+    assert accurate.pair_decider.reader.calls > before
+    assert ("ISR", "ASSAULT", "PSE") in {(e.actor[0].code, e.event, e.recipient[0].code) for e in events}
+
+
+def test_a_decider_without_a_reader_codes_accurately_with_the_pair_model(coder):
+    accurate = Coder(accurate=True)
+    decider = PairDecider(accurate.event_finder, reader=None)
+    decider.reader = None
+    accurate.pair_decider = decider
+    assert not decider.accurate
+    doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
+    assert any(e.event == "ASSAULT" for e in accurate.code(doc))
