@@ -29,6 +29,7 @@ from detente.errors import InputError
 from detente.io.readers import parse_date
 from detente.model import Actor, Document, Mention
 from detente.nlp.load import load_nlp
+from detente.training.pair_reader import fit_pair_reader
 from detente.training.pairs import (
     PAIR_CLASSES,
     YIELD_TYPES,
@@ -700,8 +701,6 @@ def eval_news(
         model = fit_pairs(feats, y, weights=w)
         reader = None
         if accurate:
-            from detente.training.pair_reader import fit_pair_reader  # PyTorch: training only
-
             keep = np.flatnonzero(train)
             vec, lab, fs = rows.vectors[keep], rows.labels[keep], [rows.feats[i] for i in keep]
             if ext_news is not None:

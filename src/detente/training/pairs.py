@@ -39,6 +39,7 @@ from detente.model import Actor, Document
 from detente.nlp.normalise import normalise_text
 from detente.resources import PACKAGE_DIR
 from detente.training.annotation import with_corpus_text
+from detente.training.pair_reader import fit_pair_reader
 from detente.training.train import PlvRow, read_plv, shared_data_dir, strip_marks
 from detente.training.weak import synthetic_rows
 
@@ -377,8 +378,6 @@ def train_news(
         model.save(out_dir)
         log(f"wrote {out_dir}/pairs.npz, pairs.json ({len(model.vocab)} features)")
     if reader:
-        from detente.training.pair_reader import fit_pair_reader  # PyTorch: training only
-
         log(f"fitting the pair reader on the {len(rows.feats)} news pairs")
         pr = fit_pair_reader(rows.vectors, rows.feats, rows.labels, PAIR_CLASSES, log=log)
         if out_dir is not None:
