@@ -223,7 +223,9 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     from detente.training.pair_reader import HIDDEN_UNITS
 
     pr = PairReader.load(tmp_path / "m")
-    assert pr.classes == PAIR_CLASSES and pr.w1.shape == (VECTOR_SIZE, HIDDEN_UNITS)
+    assert (
+        pr.classes == PAIR_CLASSES and pr.side and pr.w1.shape == (VECTOR_SIZE + len(pr.side), HIDDEN_UNITS)
+    )
     # the saved model evaluates in the accurate mode
     r = runner.invoke(eval_group, ["plv", str(f), "--model", str(tmp_path / "m"), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["encoder"] is True

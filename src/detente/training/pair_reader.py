@@ -39,10 +39,19 @@ def fit_pair_reader(
     F = torch.nn.functional
     torch.manual_seed(seed)
     side = tuple(side_names(feats))
-    x = np.hstack([np.asarray(vectors, np.float32), side_matrix(feats, side)])
+    # one float32 copy of the rows, standardised in place (200k rows x 3,200 numbers = 2.6 GB)
+    n, d = np.shape(vectors)
+    x = np.empty((n, d + len(side)), np.float32)
+    x[:, :d] = vectors
+    x[:, d:] = side_matrix(feats, side)
     mean = x.mean(0)
-    scale = x.std(0) + 1e-4  # a constant input (e.g. an unused pool) must not divide by zero
-    xt = torch.from_numpy((x - mean) / scale)
+    x -= mean
+    sq = np.zeros(x.shape[1], np.float64)
+    for b in range(0, n, 8192):  # chunks: no second full-size array
+        sq += np.square(x[b : b + 8192], dtype=np.float64).sum(0)
+    scale = (np.sqrt(sq / max(1, n)) + 1e-4).astype(np.float32)  # a constant input must not divide by 0
+    x /= scale
+    xt = torch.from_numpy(x)
     yt = torch.from_numpy(np.asarray(labels, np.float32))
     wt = torch.from_numpy(np.ones(len(x), np.float32) if weights is None else np.asarray(weights, np.float32))
     net = torch.nn.Sequential(
