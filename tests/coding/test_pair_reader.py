@@ -167,3 +167,21 @@ def test_a_decider_without_a_reader_codes_accurately_with_the_pair_model(coder):
     assert not decider.accurate
     doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
     assert any(e.event == "ASSAULT" for e in accurate.code(doc))
+
+
+def test_the_accurate_mode_codes_the_issue_drills_sentence_the_default_mode_misses():
+    """Issue 12's "North Korea staged artillery drills aimed at South Korea." scores 0.33 with the
+    pair model alone (below the 0.4 threshold); the pair reader lifts it."""
+    doc = Document(
+        id="d", text="North Korea staged artillery drills aimed at South Korea.", date=dt.date(2024, 1, 5)
+    )
+    found = {
+        acc: {
+            (e.actor[0].code, e.event, e.recipient[0].code)
+            for e in Coder(accurate=acc).code(doc)
+            if e.recipient
+        }
+        for acc in (False, True)
+    }
+    assert ("PRK", "MOBILIZE", "KOR") in found[True]
+    assert ("PRK", "MOBILIZE", "KOR") not in found[False]
