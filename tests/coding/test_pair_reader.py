@@ -148,6 +148,8 @@ def test_only_the_accurate_mode_reads_pairs():
     assert shipped is not None and shipped.classes == PAIR_CLASSES
     doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
     fast = Coder(accurate=False)
+    fast.code(doc)
+    assert not fast.pair_decider._reader_loaded  # the default mode does not even load the file
     before = fast.pair_decider.reader.calls
     fast.code(doc)
     assert not fast.pair_decider.accurate and fast.pair_decider.reader.calls == before

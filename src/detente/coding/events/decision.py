@@ -386,7 +386,8 @@ class PairDecider:
         self.finder = event_finder
         self.model = model or PairModel.load_default()
         self.relation = getattr(event_finder, "classifier", None)
-        self.reader = reader if reader is not None else PairReader.load_default()
+        self._reader = reader
+        self._reader_loaded = reader is not None
         if gazetteer is None:
             gazetteer = PlaceResolver.gazetteer_for()
         self.gazetteer = gazetteer
@@ -403,9 +404,21 @@ class PairDecider:
         return cands, probs
 
     @property
+    def reader(self) -> PairReader | None:
+        """The pair reader, loaded on first use (the default mode never reads its file)."""
+        if not self._reader_loaded:
+            self._reader, self._reader_loaded = PairReader.load_default(), True
+        return self._reader
+
+    @reader.setter
+    def reader(self, reader: PairReader | None) -> None:
+        self._reader, self._reader_loaded = reader, True
+
+    @property
     def accurate(self) -> bool:
         """True when pairs also get the pair reader's opinion (accurate mode and a reader)."""
-        return self.reader is not None and self.relation is not None and self.relation.has_encoder
+        on = self.relation is not None and self.relation.has_encoder
+        return on and self.reader is not None
 
     @staticmethod
     def rule_types(rule_events: list[Event]) -> dict[tuple[str, str], set[str]]:
