@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detente.coding.relation.reader import HIDDEN, LowerEncoder
+from detente.coding.relation.reader import HIDDEN, LowerEncoder, sentence_chars
 from detente.errors import DetenteError
 from detente.model import Mention
 from detente.resources import DATA_DIR
@@ -109,11 +109,6 @@ def pair_vector(states: list[np.ndarray], offsets, src: tuple[int, int], tgt: tu
     return np.concatenate(parts).astype(np.float32)
 
 
-def _sentence_span(m: Mention, sent) -> tuple[int, int]:
-    doc, base = sent.doc, sent.start_char
-    return doc[m.start].idx - base, doc[m.end - 1].idx + len(doc[m.end - 1]) - base
-
-
 def pair_vectors(cands, mentions: list[Mention], encoder: LowerEncoder | None = None) -> np.ndarray:
     """(n pairs, VECTOR_SIZE) for decision.PairCandidates; each sentence is encoded once."""
     if not cands:
@@ -130,7 +125,10 @@ def pair_vectors(cands, mentions: list[Mention], encoder: LowerEncoder | None = 
     for k, c in enumerate(cands):
         states, offsets = encoded[sents[(c.sent.start, c.sent.end)]]
         out[k] = pair_vector(
-            states, offsets, _sentence_span(mentions[c.src], c.sent), _sentence_span(mentions[c.tgt], c.sent)
+            states,
+            offsets,
+            sentence_chars(c.sent, (mentions[c.src].start, mentions[c.src].end)),
+            sentence_chars(c.sent, (mentions[c.tgt].start, mentions[c.tgt].end)),
         )
     return out
 

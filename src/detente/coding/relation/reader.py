@@ -97,15 +97,16 @@ def marked_text(
 def item_marked_text(item: RelItem) -> tuple[str, int | None, int | None]:
     """marked_text for a classifier RelItem (token spans within item.sent)."""
     sent = item.sent
+    return marked_text(sent.text, sentence_chars(sent, item.src), sentence_chars(sent, item.tgt))
+
+
+def sentence_chars(sent, span: tuple[int, int] | None) -> tuple[int, int] | None:
+    """Character offsets within the sentence (a spaCy Span) of a doc-level token range."""
+    if not span:
+        return None
     doc, base = sent.doc, sent.start_char
-
-    def chars(span):
-        if not span:
-            return None
-        a, b = span
-        return doc[a].idx - base, doc[b - 1].idx + len(doc[b - 1]) - base
-
-    return marked_text(sent.text, chars(item.src), chars(item.tgt))
+    a, b = span
+    return doc[a].idx - base, doc[b - 1].idx + len(doc[b - 1]) - base
 
 
 def encoder_from_env() -> bool:
