@@ -95,7 +95,7 @@ def test_killed_run_resumes_without_duplicates(tmp_path, corpus, sig, workers):
         os.kill(proc.pid, signal.SIGINT)  # Ctrl-C
     rc = proc.wait(timeout=60)
     if sig == signal.SIGINT:
-        assert rc == 130
+        assert rc == 130, proc.stderr.read().decode()[-3000:]
     mid = snapshot(db)  # the database opens fine after the kill
     assert 0 < mid["documents"] < total, "kill landed outside the run; make the corpus bigger"
     assert mid["distinct_docs"] == mid["documents"]

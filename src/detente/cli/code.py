@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Self
 
 import click
 import duckdb
@@ -251,16 +254,50 @@ class RunConsole:
             click.echo(f"database: {db}", err=True)
 
 
+class _CtrlC:
+    """Remembers that Ctrl-C arrived during the run. DuckDB turns a SIGINT that lands inside a
+    query into an exception of its own, and not always InterruptException (a write can fail with
+    a plain duckdb.Error or RuntimeError reading "Query interrupted"); whatever the exception,
+    a run that saw Ctrl-C was interrupted by the user (exit 130), not broken (exit 2)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous = None
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.seen = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def _run_to_end(run: CodingRun, items, store: EventStore, console: RunConsole, debug: bool) -> RunStats:
     """The run's statistics; Ctrl-C exits 130, a DetenteError or a bug exits 2 (1 means "items
     skipped"), each after closing the store: every batch written before is complete."""
+    ctrl_c = _CtrlC()
     try:
         try:
-            return run.run(items)
+            with ctrl_c:
+                return run.run(items)
         except duckdb.InterruptException as e:
             # Ctrl-C during any DuckDB query of the run (a read before a batch, not only the
             # batch write that store.add_batch maps): still the user's interrupt
             raise KeyboardInterrupt from e
+        except Exception as e:
+            if ctrl_c.seen:  # the error is how a library reported the Ctrl-C
+                raise KeyboardInterrupt from e
+            raise
     except KeyboardInterrupt:
         console.close_bar()
         store.close()
