@@ -19,7 +19,7 @@ from detente.coding.events.reader import (
     pair_vector,
     pair_vectors,
 )
-from detente.coding.relation.reader import LowerEncoder
+from detente.coding.relation.reader import N_FROZEN, LowerEncoder, get_lower_encoder, marked_text
 from detente.model import Document
 
 DAY = dt.date(2024, 5, 10)
@@ -51,6 +51,24 @@ class CountingEncoder(LowerEncoder):
 @pytest.fixture(scope="module")
 def coder():
     return Coder()
+
+
+def test_both_readers_share_one_encoder_and_the_relation_reader_reads_the_same_states():
+    """One ONNX session a process (memory): the pair reader's encoder is the relation reader's,
+    and the relation reader's input from it equals that of a graph cut after its own frozen layers."""
+    shared = get_lower_encoder()
+    assert get_encoder() is shared and N_FROZEN - 1 in shared.layers
+    marked = [
+        marked_text("Iran warned Israel on Monday.", (0, 4), (12, 18)),
+        marked_text("Talks ended.", (0, 5), None),
+    ]
+    own = LowerEncoder(layers=(N_FROZEN - 1,)).states(marked)
+    got = shared.states(marked)
+    for (h1, s1, t1), (h2, s2, t2) in zip(own, got, strict=True):
+        assert (s1, t1) == (s2, t2) and h1.shape == h2.shape
+        assert np.allclose(h1, h2, atol=1e-4)
+    with pytest.raises(ValueError, match="lacks"):
+        LowerEncoder(layers=(N_FROZEN,)).states(marked)
 
 
 def test_pair_vector_pools_source_target_and_words_between():

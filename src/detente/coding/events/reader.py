@@ -6,7 +6,8 @@ vectors generalises over wording, and the two err on different pairs, so their m
 (5-fold CV on news_silver: README, "Accuracy").
 
 How: each sentence that holds a candidate pair is encoded once by the packaged int8 MiniLM
-(frozen, nothing downloaded; relation/reader.LowerEncoder cut after layers 4 and 6). A pair is,
+(frozen, nothing downloaded; the process's one relation/reader.LowerEncoder, cut after layers 4
+and 6, which the relation reader also uses). A pair is,
 for each of those layers, the mean state over the sentence, over the source mention's word pieces,
 over the target's and over the word pieces between the two, plus their order and gap: 3,074
 numbers. Beside them the reader sees the pair model's features that no news label shaped (SIDE_PREFIXES:
@@ -26,14 +27,21 @@ from pathlib import Path
 
 import numpy as np
 
-from detente.coding.relation.reader import HIDDEN, LowerEncoder, sentence_chars
+from detente.coding.relation.reader import (
+    HIDDEN,
+    SHARED_LAYERS,
+    LowerEncoder,
+    get_lower_encoder,
+    sentence_chars,
+)
 from detente.errors import DetenteError
 from detente.model import Mention
 from detente.resources import DATA_DIR
 
 MODEL_NAME = "pair_reader"
-# 0-based MiniLM layers read: a middle one (closer to syntax) and the last (closer to meaning)
-LAYERS = (3, 5)
+# 0-based MiniLM layers read: a middle one (closer to syntax) and the last (closer to meaning),
+# the layers the shared encoder is cut after
+LAYERS = SHARED_LAYERS
 N_POOLS = 4  # sentence, source, target, between
 VECTOR_SIZE = len(LAYERS) * N_POOLS * HIDDEN + 2
 DEFAULT_WEIGHT = 0.5
@@ -76,15 +84,9 @@ def side_matrix(feats: list[dict[str, float]], names: list[str] | tuple[str, ...
     return out
 
 
-_ENCODER: LowerEncoder | None = None
-
-
 def get_encoder() -> LowerEncoder:
-    """The frozen encoder, built once per process (its ONNX session is the expensive part)."""
-    global _ENCODER
-    if _ENCODER is None:
-        _ENCODER = LowerEncoder(layers=LAYERS)
-    return _ENCODER
+    """The frozen encoder, built once per process and shared with the relation reader."""
+    return get_lower_encoder()
 
 
 def _pieces(offsets, span: tuple[int, int]) -> list[int]:
