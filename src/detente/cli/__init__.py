@@ -13,10 +13,12 @@ command is kept in data/cli_commands.tsv for the same reason; tests/cli/test_cli
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
-from detente.cli.common import FatalError
+from detente.cli.common import CtrlC, FatalError
+from detente.errors import ExitCode
 from detente.resources import read_table
 from detente.settings import current
 
@@ -60,13 +62,27 @@ class _Group(click.Group):
                 formatter.write_dl(rows)
 
     def invoke(self, ctx):
+        ctrl_c = CtrlC()
         try:
-            return super().invoke(ctx)
+            with ctrl_c:
+                return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _interrupted()
         except Exception as e:
+            if ctrl_c.seen and not isinstance(e, click.exceptions.Exit):
+                # how a library (DuckDB: "Query interrupted") reported the Ctrl-C, not a fault
+                _interrupted()
             if type(e).__module__.split(".")[0] in ("duckdb", "_duckdb") and not current().debug:
                 first = (str(e).splitlines() or [type(e).__name__])[0]
                 raise FatalError(f"database error (damaged file, disk or I/O problem?): {first}") from None
             raise
+
+
+def _interrupted() -> None:
+    """Ctrl-C: exit 130 with one line (click alone would print "Aborted!" and exit 1, the status
+    that means "items skipped"). `detente code` says more (what was stored, how to resume)."""
+    click.echo("interrupted", err=True)
+    sys.exit(ExitCode.INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

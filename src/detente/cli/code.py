@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sys
-import threading
 from pathlib import Path
-from typing import Self
 
 import click
 import duckdb
 import pandas as pd
 from tqdm import tqdm
 
-from detente.cli.common import DEFAULT_DB, FatalError
+from detente.cli.common import DEFAULT_DB, CtrlC, FatalError
 from detente.errors import DetenteError, ExitCode, run_exit_code
 from detente.execution.dask_engine import load_parquet, run_dask
 from detente.execution.local import CoderFactory, CodingRun, RunStats
@@ -254,38 +251,10 @@ class RunConsole:
             click.echo(f"database: {db}", err=True)
 
 
-class _CtrlC:
-    """Remembers that Ctrl-C arrived during the run. DuckDB turns a SIGINT that lands inside a
-    query into an exception of its own, and not always InterruptException (a write can fail with
-    a plain duckdb.Error or RuntimeError reading "Query interrupted"); whatever the exception,
-    a run that saw Ctrl-C was interrupted by the user (exit 130), not broken (exit 2)."""
-
-    def __init__(self) -> None:
-        self.seen = False
-        self._previous = None
-
-    def __enter__(self) -> Self:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.getsignal(signal.SIGINT)
-            signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        self.seen = True
-        if callable(self._previous):
-            self._previous(signum, frame)
-        else:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def _run_to_end(run: CodingRun, items, store: EventStore, console: RunConsole, debug: bool) -> RunStats:
     """The run's statistics; Ctrl-C exits 130, a DetenteError or a bug exits 2 (1 means "items
     skipped"), each after closing the store: every batch written before is complete."""
-    ctrl_c = _CtrlC()
+    ctrl_c = CtrlC()
     try:
         try:
             with ctrl_c:

@@ -1,9 +1,11 @@
-"""What every `detente` sub-command shares: the default database and the one way to fail with
-exit status 2 (`raise FatalError(message)`)."""
+"""What every `detente` sub-command shares: the default database, the one way to fail with
+exit status 2 (`raise FatalError(message)`) and the way to tell Ctrl-C from a failure (`CtrlC`)."""
 
 from __future__ import annotations
 
-from typing import IO, Any
+import signal
+import threading
+from typing import IO, Any, Self
 
 import click
 
@@ -24,3 +26,31 @@ class FatalError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"{self.label}: {self.format_message()}", file=file or click.get_text_stream("stderr"))
+
+
+class CtrlC:
+    """Remembers that Ctrl-C arrived during the run. DuckDB turns a SIGINT that lands inside a
+    query into an exception of its own, and not always InterruptException (a write can fail with
+    a plain duckdb.Error or RuntimeError reading "Query interrupted"); whatever the exception,
+    a run that saw Ctrl-C was interrupted by the user (exit 130), not broken (exit 2)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous = None
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.seen = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
