@@ -73,9 +73,12 @@ def test_ctrl_c_in_a_database_query_of_any_command_exits_130(tmp_path):
         text=True,
         cwd=tmp_path,
     )
-    assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)  # inside the query
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # inside the query
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # a run that missed the signal must not outlive the test
     assert proc.returncode == ExitCode.INTERRUPTED, err
     assert err.strip().splitlines()[-1] == "interrupted", err
