@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
+import detente.coding.relation.reader as relation_reader
 from detente.coding.coder import Coder
 from detente.coding.events.decision import PAIR_CLASSES, PairDecider, candidates, pair_features, with_places
 from detente.coding.events.reader import (
@@ -15,7 +16,6 @@ from detente.coding.events.reader import (
     LAYERS,
     VECTOR_SIZE,
     PairReader,
-    get_encoder,
     pair_vector,
     pair_vectors,
 )
@@ -53,11 +53,17 @@ def coder():
     return Coder()
 
 
-def test_both_readers_share_one_encoder_and_the_relation_reader_reads_the_same_states():
+def test_both_readers_share_one_encoder_and_the_relation_reader_reads_the_same_states(coder, monkeypatch):
     """One ONNX session a process (memory): the pair reader's encoder is the relation reader's,
     and the relation reader's input from it equals that of a graph cut after its own frozen layers."""
+    counting = CountingEncoder()
+    monkeypatch.setattr(relation_reader, "_LOWER", counting)  # the real encoder, counting its texts
+    _, mentions, cands = _parsed(coder, "Iran warned Israel on Monday.")
+    pair_vectors(cands, mentions)  # no encoder given: the process's one encoder
+    assert get_lower_encoder() is counting and counting.texts == ["Iran warned Israel on Monday."]
+    monkeypatch.undo()
     shared = get_lower_encoder()
-    assert get_encoder() is shared and N_FROZEN - 1 in shared.layers
+    assert N_FROZEN - 1 in shared.layers
     marked = [
         marked_text("Iran warned Israel on Monday.", (0, 4), (12, 18)),
         marked_text("Talks ended.", (0, 5), None),
@@ -72,7 +78,7 @@ def test_both_readers_share_one_encoder_and_the_relation_reader_reads_the_same_s
 
 
 def test_pair_vector_pools_source_target_and_words_between():
-    enc = get_encoder()
+    enc = get_lower_encoder()
     text = "Iran warned Israel on Monday."
     (states, offsets) = enc.run([text])[0]
     assert len(states) == len(LAYERS) and states[0].shape[1] == HIDDEN

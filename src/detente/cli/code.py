@@ -259,12 +259,10 @@ def _run_to_end(run: CodingRun, items, store: EventStore, console: RunConsole, d
         try:
             with ctrl_c:
                 return run.run(items)
-        except duckdb.InterruptException as e:
-            # Ctrl-C during any DuckDB query of the run (a read before a batch, not only the
-            # batch write that store.add_batch maps): still the user's interrupt
-            raise KeyboardInterrupt from e
         except Exception as e:
-            if ctrl_c.seen:  # the error is how a library reported the Ctrl-C
+            # Ctrl-C during any DuckDB query of the run, whichever exception DuckDB chose to
+            # report it with: still the user's interrupt
+            if ctrl_c.seen or isinstance(e, duckdb.InterruptException):
                 raise KeyboardInterrupt from e
             raise
     except KeyboardInterrupt:

@@ -84,11 +84,6 @@ def side_matrix(feats: list[dict[str, float]], names: list[str] | tuple[str, ...
     return out
 
 
-def get_encoder() -> LowerEncoder:
-    """The frozen encoder, built once per process and shared with the relation reader."""
-    return get_lower_encoder()
-
-
 def _pieces(offsets, span: tuple[int, int]) -> list[int]:
     """Word pieces overlapping a character span (special tokens have empty offsets)."""
     a, b = span
@@ -122,7 +117,7 @@ def pair_vectors(cands, mentions: list[Mention], encoder: LowerEncoder | None = 
         if key not in sents:
             sents[key] = len(texts)
             texts.append(c.sent.text)
-    encoded = (encoder or get_encoder()).run(texts)
+    encoded = (encoder or get_lower_encoder()).run(texts)
     out = np.zeros((len(cands), VECTOR_SIZE), np.float32)
     for k, c in enumerate(cands):
         states, offsets = encoded[sents[(c.sent.start, c.sent.end)]]
