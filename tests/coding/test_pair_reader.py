@@ -150,7 +150,7 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     again = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60)
     assert np.array_equal(reader.w1, again.w1)  # seeded: the same rows give the same weights
     assert "title" in reader.side and any(k.startswith("plv:") for k in reader.side)
-    assert reader.w1.shape[0] == VECTOR_SIZE + len(reader.side)
+    assert reader.members == 1 and reader.w1.shape[1] == VECTOR_SIZE + len(reader.side)
     a, c = PAIR_CLASSES.index("ASSAULT"), PAIR_CLASSES.index("CONSULT")
     for text, yes, no in (
         ("Ethiopia shelled towns in Eritrea.", a, c),
@@ -165,6 +165,31 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     assert back.classes == reader.classes and back.side == reader.side and back.weight == reader.weight
     fs = _features(coder, doc, mentions, cands)
     assert np.allclose(back.proba(cands, mentions, fs), reader.proba(cands, mentions, fs), atol=1e-6)
+
+
+def test_snapshot_members_are_the_network_at_those_epochs_and_their_mean_is_the_reader(coder, tmp_path):
+    pytest.importorskip("torch")
+    from detente.training.pair_reader import fit_pair_reader
+
+    x, fs, y = _training_rows(coder)
+    ens = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=6, snapshots=(2, 4, 6))
+    assert ens.members == 3 and ens.meta["snapshots"] == [2, 4, 6]
+    # the same seed and rows: a run stopped at epoch 4 is the ensemble's second member
+    four = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=4, snapshots=())
+    assert four.members == 1 and np.array_equal(four.w1[0], ens.w1[1]) and np.array_equal(four.w2[0], ens.w2[1])
+    doc, mentions, cands = _parsed(coder, "Ethiopia shelled towns in Eritrea.")
+    feats = _features(coder, doc, mentions, cands)
+    inputs = ens.inputs(pair_vectors(cands, mentions), feats)
+    singles = [
+        PairReader(ens.mean, ens.scale, ens.w1[k], ens.b1[k], ens.w2[k], ens.b2[k], ens.classes, ens.side)
+        for k in range(3)
+    ]
+    each = np.array([r.proba_vectors(inputs) for r in singles])
+    assert np.allclose(ens.proba_vectors(inputs), each.mean(0), atol=1e-6)
+    assert not np.allclose(each[0], each[2], atol=1e-3)  # the members differ
+    ens.save(tmp_path)  # the members survive saving
+    back = PairReader.load(tmp_path)
+    assert back.members == 3 and np.allclose(back.proba_vectors(inputs), ens.proba_vectors(inputs), atol=1e-6)
 
 
 def test_only_the_accurate_mode_reads_pairs():

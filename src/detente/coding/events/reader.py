@@ -130,8 +130,17 @@ def pair_vectors(cands, mentions: list[Mention], encoder: LowerEncoder | None = 
     return out
 
 
+def _stacked(a: np.ndarray, ndim: int) -> np.ndarray:
+    """float32, with a leading members axis added to a single member's array."""
+    a = np.asarray(a, np.float32)
+    return a[None] if a.ndim < ndim else a
+
+
 class PairReader:
-    """Standardised vector -> ReLU hidden layer -> one sigmoid per class (NumPy at run time)."""
+    """Standardised vector -> ReLU hidden layer -> one sigmoid per class, for each of a few
+    members (NumPy at run time); P(class | pair) is the members' mean. The members are one
+    network saved at several epochs of its training (training/pair_reader.py): their mean is
+    steadier than any one of them, at the cost of a small matrix product each."""
 
     def __init__(
         self,
@@ -146,14 +155,20 @@ class PairReader:
         weight: float = DEFAULT_WEIGHT,
         meta: dict | None = None,
     ):
+        """w1 (members, inputs, H), b1 (members, H), w2 (members, H, C), b2 (members, C); one
+        member may also be given without the leading axis."""
         self.side = tuple(side)  # names of the side features, after the VECTOR_SIZE numbers
         self.mean, self.scale = mean.astype(np.float32), scale.astype(np.float32)
-        self.w1, self.b1 = w1.astype(np.float32), b1.astype(np.float32)  # (VECTOR_SIZE, H), (H,)
-        self.w2, self.b2 = w2.astype(np.float32), b2.astype(np.float32)  # (H, C), (C,)
+        self.w1, self.b1 = _stacked(w1, 3), _stacked(b1, 2)
+        self.w2, self.b2 = _stacked(w2, 3), _stacked(b2, 2)
         self.classes = tuple(classes)
         self.weight = float(weight)
         self.meta = meta or {}
         self.calls = 0  # pairs read so far (for reports)
+
+    @property
+    def members(self) -> int:
+        return len(self.w1)
 
     def rounded(self) -> PairReader:
         """The same reader with its weight matrices rounded to float16, as saved (CV scores what
@@ -179,8 +194,13 @@ class PairReader:
     def proba_vectors(self, x: np.ndarray) -> np.ndarray:
         if not len(x):
             return np.zeros((0, len(self.classes)), np.float32)
-        h = np.maximum((x - self.mean) / self.scale @ self.w1 + self.b1, 0.0)
-        return 1.0 / (1.0 + np.exp(-(h @ self.w2 + self.b2)))
+        z = (x - self.mean) / self.scale
+        p = np.zeros((len(x), len(self.classes)), np.float32)
+        for w1, b1, w2, b2 in zip(self.w1, self.b1, self.w2, self.b2):
+            h = np.maximum(z @ w1 + b1, 0.0)
+            # clipped: exp of a very negative logit would overflow (and warn) for nothing
+            p += 1.0 / (1.0 + np.exp(-np.clip(h @ w2 + b2, -50.0, 50.0)))
+        return p / self.members
 
     def proba(self, cands, mentions: list[Mention], feats: list[dict[str, float]]) -> np.ndarray:
         """P(class | pair) for each candidate, each class independently (as PairModel.proba);
