@@ -146,8 +146,8 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     from detente.training.pair_reader import fit_pair_reader
 
     x, fs, y = _training_rows(coder)
-    reader = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60)
-    again = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60)
+    reader = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60, seeds=(0,))
+    again = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=64, epochs=60, seeds=(0,))
     assert np.array_equal(reader.w1, again.w1)  # seeded: the same rows give the same weights
     assert "title" in reader.side and any(k.startswith("plv:") for k in reader.side)
     assert reader.members == 1 and reader.w1.shape[1] == VECTOR_SIZE + len(reader.side)
@@ -167,16 +167,16 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     assert np.allclose(back.proba(cands, mentions, fs), reader.proba(cands, mentions, fs), atol=1e-6)
 
 
-def test_snapshot_members_are_the_network_at_those_epochs_and_their_mean_is_the_reader(coder, tmp_path):
+def test_a_reader_of_several_seeds_is_the_mean_of_one_network_a_seed(coder, tmp_path):
     pytest.importorskip("torch")
     from detente.training.pair_reader import fit_pair_reader
 
     x, fs, y = _training_rows(coder)
-    ens = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=6, snapshots=(2, 4, 6))
-    assert ens.members == 3 and ens.meta["snapshots"] == [2, 4, 6]
-    # the same seed and rows: a run stopped at epoch 4 is the ensemble's second member
-    four = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=4, snapshots=())
-    assert four.members == 1 and np.array_equal(four.w1[0], ens.w1[1]) and np.array_equal(four.w2[0], ens.w2[1])
+    ens = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=8, seeds=(0, 1, 2))
+    assert ens.members == 3 and ens.meta["seeds"] == [0, 1, 2]
+    # a member is the network that seed alone trains (the same rows, the same standardisation)
+    one = fit_pair_reader(x, fs, y, PAIR_CLASSES, hidden=32, epochs=8, seeds=(1,))
+    assert one.members == 1 and np.array_equal(one.w1[0], ens.w1[1]) and np.array_equal(one.w2[0], ens.w2[1])
     doc, mentions, cands = _parsed(coder, "Ethiopia shelled towns in Eritrea.")
     feats = _features(coder, doc, mentions, cands)
     inputs = ens.inputs(pair_vectors(cands, mentions), feats)
@@ -186,7 +186,7 @@ def test_snapshot_members_are_the_network_at_those_epochs_and_their_mean_is_the_
     ]
     each = np.array([r.proba_vectors(inputs) for r in singles])
     assert np.allclose(ens.proba_vectors(inputs), each.mean(0), atol=1e-6)
-    assert not np.allclose(each[0], each[2], atol=1e-3)  # the members differ
+    assert not np.allclose(each[0], each[2], atol=1e-3)  # the seeds give different networks
     ens.save(tmp_path)  # the members survive saving
     back = PairReader.load(tmp_path)
     assert back.members == 3 and np.allclose(back.proba_vectors(inputs), ens.proba_vectors(inputs), atol=1e-6)

@@ -220,11 +220,11 @@ def test_train_small_model_with_reader(tmp_path, runner, monkeypatch):
     # the accurate mode's pair reader is fitted on the news pairs beside the pair model
     from detente.coding.events.decision import PAIR_CLASSES
     from detente.coding.events.reader import VECTOR_SIZE, PairReader
-    from detente.training.pair_reader import HIDDEN_UNITS, SNAPSHOTS
+    from detente.training.pair_reader import HIDDEN_UNITS, SEEDS
 
     pr = PairReader.load(tmp_path / "m")
     assert pr.classes == PAIR_CLASSES and pr.side
-    assert pr.w1.shape == (len(SNAPSHOTS), VECTOR_SIZE + len(pr.side), HIDDEN_UNITS)
+    assert pr.w1.shape == (len(SEEDS), VECTOR_SIZE + len(pr.side), HIDDEN_UNITS)
     # the saved model evaluates in the accurate mode
     r = runner.invoke(eval_group, ["plv", str(f), "--model", str(tmp_path / "m"), "--json"])
     assert r.exit_code == 0 and json.loads(r.output)["encoder"] is True

@@ -137,10 +137,11 @@ def _stacked(a: np.ndarray, ndim: int) -> np.ndarray:
 
 
 class PairReader:
-    """Standardised vector -> ReLU hidden layer -> one sigmoid per class, for each of a few
-    members (NumPy at run time); P(class | pair) is the members' mean. The members are one
-    network saved at several epochs of its training (training/pair_reader.py): their mean is
-    steadier than any one of them, at the cost of a small matrix product each."""
+    """Standardised vector -> ReLU hidden layer -> one sigmoid per class (NumPy at run time).
+
+    A reader holds one or more such networks ("members": the same recipe trained from different
+    seeds, training/pair_reader.py SEEDS); P(class | pair) is their mean, at the cost of one small
+    matrix product a member."""
 
     def __init__(
         self,
