@@ -26,7 +26,7 @@ HIDDEN_UNITS = 512
 EPOCHS = 10
 BATCH = 512
 LEARNING_RATE = 1e-3
-SEEDS = (0,)  # one member network per seed
+SEEDS = (0, 1)  # one member network per seed
 
 
 def fit_pair_reader(
