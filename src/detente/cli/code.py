@@ -20,6 +20,7 @@ from detente.execution.local import CoderFactory, CodingRun, RunStats
 from detente.io.export import check_output_path, write_records
 from detente.io.readers import display_name, read_inputs
 from detente.model import Document
+from detente.nlp.without_torch import keep_torch_out
 from detente.settings import current
 from detente.storage.near_duplicates import NearDuplicateIndex
 from detente.storage.store import EventStore
@@ -117,6 +118,7 @@ def code_cmd(
     errors_shown=None,
 ):
     """Code news INPUTS (files, directories, feeds, JSONL/CSV corpora, or - for stdin) into DB."""
+    keep_torch_out()  # this process only codes: spaCy without PyTorch (nlp/without_torch.py)
     settings = current().replace(encoder=True) if accurate else current()
     # handed to every worker process (pool initialiser, Dask task): the relation reader on or off
     coder_factory = CoderFactory.from_settings(settings)

@@ -15,6 +15,7 @@ from detente.errors import DetenteError, ExitCode, is_database_in_use
 from detente.execution.local import CoderFactory
 from detente.monitoring.alerts import RuleError, list_alerts, load_rules
 from detente.monitoring.watch import JsonLog, Watcher, make_source
+from detente.nlp.without_torch import keep_torch_out
 from detente.settings import current
 from detente.storage.connections import StoreError, connect
 from detente.storage.query import QueryError, parse_day
@@ -133,6 +134,7 @@ def watch_cmd(
     Exit status: 0; with --once, 1 if a source failed or items were skipped; 2 on usage errors.
     """
 
+    keep_torch_out()  # this process only codes: spaCy without PyTorch (nlp/without_torch.py)
     settings = current().replace(encoder=True) if accurate else current()
     try:
         rules = load_rules(rules_path) if rules_path else []

@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from detente.errors import DetenteError, InputError
 from detente.execution.ids import IdGuard
 from detente.model import Document, Event
+from detente.nlp.without_torch import keep_torch_out
 from detente.settings import DEFAULT_CODER, PIPE_BATCH, Settings, current
 
 DEFAULT_BATCH = 64
@@ -124,6 +125,7 @@ def _limit_threads() -> None:
 def _worker_init(factory_spec, pipe_batch: int = PIPE_BATCH) -> None:
     global _WORKER_CODER, _WORKER_PIPE_BATCH
     _limit_threads()
+    keep_torch_out()  # a worker only codes: spaCy without PyTorch (nlp/without_torch.py)
     _WORKER_CODER = resolve_factory(factory_spec)()
     _WORKER_PIPE_BATCH = pipe_batch
 
