@@ -16,6 +16,7 @@ DETENTE_SPACY_TORCH=1 turns it off.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -30,7 +31,9 @@ def keep_torch_out() -> bool:
         return False
     sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
     try:
-        import thinc.compat  # noqa: F401
+        # imported here, not at the top: it must happen while `import torch` fails, and only in
+        # the processes that call this
+        importlib.import_module("thinc.compat")
     finally:
         del sys.modules["torch"]
     return True
