@@ -52,6 +52,7 @@ from detente.execution.ids import IdGuard
 from detente.execution.local import CoderFactory, CodingRun, RunStats, _limit_threads
 from detente.io.readers import read_inputs
 from detente.model import Actor, Document, Event, Location
+from detente.nlp.without_torch import keep_torch_out
 from detente.storage.near_duplicates import NearDuplicateIndex
 from detente.storage.schema import EVENT_COLUMNS
 from detente.storage.store import EventStore, actor_rows, document_row, event_row
@@ -83,6 +84,9 @@ def _worker_coder(factory) -> Any:
     global _CODER
     if _CODER is None:
         _limit_threads()
+        # spaCy without PyTorch (nlp/without_torch.py): a no-op where thinc is already imported,
+        # and DETENTE_SPACY_TORCH=1 on the workers turns it off
+        keep_torch_out()
         _CODER = factory()
     return _CODER
 

@@ -8,10 +8,10 @@ thinc's own NumPy layers and the MiniLM encoder on ONNX Runtime. Measured on one
 trained (the `train` extra), so that is most development machines.
 
 `keep_torch_out()` is called before spaCy is first imported by the processes Detente owns that
-only code: the worker processes of `detente code` / `watch` / the Dask engine, and the CLI's own
-process when it codes in-process. Training (`detente train`, `eval --cv`) needs torch and does not
-call it, nor does the Python API (a user's process may want spaCy with torch). Setting
-DETENTE_SPACY_TORCH=1 turns it off.
+only code: the worker processes of `detente code` (its local pool, and Dask workers where they
+build Detente's coder) and the CLI's own process of `detente code` / `watch`. Training (`detente
+train`, `eval --cv`) needs torch and does not call it, nor does the Python API (a user's process
+may want spaCy with torch). DETENTE_SPACY_TORCH=1 turns it off.
 """
 
 from __future__ import annotations
