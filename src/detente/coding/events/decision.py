@@ -438,7 +438,8 @@ class PairDecider:
     ) -> list[Event]:
         mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
-        decided = decide(cands, mentions, probs, self.model.classes, self.model.threshold, self.model.second)
+        threshold = self.reader.threshold if self.accurate else self.model.threshold
+        decided = decide(cands, mentions, probs, self.model.classes, threshold, self.model.second)
         events = [self._event(doc, d, cands, mentions, rule_events, story_date, doc_id) for d in decided]
         keys = {(actor_key(e.actor[0]), e.event, actor_key(e.recipient[0])) for e in events}
         for e in events:
