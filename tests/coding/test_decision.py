@@ -62,16 +62,7 @@ def _tuples(coder, text, date):
             "2024-03-24",
             ("SRB", "PROTEST", "USA"),
         ),
-    ],
-)
-def test_plain_sentences_give_the_expected_tuple(coder, text, date, expected):
-    got, recs = _tuples(coder, text, date)
-    assert expected in got, (text, recs)
-
-
-@pytest.mark.parametrize(
-    "text,date,expected",
-    [
+        # missed by the model trained on 32,800 items (0.33 < 0.4); learned with draw F's 12,778 more
         (
             "North Korea staged artillery drills aimed at South Korea.",
             "2024-01-05",
@@ -79,14 +70,9 @@ def test_plain_sentences_give_the_expected_tuple(coder, text, date, expected):
         ),
     ],
 )
-def test_issue_sentences_still_missed(coder, text, date, expected):
-    """A plain sentence of the issue the learned decision does not code (kept visible: if this
-    starts failing, the coder learned it; move it to the test above). The model trained on 2,000
-    items coded it; the one trained on 32,800 scores PRK MOBILIZE KOR at 0.33, under the 0.4
-    threshold (close paraphrases, "North Korean troops staged drills ..." and "North Korea fired
-    artillery shells near the border with South Korea", are coded)."""
-    got, _recs = _tuples(coder, text, date)
-    assert expected not in got
+def test_plain_sentences_give_the_expected_tuple(coder, text, date, expected):
+    got, recs = _tuples(coder, text, date)
+    assert expected in got, (text, recs)
 
 
 def test_every_pair_of_mentions_is_a_candidate(nlp, coder):

@@ -236,9 +236,10 @@ def test_the_accurate_mode_decides_by_the_readers_threshold_and_the_default_mode
     assert ("ISR", "ASSAULT", "PSE") in tuples(fast)
 
 
-def test_the_accurate_mode_codes_the_issue_drills_sentence_the_default_mode_misses():
-    """Issue 12's "North Korea staged artillery drills aimed at South Korea." scores 0.33 with the
-    pair model alone (below the 0.4 threshold); the pair reader lifts it."""
+def test_both_modes_code_the_issue_drills_sentence():
+    """Issue 12's "North Korea staged artillery drills aimed at South Korea.": the pair model trained
+    on 32,800 items scored it 0.33 and only the pair reader lifted it; trained with draw F's
+    12,778 more items, both modes code it."""
     doc = Document(
         id="d", text="North Korea staged artillery drills aimed at South Korea.", date=dt.date(2024, 1, 5)
     )
@@ -251,4 +252,4 @@ def test_the_accurate_mode_codes_the_issue_drills_sentence_the_default_mode_miss
         for acc in (False, True)
     }
     assert ("PRK", "MOBILIZE", "KOR") in found[True]
-    assert ("PRK", "MOBILIZE", "KOR") not in found[False]
+    assert ("PRK", "MOBILIZE", "KOR") in found[False]
