@@ -12,6 +12,7 @@ import detente.coding.relation.reader as relation_reader
 from detente.coding.coder import Coder
 from detente.coding.events.decision import PAIR_CLASSES, PairDecider, candidates, pair_features, with_places
 from detente.coding.events.reader import (
+    DEFAULT_SECOND,
     DEFAULT_THRESHOLD,
     HIDDEN,
     LAYERS,
@@ -165,6 +166,7 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     back = PairReader.load(tmp_path)
     assert back.classes == reader.classes and back.side == reader.side and back.weight == reader.weight
     assert back.threshold == reader.threshold == DEFAULT_THRESHOLD
+    assert back.second == reader.second == DEFAULT_SECOND
     fs = _features(coder, doc, mentions, cands)
     assert np.allclose(back.proba(cands, mentions, fs), reader.proba(cands, mentions, fs), atol=1e-6)
 
@@ -222,18 +224,23 @@ def test_a_decider_without_a_reader_codes_accurately_with_the_pair_model(coder):
     assert any(e.event == "ASSAULT" for e in accurate.code(doc))
 
 
-def test_the_accurate_mode_decides_by_the_readers_threshold_and_the_default_mode_by_its_own():
+def test_the_accurate_mode_decides_by_the_readers_thresholds_and_the_default_mode_by_its_own():
     doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
     tuples = lambda c: {(e.actor[0].code, e.event, e.recipient[0].code) for e in c.code(doc) if e.recipient}
+    types = lambda c: {t for s, t, r in tuples(c) if (s, r) == ("ISR", "PSE")}
     accurate = Coder(accurate=True)
     reader = accurate.pair_decider.reader
-    assert reader.threshold == DEFAULT_THRESHOLD != accurate.pair_decider.model.threshold
-    assert ("ISR", "ASSAULT", "PSE") in tuples(accurate)
-    reader.threshold = 1.01  # nothing can reach it: the learned decision keeps no pair
-    assert ("ISR", "ASSAULT", "PSE") not in tuples(accurate)
+    assert (reader.threshold, reader.second) == (DEFAULT_THRESHOLD, DEFAULT_SECOND)
+    assert reader.second != accurate.pair_decider.model.second
+    assert types(accurate) == {"ASSAULT"}
+    reader.second = 0.0  # every further type of a kept pair reaches it
+    assert "ASSAULT" in types(accurate) and len(types(accurate)) > 1
     fast = Coder(accurate=False)
-    fast.pair_decider.reader = reader  # the default mode never reads the reader's threshold
-    assert ("ISR", "ASSAULT", "PSE") in tuples(fast)
+    fast.pair_decider.reader = reader  # the default mode never reads the reader's thresholds
+    assert "ASSAULT" in types(fast) and len(types(fast)) < len(types(accurate))
+    reader.threshold = reader.second = 1.01  # nothing can reach them: the learned decision keeps no pair
+    assert types(accurate) == set()
+    assert "ASSAULT" in types(fast)
 
 
 def test_both_modes_code_the_issue_drills_sentence():

@@ -438,8 +438,8 @@ class PairDecider:
     ) -> list[Event]:
         mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
-        threshold = self.reader.threshold if self.accurate else self.model.threshold
-        decided = decide(cands, mentions, probs, self.model.classes, threshold, self.model.second)
+        rule = self.reader if self.accurate else self.model
+        decided = decide(cands, mentions, probs, self.model.classes, rule.threshold, rule.second)
         events = [self._event(doc, d, cands, mentions, rule_events, story_date, doc_id) for d in decided]
         keys = {(actor_key(e.actor[0]), e.event, actor_key(e.recipient[0])) for e in events}
         for e in events:
