@@ -42,6 +42,9 @@ def test_the_indexed_ruler_gives_what_spacys_ruler_gives_on_the_packaged_model()
     words = {(t.lower_, t.lemma_, t.pos_) for d in indexed.pipe(TEXTS) for t in d}
     assert ("gon", "go", "VERB") in words or ("gon", "go", "AUX") in words
     assert any(low == "ai" and lemma == "be" for low, lemma, _ in words)
+    # the per-form cache holds only forms some rule names (it must not grow with the vocabulary)
+    assert {low for _tag, low in ruler._by_form_cache} <= ruler.rule_forms | {None}
+    assert len(ruler._by_form_cache) < len(words)
 
 
 def test_later_rules_win_and_every_kind_of_rule_is_applied_as_spacy_applies_it():

@@ -89,7 +89,10 @@ class IndexedAttributeRuler:
         # other filed rules: (attribute, value) -> [(rule, per-token tests)]
         self.filed: dict[tuple[str, object], list[tuple[int, list[list[Test]]]]] = {}
         self.matcher = Matcher(vocab)
-        self._by_form_cache: dict[tuple[str, str], tuple[list[int], dict]] = {}
+        # lowercase forms some by-form rule names: any other form is looked up as None, so the
+        # cache below stays as small as the rules (a long `detente watch` meets every word)
+        self.rule_forms: set[str] = set()
+        self._by_form_cache: dict[tuple[str, str | None], tuple[list[int], dict]] = {}
 
     def load_rules(self, ruler: AttributeRuler) -> IndexedAttributeRuler:
         """Take over the rules of `ruler` (rule k of its `patterns` stays rule k)."""
@@ -97,23 +100,21 @@ class IndexedAttributeRuler:
         self.by_form, self.filed, self._by_form_cache = {}, {}, {}
         self.matcher = Matcher(self.vocab)
         for rule, p in enumerate(ruler.patterns):
-            compiled = [[_test(a, v) for a, v in tok.items()] for pat in p["patterns"] for tok in pat]
-            keys = [
-                _filing_keys([_test(a, v) for a, v in pat[0].items()]) if pat else None
-                for pat in p["patterns"]
-            ]
-            if any(t is None for toks in compiled for t in toks) or any(k is None for k in keys):
+            # per pattern, per token, its tests
+            compiled = [[[_test(a, v) for a, v in tok.items()] for tok in pat] for pat in p["patterns"]]
+            keys = [_filing_keys(tests[0]) if tests else None for tests in compiled]
+            if any(t is None for tests in compiled for tok in tests for t in tok) or None in keys:
                 self.matcher.add(str(rule), p["patterns"])
                 continue
-            for pat, key in zip(p["patterns"], keys):
-                tests = [[_test(a, v) for a, v in tok.items()] for tok in pat]
-                if len(pat) == 1 and all(
+            for tests, key in zip(compiled, keys):
+                if len(tests) == 1 and all(
                     a in ("TAG", "LOWER") and op in ("eq", "in") for a, op, _ in tests[0]
                 ):
                     self._file_by_form(rule, tests[0])
                 else:
                     for k in key:
                         self.filed.setdefault(k, []).append((rule, tests))
+        self.rule_forms = {low for _tag, low in self.by_form if low is not None}
         return self
 
     def _file_by_form(self, rule: int, tests: list[Test]) -> None:
@@ -127,43 +128,38 @@ class IndexedAttributeRuler:
     def _form_rules(self, tag: str, low: str) -> tuple[list[int], dict]:
         """The by-form rules a (tag, lowercase) token meets, in rule order, and their attributes
         merged (a later rule's value wins, as when they are applied one by one)."""
+        if low not in self.rule_forms:
+            low = None
         hit = self._by_form_cache.get((tag, low))
         if hit is None:
             get = self.by_form.get
-            rules = sorted({r for key in ((tag, None), (tag, low), (None, low)) for r in get(key, ())})
+            keys = ((tag, None), (tag, low), (None, low)) if low is not None else ((tag, None),)
+            rules = sorted({r for key in keys for r in get(key, ())})
             merged: dict = {}
             for r in rules:
                 merged.update(self.attrs[r])
             hit = self._by_form_cache[(tag, low)] = (rules, merged)
         return hit
 
-    def _filed_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
-        out = []
-        filed = self.filed
-        n = len(doc)
+    def __call__(self, doc: Doc) -> Doc:
+        # one pass reads each token once: its by-form rules, and the filed rules it starts
+        forms, hits = [], set()
+        filed, n = self.filed, len(doc)
         for tok in doc:
-            for key in (
-                ("LOWER", tok.lower_),
-                ("TAG", tok.tag_),
-                ("DEP", tok.dep_),
-                ("IS_SPACE", tok.is_space),
-            ):
+            tag, low = tok.tag_, tok.lower_
+            forms.append(self._form_rules(tag, low))
+            for key in (("LOWER", low), ("TAG", tag), ("DEP", tok.dep_), ("IS_SPACE", tok.is_space)):
                 for rule, tests in filed.get(key, ()):
                     i, end = tok.i, tok.i + len(tests)
                     if end <= n and all(_passes(doc[i + k], t) for k, t in enumerate(tests)):
-                        out.append((rule, i, end))
-        return out
-
-    def __call__(self, doc: Doc) -> Doc:
-        hits = set(self._filed_matches(doc))
+                        hits.add((rule, i, end))
         if len(self.matcher):
             strings = self.vocab.strings
             hits |= {(int(strings[m]), s, e) for m, s, e in self.matcher(doc, allow_missing=True)}
         # the token each of those rules sets (a rule's index may count from the end)
         touched = {(s if self.indices[r] >= 0 else e) + self.indices[r] for r, s, e in hits}
         ordered = list(hits)
-        for tok in doc:
-            rules, merged = self._form_rules(tok.tag_, tok.lower_)
+        for tok, (rules, merged) in zip(doc, forms):
             if tok.i in touched:
                 # another rule also sets this token: apply all of them in rule order
                 ordered += [(r, tok.i, tok.i + 1) for r in rules]

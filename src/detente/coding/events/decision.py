@@ -438,8 +438,8 @@ class PairDecider:
     ) -> list[Event]:
         mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
-        rule = self.reader if self.accurate else self.model
-        decided = decide(cands, mentions, probs, self.model.classes, rule.threshold, rule.second)
+        cut = self.reader if self.accurate else self.model  # whose (threshold, second) apply
+        decided = decide(cands, mentions, probs, self.model.classes, cut.threshold, cut.second)
         events = [self._event(doc, d, cands, mentions, rule_events, story_date, doc_id) for d in decided]
         keys = {(actor_key(e.actor[0]), e.event, actor_key(e.recipient[0])) for e in events}
         for e in events:
