@@ -12,6 +12,8 @@ import detente.coding.relation.reader as relation_reader
 from detente.coding.coder import Coder
 from detente.coding.events.decision import PAIR_CLASSES, PairDecider, candidates, pair_features, with_places
 from detente.coding.events.reader import (
+    DEFAULT_BY_TYPE,
+    DEFAULT_FALLBACK,
     DEFAULT_SECOND,
     DEFAULT_THRESHOLD,
     HIDDEN,
@@ -167,6 +169,11 @@ def test_a_trained_reader_tells_kinds_of_events_apart_and_reloads(coder, tmp_pat
     assert back.classes == reader.classes and back.side == reader.side and back.weight == reader.weight
     assert back.threshold == reader.threshold == DEFAULT_THRESHOLD
     assert back.second == reader.second == DEFAULT_SECOND
+    assert back.by_type == reader.by_type == DEFAULT_BY_TYPE and back.fallback == DEFAULT_FALLBACK
+    reader.fallback, reader.by_type = None, {"AID": 0.7}  # none and another type survive saving too
+    reader.save(tmp_path)
+    back = PairReader.load(tmp_path)
+    assert back.fallback is None and back.by_type == {"AID": 0.7}
     fs = _features(coder, doc, mentions, cands)
     assert np.allclose(back.proba(cands, mentions, fs), reader.proba(cands, mentions, fs), atol=1e-6)
 
@@ -238,9 +245,27 @@ def test_the_accurate_mode_decides_by_the_readers_thresholds_and_the_default_mod
     fast = Coder(accurate=False)
     fast.pair_decider.reader = reader  # the default mode never reads the reader's thresholds
     assert "ASSAULT" in types(fast) and len(types(fast)) < len(types(accurate))
-    reader.threshold = reader.second = 1.01  # nothing can reach them: the learned decision keeps no pair
+    reader.threshold = reader.second = 1.01  # no pair reaches them: only the item's best is kept
+    assert reader.fallback == DEFAULT_FALLBACK and tuples(accurate) == {("ISR", "ASSAULT", "PSE")}
+    reader.fallback = None  # without the fallback the learned decision keeps no pair
     assert types(accurate) == set()
     assert "ASSAULT" in types(fast)
+    reader.fallback = 1.01  # nor when even the best is below it
+    assert types(accurate) == set()
+
+
+def test_a_type_can_have_its_own_threshold_in_the_accurate_mode():
+    doc = Document(id="d", text="Israeli strikes hit Rafah overnight, killing 20 people.", date=DAY)
+    accurate = Coder(accurate=True)
+    reader = accurate.pair_decider.reader
+    assert reader.by_type == DEFAULT_BY_TYPE == {"CONSULT": 0.55}
+    types = lambda: {e.event for e in accurate.code(doc) if e.recipient and e.actor[0].code == "ISR"}
+    assert types() == {"ASSAULT"}
+    reader.by_type = {"ASSAULT": 1.01}
+    reader.fallback = None
+    assert "ASSAULT" not in types()  # its own figure is out of reach; the others keep theirs
+    reader.by_type, reader.threshold, reader.second = {"ASSAULT": 0.3}, 1.01, 1.01
+    assert types() == {"ASSAULT"}  # and it can be lower than the others' too
 
 
 def test_both_modes_code_the_issue_drills_sentence():

@@ -291,6 +291,8 @@ class PairModel:
         self.classes = tuple(classes)
         self.threshold = float(threshold)
         self.second = float(second)
+        self.by_type: dict[str, float] = {}  # none: the fast mode's cut is one pair of figures
+        self.fallback: float | None = None
         self.meta = meta or {}
 
     def proba(self, feats: list[dict[str, float]]) -> np.ndarray:
@@ -344,24 +346,42 @@ def decide(
     classes: tuple[str, ...],
     threshold: float,
     second: float,
+    by_type: dict[str, float] | None = None,
+    fallback: float | None = None,
 ) -> list[Decided]:
     """Per dyad of the document: the top class if it reaches `threshold`, any other class that
-    reaches `second`. Candidates supporting a decision are listed best first."""
+    reaches `second`; a type named in `by_type` must reach its own figure in either place. When no
+    dyad keeps anything, the document's single most likely (source, type, target) is kept if it
+    reaches `fallback` (a news item nearly always reports an event). Candidates supporting a
+    decision are listed best first."""
+    by_type = by_type or {}
+    firsts = np.array([by_type.get(c, threshold) for c in classes])
+    furthers = np.array([by_type.get(c, second) for c in classes])
     by_dyad: dict[tuple[str, str], list[int]] = {}
     for k, c in enumerate(cands):
         key = (actor_key(mentions[c.src].actor), actor_key(mentions[c.tgt].actor))
         by_dyad.setdefault(key, []).append(k)
     out: list[Decided] = []
+    tops: list[tuple[float, str, str, list[int], int]] = []
     for (ka, kb), ks in by_dyad.items():
         best = probs[ks].max(axis=0)
         top = int(best.argmax())
-        chosen = [top] if best[top] >= threshold else []
-        chosen += [int(t) for t in np.flatnonzero(best >= second) if t != top]
+        tops.append((float(best[top]), ka, kb, ks, top))
+        chosen = [top] if best[top] >= firsts[top] else []
+        chosen += [int(t) for t in np.flatnonzero(best >= furthers) if t != top]
         for t in chosen:
-            order = sorted(ks, key=lambda k: -probs[k, t])
-            support = [k for k in order if probs[k, t] >= threshold] or order[:1]
-            out.append(Decided(ka, classes[t], kb, float(best[t]), order[0], support))
+            out.append(_decided(ka, kb, ks, probs, t, classes, firsts[t]))
+    if not out and fallback is not None and tops:
+        score, ka, kb, ks, top = max(tops, key=lambda x: x[0])
+        if score >= fallback:
+            out.append(_decided(ka, kb, ks, probs, top, classes, firsts[top]))
     return out
+
+
+def _decided(ka, kb, ks: list[int], probs: np.ndarray, t: int, classes, cut: float) -> Decided:
+    order = sorted(ks, key=lambda k: -probs[k, t])
+    support = [k for k in order if probs[k, t] >= cut] or order[:1]
+    return Decided(ka, classes[t], kb, float(probs[order[0], t]), order[0], support)
 
 
 def _same_type(a: str, b: str) -> bool:
@@ -438,8 +458,17 @@ class PairDecider:
     ) -> list[Event]:
         mentions = with_places(doc, mentions, self.gazetteer)
         cands, probs = self.score(doc, mentions, rule_events)
-        cut = self.reader if self.accurate else self.model  # whose (threshold, second) apply
-        decided = decide(cands, mentions, probs, self.model.classes, cut.threshold, cut.second)
+        cut = self.reader if self.accurate else self.model  # whose thresholds apply
+        decided = decide(
+            cands,
+            mentions,
+            probs,
+            self.model.classes,
+            cut.threshold,
+            cut.second,
+            cut.by_type,
+            cut.fallback,
+        )
         events = [self._event(doc, d, cands, mentions, rule_events, story_date, doc_id) for d in decided]
         keys = {(actor_key(e.actor[0]), e.event, actor_key(e.recipient[0])) for e in events}
         for e in events:
