@@ -14,7 +14,9 @@ PLV) are *features* of a linear model per PLOVER type, trained on annotated real
 Decision per document (the unit the codebook counts): the score of (source, type, target) is the
 best score of any pair of mentions of those two actors; the top type of a dyad is kept when it
 reaches `threshold`, a second type when it reaches `second` (a pair can carry two events: "met and
-agreed"). The same event told in the title and again in the lead is one event whose evidence lists
+agreed"); in accurate mode a type may have its own figure, and an item where no dyad reaches them
+keeps its single most likely event at a lower `fallback` (events/reader.py says how they were
+chosen). The same event told in the title and again in the lead is one event whose evidence lists
 both sentences.
 """
 
