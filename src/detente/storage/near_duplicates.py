@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 from datasketch import MinHash
 
 NUM_PERM = 64
@@ -224,7 +224,7 @@ class NearDuplicateIndex:
         if self.store is None:
             return {}
         all_keys = sorted({k for ks in keys.values() for k in ks})
-        df = pd.DataFrame({"band_key": np.array(all_keys, dtype=np.int64)})
+        probe = pa.table({"band_key": pa.array(all_keys, pa.int64())})
         con = self.store.con
         sql = "SELECT band_key, doc_id FROM lsh_bands WHERE band_key IN (SELECT band_key FROM _probe_bands)"
         params: list[Any] = []
@@ -232,7 +232,7 @@ class NearDuplicateIndex:
             slack = dt.timedelta(days=self.max_days_apart)
             sql += " AND (date BETWEEN ? AND ? OR date IS NULL)"
             params = [date_range[0] - slack, date_range[1] + slack]
-        con.register("_probe_bands", df)
+        con.register("_probe_bands", probe)
         try:
             rows = con.execute(sql, params).fetchall()
         finally:

@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from detente.errors import DetenteError
 from detente.io.readers import display_name
@@ -347,8 +348,7 @@ class EventStore:
         """{id: (content_hash, origin)} of the given ids that are stored."""
         if not ids:
             return {}
-        df = pd.DataFrame({"id": list(ids)})
-        self.con.register("_probe_docs", df)
+        self.con.register("_probe_docs", pa.table({"id": pa.array(list(ids), pa.string())}))
         try:
             rows = self.con.execute(
                 "SELECT d.id, d.content_hash, d.origin FROM documents d JOIN _probe_docs p USING (id)"
@@ -360,8 +360,7 @@ class EventStore:
     def known_ids(self, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
-        df = pd.DataFrame({"id": list(ids)})
-        self.con.register("_probe_ids", df)
+        self.con.register("_probe_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
         try:
             rows = self.con.execute("SELECT d.id FROM documents d JOIN _probe_ids p USING (id)").fetchall()
         finally:
@@ -473,7 +472,7 @@ class EventStore:
     def _insert(
         self, table: str, rows: list[dict[str, Any]], columns: list[str], ignore: bool = False
     ) -> None:
-        df = pd.DataFrame(rows, columns=columns)
+        df = pa.Table.from_pydict({c: [r.get(c) for r in rows] for c in columns})
         name = f"_batch_{table}"
         self.con.register(name, df)
         try:
