@@ -2,7 +2,7 @@
 
 import pytest
 
-from detente.coding.places import PlaceResolver
+from detente.coding.places import PlaceResolver, fold
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +117,13 @@ def test_regions_from_the_data_file(resolver):
     assert (donbas.name, donbas.country_code, donbas.lat, donbas.lon) == ("Donbas", "UKR", 48.0, 38.0)
     sea = resolver.lookup("the South China Sea")
     assert (sea.name, sea.country_code) == ("South China Sea", None)
+
+
+def test_lookup_keys_fold_accents_case_dots_and_the_same_way_for_ascii_and_other_text():
+    # accented and plain spellings meet on one key; ASCII names skip the Unicode steps
+    assert fold("Kraków") == fold("Krakow") == fold("KRAKOW") == "krakow"
+    assert fold("São  Paulo") == fold("Sao Paulo") == "sao paulo"
+    assert fold("Ｋｙｉｖ") == "kyiv"  # full-width letters: a compatibility form
+    assert fold("The Hague's") == fold("the hague") == "hague"
+    assert fold("St. Petersburg") == fold("St Petersburg") == "st petersburg"
+    assert fold("Côte d’Ivoire") == fold("cote d'ivoire") == "cote d'ivoire"
